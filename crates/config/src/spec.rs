@@ -1,0 +1,784 @@
+//! The file model: one struct per YAML mapping. Types end in `Spec`; every field's doc states
+//! its unit and default (they feed the JSON Schema and `docs/configuration.md`). No
+//! `flatten`, no untagged enums: both lose source locations.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::{Cidr, HumanDuration};
+
+// === defaults ===
+
+/// Default HTTPS listener address of the quickstart.
+pub const DEFAULT_ADMIN_ADDRESS: &str = "127.0.0.1:9901";
+/// Default directory for generated and persistent state.
+pub const DEFAULT_DATA_DIR: &str = "./data";
+/// Default cap on the bytes of a request head (request line + headers).
+pub const DEFAULT_MAX_HEADER_BYTES: usize = 16 * 1024;
+/// Default cap on the number of request headers.
+pub const DEFAULT_MAX_HEADERS: usize = 100;
+/// Default cap on the request target length.
+pub const DEFAULT_MAX_URI_BYTES: usize = 8 * 1024;
+/// Default cap on a request body.
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 1024 * 1024;
+/// Default time a client has to send the request head.
+pub const DEFAULT_HEADER_READ_TIMEOUT: HumanDuration = HumanDuration::secs(10);
+/// Default time a client has to send the whole body.
+pub const DEFAULT_BODY_READ_TIMEOUT: HumanDuration = HumanDuration::secs(30);
+/// Default idle time before a keep-alive connection is closed.
+pub const DEFAULT_IDLE_TIMEOUT: HumanDuration = HumanDuration::secs(60);
+/// Default TLS handshake deadline.
+pub const DEFAULT_TLS_HANDSHAKE_TIMEOUT: HumanDuration = HumanDuration::secs(10);
+/// Default cap on open client connections, all listeners together.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+/// Default cap on open connections from one client IP.
+pub const DEFAULT_MAX_CONNECTIONS_PER_IP: usize = 256;
+/// Default HTTP/2 concurrent streams per connection.
+pub const DEFAULT_H2_MAX_CONCURRENT_STREAMS: u32 = 100;
+/// Default HTTP/2 cap on streams reset by the client before the server saw them (rapid reset).
+pub const DEFAULT_H2_MAX_PENDING_RESET_STREAMS: usize = 20;
+/// Default HTTP/2 cap on streams the server had to reset for errors (MadeYouReset).
+pub const DEFAULT_H2_MAX_LOCAL_ERROR_RESET_STREAMS: usize = 64;
+/// Default HSTS max-age (one year).
+pub const DEFAULT_HSTS_MAX_AGE: HumanDuration = HumanDuration::secs(31_536_000);
+/// Default upstream connect timeout.
+pub const DEFAULT_CONNECT_TIMEOUT: HumanDuration = HumanDuration::secs(3);
+/// Default upstream request timeout (until the response head).
+pub const DEFAULT_REQUEST_TIMEOUT: HumanDuration = HumanDuration::secs(30);
+/// Default idle time of a pooled upstream connection.
+pub const DEFAULT_POOL_IDLE_TIMEOUT: HumanDuration = HumanDuration::secs(90);
+/// Default idle pooled connections per upstream target.
+pub const DEFAULT_POOL_MAX_IDLE: usize = 256;
+/// Default retries of idempotent requests on another target.
+pub const DEFAULT_RETRIES: u32 = 1;
+/// Default health check interval.
+pub const DEFAULT_HEALTH_INTERVAL: HumanDuration = HumanDuration::secs(5);
+/// Default health check timeout.
+pub const DEFAULT_HEALTH_TIMEOUT: HumanDuration = HumanDuration::secs(2);
+/// Default consecutive failures that eject a target passively.
+pub const DEFAULT_EJECT_AFTER_FAILURES: u32 = 5;
+/// Default time an ejected target sits out.
+pub const DEFAULT_EJECT_FOR: HumanDuration = HumanDuration::secs(30);
+/// Default shutdown drain deadline.
+pub const DEFAULT_DRAIN_TIMEOUT: HumanDuration = HumanDuration::secs(30);
+/// Default request id header.
+pub const DEFAULT_REQUEST_ID_HEADER: &str = "x-request-id";
+
+// === root ===
+
+/// The whole config file.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigSpec {
+    /// Where the gateway accepts client connections. At least one.
+    pub listeners: Vec<ListenerSpec>,
+    /// Backends that routes forward to.
+    #[serde(default)]
+    pub upstreams: Vec<UpstreamSpec>,
+    /// Routes, matched by host, path and method. Order matters only among routes with the
+    /// same host and path (see `match_headers`).
+    #[serde(default)]
+    pub routes: Vec<RouteSpec>,
+    /// Protocol and resource limits that apply to every listener and route.
+    #[serde(default)]
+    pub limits: LimitsSpec,
+    /// How the client address is determined (trusted proxies).
+    #[serde(default)]
+    pub client_ip: ClientIpSpec,
+    /// Global IP allow / deny lists, applied to every route before its own lists.
+    #[serde(default)]
+    pub ip_policy: IpPolicySpec,
+    /// Security headers added to every response.
+    #[serde(default)]
+    pub security_headers: SecurityHeadersSpec,
+    /// Request ids.
+    #[serde(default)]
+    pub request_id: RequestIdSpec,
+    /// Logging.
+    #[serde(default)]
+    pub logging: LoggingSpec,
+    /// The admin listener (health, readiness, metrics).
+    #[serde(default)]
+    pub admin: AdminSpec,
+    /// Shutdown behaviour.
+    #[serde(default)]
+    pub shutdown: ShutdownSpec,
+    /// Directory for generated and persistent state (dev certificate, stores). Relative paths
+    /// are resolved against the working directory. Default `./data`.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from(DEFAULT_DATA_DIR)
+}
+
+// === listeners and TLS ===
+
+/// One listening socket.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListenerSpec {
+    /// Unique id, used in logs and metrics.
+    pub id: String,
+    /// `ip:port` to bind, e.g. `127.0.0.1:8443` or `[::]:443`.
+    #[schemars(with = "String")]
+    pub address: SocketAddr,
+    /// TLS settings. Present: the listener speaks HTTPS. Absent: plain HTTP, handled per
+    /// `plain_http`.
+    #[serde(default)]
+    pub tls: Option<TlsSpec>,
+    /// What a plain-HTTP listener does with requests: `redirect` (308 to https), `refuse`
+    /// (403 problem) or `serve` (proxy without TLS; for local benchmarks or behind a
+    /// TLS-terminating balancer). Ignored for TLS listeners. Default `redirect`.
+    #[serde(default)]
+    pub plain_http: PlainHttpAction,
+    /// Port to redirect to when `plain_http: redirect`. Default 443.
+    #[serde(default = "default_redirect_port")]
+    pub redirect_port: u16,
+}
+
+fn default_redirect_port() -> u16 {
+    443
+}
+
+/// What a plain-HTTP listener does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PlainHttpAction {
+    /// Answer 308 with the https URL.
+    #[default]
+    Redirect,
+    /// Answer 403 problem `https-required`.
+    Refuse,
+    /// Route and proxy as usual.
+    Serve,
+}
+
+/// TLS for a listener.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSpec {
+    /// Certificates. The first is the default; others are chosen by SNI against their
+    /// names. Empty: dev mode, a self-signed certificate for `localhost` is generated under
+    /// `data_dir` on first start and its SHA-256 fingerprint printed.
+    #[serde(default)]
+    pub certificates: Vec<CertificateSpec>,
+    /// Lowest protocol version: `"1.2"` or `"1.3"`. Default `"1.2"`.
+    #[serde(default)]
+    pub min_version: TlsVersion,
+    /// Re-read certificate files when they change, without a restart. Default true.
+    #[serde(default = "yes")]
+    pub watch: bool,
+}
+
+/// One certificate and its key.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CertificateSpec {
+    /// PEM file with the certificate chain, leaf first.
+    pub cert_file: PathBuf,
+    /// PEM file with the private key (PKCS#8, PKCS#1 or SEC1).
+    pub key_file: PathBuf,
+    /// SNI names this certificate answers for. Default: the names in the certificate.
+    #[serde(default)]
+    pub server_names: Vec<String>,
+}
+
+/// A TLS protocol version.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum TlsVersion {
+    /// TLS 1.2 and 1.3.
+    #[default]
+    #[serde(rename = "1.2")]
+    Tls12,
+    /// TLS 1.3 only.
+    #[serde(rename = "1.3")]
+    Tls13,
+}
+
+// === upstreams ===
+
+/// A backend: one or more targets behind one name.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamSpec {
+    /// Unique id, referenced by routes.
+    pub id: String,
+    /// `http` (forward to `targets`) or `echo` (the built-in echo service, for the quickstart
+    /// and tests: it answers with the method, path, query, headers and the body's SHA-256).
+    #[serde(default)]
+    pub kind: UpstreamKind,
+    /// Target base URLs, e.g. `http://10.0.0.5:8080` or `https://api.internal`. Required for
+    /// `kind: http`. A path in the URL is prepended to the request path.
+    #[serde(default)]
+    pub targets: Vec<String>,
+    /// How a target is chosen: `round_robin` or `least_connections`. Default `round_robin`.
+    #[serde(default)]
+    pub balance: Balance,
+    /// Speak HTTP/2 to the targets (ALPN for https, prior knowledge for http). Default false.
+    #[serde(default)]
+    pub http2: bool,
+    /// TLS to `https` targets.
+    #[serde(default)]
+    pub tls: UpstreamTlsSpec,
+    /// Timeouts.
+    #[serde(default)]
+    pub timeouts: UpstreamTimeoutsSpec,
+    /// Retries of idempotent requests (GET, HEAD, OPTIONS, PUT, DELETE) on another target
+    /// after a connect failure or timeout. Default 1.
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+    /// Idle pooled connections kept per target. Default 256.
+    #[serde(default = "default_pool_max_idle")]
+    pub pool_max_idle: usize,
+    /// Active health checks. Absent: none.
+    #[serde(default)]
+    pub health_check: Option<HealthCheckSpec>,
+    /// Passive ejection of failing targets.
+    #[serde(default)]
+    pub passive_health: PassiveHealthSpec,
+    /// Concurrent requests allowed to this upstream; beyond it the gateway sheds load with
+    /// 503 and `Retry-After`. 0 = unlimited. Default 0.
+    #[serde(default)]
+    pub max_in_flight: usize,
+}
+
+fn default_retries() -> u32 {
+    DEFAULT_RETRIES
+}
+fn default_pool_max_idle() -> usize {
+    DEFAULT_POOL_MAX_IDLE
+}
+
+/// What an upstream is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UpstreamKind {
+    /// Real targets over HTTP(S).
+    #[default]
+    Http,
+    /// The built-in echo service.
+    Echo,
+}
+
+/// Load-balancing strategy.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Balance {
+    /// Each healthy target in turn.
+    #[default]
+    RoundRobin,
+    /// The healthy target with the fewest requests in flight.
+    LeastConnections,
+}
+
+/// TLS towards upstream targets. Verification is always on.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamTlsSpec {
+    /// PEM bundle of CAs to trust instead of the system store.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// Client certificate (PEM) for mTLS to the upstream.
+    #[serde(default)]
+    pub client_cert_file: Option<PathBuf>,
+    /// Key of the client certificate (PEM).
+    #[serde(default)]
+    pub client_key_file: Option<PathBuf>,
+    /// Name to send in SNI and verify the certificate against. Default: the target's host.
+    #[serde(default)]
+    pub server_name: Option<String>,
+}
+
+/// Upstream timeouts.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamTimeoutsSpec {
+    /// TCP (+TLS) connect. Default `3s`.
+    #[serde(default = "default_connect_timeout")]
+    pub connect: HumanDuration,
+    /// From sending the request to receiving the response head. Default `30s`.
+    #[serde(default = "default_request_timeout")]
+    pub request: HumanDuration,
+    /// Idle pooled connection lifetime. Default `90s`.
+    #[serde(default = "default_pool_idle_timeout")]
+    pub idle: HumanDuration,
+}
+
+impl Default for UpstreamTimeoutsSpec {
+    fn default() -> Self {
+        Self {
+            connect: DEFAULT_CONNECT_TIMEOUT,
+            request: DEFAULT_REQUEST_TIMEOUT,
+            idle: DEFAULT_POOL_IDLE_TIMEOUT,
+        }
+    }
+}
+
+fn default_connect_timeout() -> HumanDuration {
+    DEFAULT_CONNECT_TIMEOUT
+}
+fn default_request_timeout() -> HumanDuration {
+    DEFAULT_REQUEST_TIMEOUT
+}
+fn default_pool_idle_timeout() -> HumanDuration {
+    DEFAULT_POOL_IDLE_TIMEOUT
+}
+
+/// Active health checking: a GET to `path` on every target every `interval`.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HealthCheckSpec {
+    /// Path to GET. Any 2xx is healthy.
+    pub path: String,
+    /// Time between checks. Default `5s`.
+    #[serde(default = "default_health_interval")]
+    pub interval: HumanDuration,
+    /// Time a check may take. Default `2s`.
+    #[serde(default = "default_health_timeout")]
+    pub timeout: HumanDuration,
+    /// Consecutive failures that mark a target unhealthy. Default 2.
+    #[serde(default = "two")]
+    pub unhealthy_threshold: u32,
+    /// Consecutive successes that mark it healthy again. Default 2.
+    #[serde(default = "two")]
+    pub healthy_threshold: u32,
+}
+
+fn default_health_interval() -> HumanDuration {
+    DEFAULT_HEALTH_INTERVAL
+}
+fn default_health_timeout() -> HumanDuration {
+    DEFAULT_HEALTH_TIMEOUT
+}
+fn two() -> u32 {
+    2
+}
+
+/// Passive health: eject a target after consecutive failures (connect errors, timeouts, 502,
+/// 503, 504) for a while.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PassiveHealthSpec {
+    /// Consecutive failures that eject a target. 0 disables. Default 5.
+    #[serde(default = "default_eject_after")]
+    pub consecutive_failures: u32,
+    /// How long an ejected target sits out. Default `30s`.
+    #[serde(default = "default_eject_for")]
+    pub eject_for: HumanDuration,
+}
+
+impl Default for PassiveHealthSpec {
+    fn default() -> Self {
+        Self {
+            consecutive_failures: DEFAULT_EJECT_AFTER_FAILURES,
+            eject_for: DEFAULT_EJECT_FOR,
+        }
+    }
+}
+
+fn default_eject_after() -> u32 {
+    DEFAULT_EJECT_AFTER_FAILURES
+}
+fn default_eject_for() -> HumanDuration {
+    DEFAULT_EJECT_FOR
+}
+
+// === routes ===
+
+/// One route: which requests it takes and what it does with them.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RouteSpec {
+    /// Unique id, used in logs and metrics.
+    pub id: String,
+    /// Host names this route serves (exact, case-insensitive, port ignored). Empty: any host.
+    #[serde(default)]
+    pub hosts: Vec<String>,
+    /// The path: exact (`/status`), prefix (ends in `/`, e.g. `/echo/`, also matches
+    /// everything below it) or templated (`/users/{id}`, `/files/{*rest}`).
+    pub path: String,
+    /// Methods served, e.g. `[GET, POST]`. Others get 405 with `Allow`. TRACE, TRACK and
+    /// CONNECT are refused and may not be listed.
+    pub methods: Vec<String>,
+    /// Only take requests whose headers have these exact values (e.g. an API version header:
+    /// `{X-Api-Version: "2"}`). Routes with the same path are tried in file order.
+    #[serde(default)]
+    pub match_headers: std::collections::BTreeMap<String, String>,
+    /// The upstream id to forward to.
+    pub upstream: String,
+    /// Remove this prefix from the path before forwarding (e.g. `/v1`).
+    #[serde(default)]
+    pub strip_prefix: Option<String>,
+    /// The route needs no authentication. Deny by default: a route without an auth block
+    /// must say `public: true`. Default false.
+    #[serde(default)]
+    pub public: bool,
+    /// IP allow / deny lists for this route (after the global lists).
+    #[serde(default)]
+    pub ip_policy: IpPolicySpec,
+    /// Cap on the request body in bytes; larger gets 413. Default: `limits.max_body_bytes`.
+    #[serde(default)]
+    pub max_body_bytes: Option<u64>,
+    /// Replace the body of upstream 5xx responses with a generic problem (the status is kept),
+    /// so stack traces and internal detail never reach the client. Default true.
+    #[serde(default = "yes")]
+    pub generic_errors: bool,
+    /// Log query values in the access log instead of redacting them. Default false.
+    #[serde(default)]
+    pub log_query_values: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+// === limits ===
+
+/// Protocol and resource limits.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsSpec {
+    /// Request head size (request line + headers) in bytes; larger gets 431. Default 16384.
+    #[serde(default = "default_max_header_bytes")]
+    pub max_header_bytes: usize,
+    /// Number of request headers; more gets 431. Default 100.
+    #[serde(default = "default_max_headers")]
+    pub max_headers: usize,
+    /// Request target length in bytes; longer gets 414. Default 8192.
+    #[serde(default = "default_max_uri_bytes")]
+    pub max_uri_bytes: usize,
+    /// Request body size in bytes for routes that set none; larger gets 413. Default 1048576.
+    #[serde(default = "default_max_body_bytes")]
+    pub max_body_bytes: u64,
+    /// Time to receive a request head. Default `10s`.
+    #[serde(default = "default_header_read_timeout")]
+    pub header_read_timeout: HumanDuration,
+    /// Time to receive a whole request body; slower gets 408. Default `30s`.
+    #[serde(default = "default_body_read_timeout")]
+    pub body_read_timeout: HumanDuration,
+    /// Idle keep-alive time. Default `60s`.
+    #[serde(default = "default_idle_timeout")]
+    pub idle_timeout: HumanDuration,
+    /// TLS handshake deadline. Default `10s`.
+    #[serde(default = "default_tls_handshake_timeout")]
+    pub tls_handshake_timeout: HumanDuration,
+    /// Open client connections, all listeners together. Default 10000.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Open connections from one client IP. Default 256.
+    #[serde(default = "default_max_connections_per_ip")]
+    pub max_connections_per_ip: usize,
+    /// HTTP/2 concurrent streams per connection. Default 100.
+    #[serde(default = "default_h2_streams")]
+    pub h2_max_concurrent_streams: u32,
+    /// HTTP/2 streams reset by the client before being served, per connection, before the
+    /// connection is closed (rapid-reset, CVE-2023-44487). Default 20.
+    #[serde(default = "default_h2_pending_reset")]
+    pub h2_max_pending_reset_streams: usize,
+    /// HTTP/2 streams the server reset for protocol errors before closing the connection
+    /// (MadeYouReset, CVE-2025-8671). Default 64.
+    #[serde(default = "default_h2_local_reset")]
+    pub h2_max_local_error_reset_streams: usize,
+}
+
+impl Default for LimitsSpec {
+    fn default() -> Self {
+        Self {
+            max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
+            max_headers: DEFAULT_MAX_HEADERS,
+            max_uri_bytes: DEFAULT_MAX_URI_BYTES,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            tls_handshake_timeout: DEFAULT_TLS_HANDSHAKE_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_connections_per_ip: DEFAULT_MAX_CONNECTIONS_PER_IP,
+            h2_max_concurrent_streams: DEFAULT_H2_MAX_CONCURRENT_STREAMS,
+            h2_max_pending_reset_streams: DEFAULT_H2_MAX_PENDING_RESET_STREAMS,
+            h2_max_local_error_reset_streams: DEFAULT_H2_MAX_LOCAL_ERROR_RESET_STREAMS,
+        }
+    }
+}
+
+fn default_max_header_bytes() -> usize {
+    DEFAULT_MAX_HEADER_BYTES
+}
+fn default_max_headers() -> usize {
+    DEFAULT_MAX_HEADERS
+}
+fn default_max_uri_bytes() -> usize {
+    DEFAULT_MAX_URI_BYTES
+}
+fn default_max_body_bytes() -> u64 {
+    DEFAULT_MAX_BODY_BYTES
+}
+fn default_header_read_timeout() -> HumanDuration {
+    DEFAULT_HEADER_READ_TIMEOUT
+}
+fn default_body_read_timeout() -> HumanDuration {
+    DEFAULT_BODY_READ_TIMEOUT
+}
+fn default_idle_timeout() -> HumanDuration {
+    DEFAULT_IDLE_TIMEOUT
+}
+fn default_tls_handshake_timeout() -> HumanDuration {
+    DEFAULT_TLS_HANDSHAKE_TIMEOUT
+}
+fn default_max_connections() -> usize {
+    DEFAULT_MAX_CONNECTIONS
+}
+fn default_max_connections_per_ip() -> usize {
+    DEFAULT_MAX_CONNECTIONS_PER_IP
+}
+fn default_h2_streams() -> u32 {
+    DEFAULT_H2_MAX_CONCURRENT_STREAMS
+}
+fn default_h2_pending_reset() -> usize {
+    DEFAULT_H2_MAX_PENDING_RESET_STREAMS
+}
+fn default_h2_local_reset() -> usize {
+    DEFAULT_H2_MAX_LOCAL_ERROR_RESET_STREAMS
+}
+
+// === client address, IP policy ===
+
+/// How the client address is found.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientIpSpec {
+    /// CIDRs of proxies whose `X-Forwarded-For` / `Forwarded` headers are believed. From any
+    /// other peer these headers are ignored and stripped. Default: none.
+    #[serde(default)]
+    pub trusted_proxies: Vec<Cidr>,
+}
+
+/// IP allow and deny lists. A deny match refuses; a non-empty allow list refuses every
+/// address it does not contain. IPv4 and IPv6 CIDRs; a bare address means /32 or /128.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IpPolicySpec {
+    /// Only these networks are admitted (empty: all).
+    #[serde(default)]
+    pub allow: Vec<Cidr>,
+    /// These networks are refused, even if allowed.
+    #[serde(default)]
+    pub deny: Vec<Cidr>,
+}
+
+// === response headers ===
+
+/// Security headers the gateway adds to every response, and fingerprinting headers it removes.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityHeadersSpec {
+    /// `Strict-Transport-Security` on HTTPS responses.
+    #[serde(default)]
+    pub hsts: HstsSpec,
+    /// `X-Content-Type-Options: nosniff`. Default true.
+    #[serde(default = "yes")]
+    pub content_type_options: bool,
+    /// `X-Frame-Options: DENY` and `Content-Security-Policy: frame-ancestors 'none'`
+    /// (API responses are never meant to be framed). Default true.
+    #[serde(default = "yes")]
+    pub frame_options: bool,
+    /// `Referrer-Policy: no-referrer`. Default true.
+    #[serde(default = "yes")]
+    pub referrer_policy: bool,
+    /// `Cache-Control: no-store` on responses of routes that require authentication.
+    /// Default true.
+    #[serde(default = "yes")]
+    pub no_store_when_authenticated: bool,
+    /// Response headers removed because they fingerprint the stack. Default: `Server`,
+    /// `X-Powered-By`, `X-AspNet-Version`, `X-AspNetMvc-Version`, `X-Runtime`, `X-Generator`,
+    /// `X-Drupal-Cache`, `X-Varnish`, `Via`.
+    #[serde(default = "default_strip_headers")]
+    pub strip: Vec<String>,
+}
+
+impl Default for SecurityHeadersSpec {
+    fn default() -> Self {
+        Self {
+            hsts: HstsSpec::default(),
+            content_type_options: true,
+            frame_options: true,
+            referrer_policy: true,
+            no_store_when_authenticated: true,
+            strip: default_strip_headers(),
+        }
+    }
+}
+
+fn default_strip_headers() -> Vec<String> {
+    [
+        "server",
+        "x-powered-by",
+        "x-aspnet-version",
+        "x-aspnetmvc-version",
+        "x-runtime",
+        "x-generator",
+        "x-drupal-cache",
+        "x-varnish",
+        "via",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect()
+}
+
+/// HTTP Strict Transport Security.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HstsSpec {
+    /// Send the header on HTTPS responses. Default true.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// `max-age`. Default `365d`.
+    #[serde(default = "default_hsts_max_age")]
+    pub max_age: HumanDuration,
+    /// Add `includeSubDomains`. Default true.
+    #[serde(default = "yes")]
+    pub include_subdomains: bool,
+    /// Add `preload`. Default false (preloading is hard to undo).
+    #[serde(default)]
+    pub preload: bool,
+}
+
+impl Default for HstsSpec {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            max_age: DEFAULT_HSTS_MAX_AGE,
+            include_subdomains: true,
+            preload: false,
+        }
+    }
+}
+
+fn default_hsts_max_age() -> HumanDuration {
+    DEFAULT_HSTS_MAX_AGE
+}
+
+// === request ids, logging, admin, shutdown ===
+
+/// Request ids.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestIdSpec {
+    /// Header carrying the id to the upstream and back to the client. Default `x-request-id`.
+    #[serde(default = "default_request_id_header")]
+    pub header: String,
+}
+
+impl Default for RequestIdSpec {
+    fn default() -> Self {
+        Self {
+            header: DEFAULT_REQUEST_ID_HEADER.into(),
+        }
+    }
+}
+
+fn default_request_id_header() -> String {
+    DEFAULT_REQUEST_ID_HEADER.into()
+}
+
+/// Logging.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoggingSpec {
+    /// Minimum level of the gateway's own log: `error`, `warn`, `info`, `debug`, `trace`.
+    /// The `RUST_LOG` environment variable overrides it. Default `info`.
+    #[serde(default = "default_level")]
+    pub level: String,
+    /// `json` (one object per line) or `text`. Default `json`.
+    #[serde(default)]
+    pub format: LogFormat,
+    /// Write one access-log line per request (target `portcullis::access`). Default true.
+    #[serde(default = "yes")]
+    pub access_log: bool,
+    /// Extra request headers whose values are redacted in every log line, on top of the
+    /// built-in list (`authorization`, `proxy-authorization`, `cookie`, `set-cookie`,
+    /// `x-api-key`, `api-key`, `x-auth-token`).
+    #[serde(default)]
+    pub redact_headers: Vec<String>,
+}
+
+impl Default for LoggingSpec {
+    fn default() -> Self {
+        Self {
+            level: default_level(),
+            format: LogFormat::Json,
+            access_log: true,
+            redact_headers: Vec::new(),
+        }
+    }
+}
+
+fn default_level() -> String {
+    "info".into()
+}
+
+/// Log line format.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// JSON lines.
+    #[default]
+    Json,
+    /// Human-readable text.
+    Text,
+}
+
+/// The admin listener.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdminSpec {
+    /// Serve the admin endpoints. Default true.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Address; loopback by default so it is never exposed by accident. Default
+    /// `127.0.0.1:9901`.
+    #[serde(default = "default_admin_address")]
+    #[schemars(with = "String")]
+    pub address: SocketAddr,
+}
+
+impl Default for AdminSpec {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            address: default_admin_address(),
+        }
+    }
+}
+
+fn default_admin_address() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 9901))
+}
+
+/// Shutdown.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShutdownSpec {
+    /// On SIGTERM / SIGINT, stop accepting and let in-flight requests finish for at most this
+    /// long. Default `30s`.
+    #[serde(default = "default_drain_timeout")]
+    pub drain_timeout: HumanDuration,
+}
+
+impl Default for ShutdownSpec {
+    fn default() -> Self {
+        Self {
+            drain_timeout: DEFAULT_DRAIN_TIMEOUT,
+        }
+    }
+}
+
+fn default_drain_timeout() -> HumanDuration {
+    DEFAULT_DRAIN_TIMEOUT
+}
