@@ -44,6 +44,8 @@ pub enum ProblemType {
     GatewayTimeout,
     /// A plain-HTTP request where only HTTPS is served.
     HttpsRequired,
+    /// The upstream answered with a server error whose body the route hides.
+    UpstreamError,
 }
 
 impl ProblemType {
@@ -66,6 +68,7 @@ impl ProblemType {
             Self::ServiceUnavailable => "service-unavailable",
             Self::GatewayTimeout => "gateway-timeout",
             Self::HttpsRequired => "https-required",
+            Self::UpstreamError => "upstream-error",
         }
     }
 
@@ -94,6 +97,7 @@ impl ProblemType {
             Self::ServiceUnavailable => "Service unavailable",
             Self::GatewayTimeout => "Gateway timeout",
             Self::HttpsRequired => "HTTPS required",
+            Self::UpstreamError => "Upstream error",
         }
     }
 
@@ -112,14 +116,14 @@ impl ProblemType {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Self::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
-            Self::BadGateway => StatusCode::BAD_GATEWAY,
+            Self::BadGateway | Self::UpstreamError => StatusCode::BAD_GATEWAY,
             Self::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::GatewayTimeout => StatusCode::GATEWAY_TIMEOUT,
         }
     }
 
     /// Every problem type, for documentation and tests.
-    pub const ALL: [ProblemType; 16] = [
+    pub const ALL: [ProblemType; 17] = [
         Self::BadRequest,
         Self::Unauthorized,
         Self::Forbidden,
@@ -136,6 +140,7 @@ impl ProblemType {
         Self::ServiceUnavailable,
         Self::GatewayTimeout,
         Self::HttpsRequired,
+        Self::UpstreamError,
     ];
 }
 
@@ -204,3 +209,9 @@ mod tests {
         }
     }
 }
+
+/// Marks a response the gateway produced itself (a problem, a redirect), as opposed to one
+/// relayed from an upstream. Set in the response's extensions; response guards that rewrite
+/// upstream answers (generic 5xx bodies) skip marked responses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GatewayResponse;

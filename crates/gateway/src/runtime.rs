@@ -1,0 +1,196 @@
+//! One config version compiled for serving: routes with their guard chains, the router,
+//! upstream pools. Built once per (re)load and swapped atomically; every request runs to its
+//! end on the version it started with.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use http::{HeaderName, HeaderValue, Method};
+use portcullis_config::{ConfigSpec, LimitsSpec, ListenerSpec};
+use portcullis_core::{Chain, ChainEntry, RouteId};
+use portcullis_guards::{
+    GenericErrorsGuard, IpList, IpPolicyGuard, RequestLimitsGuard, SecurityHeadersGuard,
+};
+use portcullis_upstream::Upstream;
+
+use crate::client_addr::TrustedProxies;
+use crate::router::{RouteKey, Router, RouterError};
+
+/// A compiled route.
+pub struct Route {
+    /// Its id.
+    pub id: RouteId,
+    /// Its guard chain.
+    pub chain: Chain,
+    /// Where it forwards.
+    pub upstream: Arc<Upstream>,
+    /// The upstream's id, for logs and metrics.
+    pub upstream_id: Arc<str>,
+    /// Prefix removed before forwarding.
+    pub strip_prefix: Option<String>,
+    /// Body cap.
+    pub max_body_bytes: u64,
+    /// Log query values unredacted.
+    pub log_query_values: bool,
+    /// The route needs authentication.
+    pub requires_auth: bool,
+}
+
+/// Everything compiled from one config file.
+pub struct RuntimeConfig {
+    /// Monotonic version, for logs and metrics.
+    pub version: u64,
+    /// The source model.
+    pub spec: Arc<ConfigSpec>,
+    /// Routes, in file order.
+    pub routes: Vec<Route>,
+    /// The router over `routes`.
+    pub router: Router,
+    /// Upstreams by id.
+    pub upstreams: HashMap<String, Arc<Upstream>>,
+    /// Trusted proxies.
+    pub trusted: TrustedProxies,
+    /// Global IP lists (also applied at accept time to untrusted peers).
+    pub global_ip: IpList,
+    /// Chain for responses that match no route (404, 405, 400...): security headers only.
+    pub unrouted_chain: Chain,
+    /// The request id header.
+    pub request_id_header: HeaderName,
+    /// Extra headers redacted in logs.
+    pub redact_headers: Vec<HeaderName>,
+}
+
+/// Compilation failed (config validation should have caught these; they are the checks that
+/// need compiled structures, like template conflicts, or I/O like reading CA files).
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    /// Two route templates conflict.
+    #[error(transparent)]
+    Router(#[from] RouterError),
+    /// An upstream could not be built (CA file, client certificate...).
+    #[error("upstream `{id}`: {source}")]
+    Upstream {
+        /// The upstream id.
+        id: String,
+        /// What failed.
+        source: portcullis_upstream::UpstreamError,
+    },
+    /// A route names an upstream that does not exist.
+    #[error("route `{route}`: unknown upstream `{upstream}`")]
+    UnknownUpstream {
+        /// Route id.
+        route: String,
+        /// Upstream id.
+        upstream: String,
+    },
+    /// A value that should have been validated is not usable.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl RuntimeConfig {
+    /// Compiles a validated config. Upstreams from `previous` are not reused: pools and health
+    /// state start fresh, and the old ones stop when the last request holding them ends.
+    pub fn compile(spec: ConfigSpec, version: u64) -> Result<Self, CompileError> {
+        let mut upstreams = HashMap::new();
+        for u in &spec.upstreams {
+            let built = Upstream::build(u).map_err(|source| CompileError::Upstream {
+                id: u.id.clone(),
+                source,
+            })?;
+            upstreams.insert(u.id.clone(), built);
+        }
+        let limits: &LimitsSpec = &spec.limits;
+        let headers_guard = Arc::new(SecurityHeadersGuard::compile(&spec.security_headers));
+        let mut routes = Vec::with_capacity(spec.routes.len());
+        let mut keys = Vec::with_capacity(spec.routes.len());
+        for r in &spec.routes {
+            let upstream = upstreams.get(&r.upstream).cloned().ok_or_else(|| {
+                CompileError::UnknownUpstream {
+                    route: r.id.clone(),
+                    upstream: r.upstream.clone(),
+                }
+            })?;
+            let max_body_bytes = r.max_body_bytes.unwrap_or(limits.max_body_bytes);
+            let mut entries = Vec::new();
+            if let Some(ip) = IpPolicyGuard::compile(&spec.ip_policy, &r.ip_policy) {
+                entries.push(ChainEntry::enforce(Arc::new(ip)));
+            }
+            entries.push(ChainEntry::enforce(Arc::new(RequestLimitsGuard::new(
+                limits.max_uri_bytes,
+                max_body_bytes,
+            ))));
+            entries.push(ChainEntry::enforce(headers_guard.clone()));
+            if r.generic_errors {
+                entries.push(ChainEntry::enforce(Arc::new(GenericErrorsGuard)));
+            }
+            let methods = r
+                .methods
+                .iter()
+                .map(|m| {
+                    Method::from_bytes(m.to_ascii_uppercase().as_bytes())
+                        .map_err(|_| CompileError::Invalid(format!("route `{}`: bad method `{m}`", r.id)))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let match_headers = r
+                .match_headers
+                .iter()
+                .map(|(k, v)| {
+                    let name = HeaderName::from_bytes(k.to_ascii_lowercase().as_bytes());
+                    let value = HeaderValue::from_str(v);
+                    match (name, value) {
+                        (Ok(n), Ok(v)) => Ok((n, v)),
+                        _ => Err(CompileError::Invalid(format!(
+                            "route `{}`: bad match_headers entry `{k}`",
+                            r.id
+                        ))),
+                    }
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            keys.push(RouteKey {
+                hosts: r.hosts.iter().map(|h| h.to_ascii_lowercase()).collect(),
+                path: r.path.clone(),
+                methods,
+                match_headers,
+            });
+            routes.push(Route {
+                id: RouteId::new(&r.id),
+                chain: Chain::new(entries),
+                upstream,
+                upstream_id: r.upstream.as_str().into(),
+                strip_prefix: r.strip_prefix.clone(),
+                max_body_bytes,
+                log_query_values: r.log_query_values,
+                requires_auth: !r.public,
+            });
+        }
+        let ids: Vec<String> = spec.routes.iter().map(|r| r.id.clone()).collect();
+        let router = Router::build(keys, &ids)?;
+        let request_id_header =
+            HeaderName::from_bytes(spec.request_id.header.to_ascii_lowercase().as_bytes())
+                .map_err(|_| CompileError::Invalid("request_id.header is not a header name".into()))?;
+        let redact_headers = spec
+            .logging
+            .redact_headers
+            .iter()
+            .filter_map(|h| HeaderName::from_bytes(h.to_ascii_lowercase().as_bytes()).ok())
+            .collect();
+        Ok(Self {
+            version,
+            trusted: TrustedProxies::new(spec.client_ip.trusted_proxies.clone()),
+            global_ip: IpList::compile(&spec.ip_policy),
+            unrouted_chain: Chain::new(vec![ChainEntry::enforce(headers_guard)]),
+            request_id_header,
+            redact_headers,
+            routes,
+            router,
+            upstreams,
+            spec: Arc::new(spec),
+        })
+    }
+
+    /// The listener spec with this id.
+    pub fn listener(&self, id: &str) -> Option<&ListenerSpec> {
+        self.spec.listeners.iter().find(|l| l.id == id)
+    }
+}
