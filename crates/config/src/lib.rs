@@ -6,9 +6,18 @@
 //! code); `schema` generates `docs/portcullis.schema.json` from the types.
 
 pub mod cidr;
+mod diagnostic;
 pub mod duration;
+mod load;
+mod locate;
+pub mod schema;
+mod validate;
 pub mod spec;
 
 pub use cidr::Cidr;
+pub use diagnostic::{ConfigError, Diagnostic, Severity};
 pub use duration::HumanDuration;
+pub use load::{Loaded, load_file, load_str, resolve_paths};
+pub use locate::locate;
+pub use validate::{MAX_BODY_LIMIT, ROUTABLE_METHODS, validate};
 pub use spec::*;
