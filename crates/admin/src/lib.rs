@@ -88,7 +88,8 @@ pub async fn serve(listener: TcpListener, state: AdminState, shutdown: impl Futu
 fn json(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
     *r.status_mut() = status;
-    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     r
 }
 
@@ -99,7 +100,10 @@ fn problem(status: StatusCode, slug: &str, title: &str) -> Response<Full<Bytes>>
     );
     let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = status;
-    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
     r
 }
 
@@ -110,20 +114,31 @@ pub fn route(state: &AdminState, req: &Request<Incoming>) -> Response<Full<Bytes
         return problem(StatusCode::NOT_FOUND, "not-found", "Not found");
     }
     if req.method() != Method::GET && req.method() != Method::HEAD {
-        let mut r = problem(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed");
-        r.headers_mut().insert(ALLOW, HeaderValue::from_static("GET"));
+        let mut r = problem(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method-not-allowed",
+            "Method not allowed",
+        );
+        r.headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("GET"));
         return r;
     }
     match path {
         "/healthz" => json(StatusCode::OK, "{\"status\":\"ok\"}"),
-        "/readyz" if state.ready.load(Ordering::SeqCst) => json(StatusCode::OK, "{\"status\":\"ready\"}"),
-        "/readyz" => json(StatusCode::SERVICE_UNAVAILABLE, "{\"status\":\"not ready\"}"),
+        "/readyz" if state.ready.load(Ordering::SeqCst) => {
+            json(StatusCode::OK, "{\"status\":\"ready\"}")
+        }
+        "/readyz" => json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{\"status\":\"not ready\"}",
+        ),
         _ => {
             if let Some(hook) = &state.before_scrape {
                 hook();
             }
             let mut r = Response::new(Full::new(Bytes::from(state.metrics.encode())));
-            r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(OPENMETRICS));
+            r.headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static(OPENMETRICS));
             r
         }
     }

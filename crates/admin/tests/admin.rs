@@ -29,9 +29,23 @@ async fn endpoints_answer_and_readiness_flips() {
     let r = c.get(format!("{base}/healthz")).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.text().await.unwrap(), "{\"status\":\"ok\"}");
-    assert_eq!(c.get(format!("{base}/readyz")).send().await.unwrap().status(), 503);
+    assert_eq!(
+        c.get(format!("{base}/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        503
+    );
     ready.store(true, Ordering::SeqCst);
-    assert_eq!(c.get(format!("{base}/readyz")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        c.get(format!("{base}/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 
     let r = c.get(format!("{base}/metrics")).send().await.unwrap();
     assert_eq!(r.headers()["content-type"], OPENMETRICS);
@@ -43,11 +57,19 @@ async fn endpoints_answer_and_readiness_flips() {
     let r = c.get(format!("{base}/nope")).send().await.unwrap();
     assert_eq!(r.status(), 404);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
-    assert!(r.text().await.unwrap().contains("urn:portcullis:problem:not-found"));
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("urn:portcullis:problem:not-found")
+    );
     let r = c.post(format!("{base}/metrics")).send().await.unwrap();
     assert_eq!(r.status(), 405);
     assert_eq!(r.headers()["allow"], "GET");
 
     tx.send(()).unwrap();
-    tokio::time::timeout(std::time::Duration::from_secs(5), server).await.unwrap().unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(5), server)
+        .await
+        .unwrap()
+        .unwrap();
 }

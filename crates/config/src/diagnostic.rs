@@ -35,7 +35,13 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(f, "{}:{}:{}: {sev}: ", self.file.display(), self.line, self.column)?;
+        write!(
+            f,
+            "{}:{}:{}: {sev}: ",
+            self.file.display(),
+            self.line,
+            self.column
+        )?;
         if !self.path.is_empty() {
             write!(f, "{}: ", self.path)?;
         }

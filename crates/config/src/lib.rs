@@ -11,13 +11,13 @@ pub mod duration;
 mod load;
 mod locate;
 pub mod schema;
-mod validate;
 pub mod spec;
+mod validate;
 
 pub use cidr::Cidr;
 pub use diagnostic::{ConfigError, Diagnostic, Severity};
 pub use duration::HumanDuration;
 pub use load::{Loaded, load_file, load_str, resolve_paths};
 pub use locate::locate;
-pub use validate::{MAX_BODY_LIMIT, ROUTABLE_METHODS, validate};
 pub use spec::*;
+pub use validate::{MAX_BODY_LIMIT, ROUTABLE_METHODS, validate};

@@ -16,7 +16,13 @@ pub struct Loaded {
     pub warnings: Vec<Diagnostic>,
 }
 
-fn error(file: &Path, line: u64, column: u64, path: &str, message: impl Into<String>) -> Diagnostic {
+fn error(
+    file: &Path,
+    line: u64,
+    column: u64,
+    path: &str,
+    message: impl Into<String>,
+) -> Diagnostic {
     Diagnostic {
         severity: Severity::Error,
         file: file.to_path_buf(),
@@ -30,7 +36,13 @@ fn error(file: &Path, line: u64, column: u64, path: &str, message: impl Into<Str
 /// Reads, parses and validates a config file.
 pub fn load_file(path: &Path) -> Result<Loaded, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-        diagnostics: vec![error(path, 0, 0, "", format!("cannot read the config file: {e}"))],
+        diagnostics: vec![error(
+            path,
+            0,
+            0,
+            "",
+            format!("cannot read the config file: {e}"),
+        )],
     })?;
     let base = path.parent().filter(|d| !d.as_os_str().is_empty());
     load_inner(&text, path, base)

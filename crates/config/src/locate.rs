@@ -101,9 +101,14 @@ pub fn locate(source: &str, path: &str) -> (u64, u64) {
             }
             Seg::Index(n) => {
                 let items: Vec<usize> = (start..end)
-                    .filter(|&j| lines.get(j).is_some_and(|m| m.text.starts_with("- ") && m.indent >= min_indent))
+                    .filter(|&j| {
+                        lines
+                            .get(j)
+                            .is_some_and(|m| m.text.starts_with("- ") && m.indent >= min_indent)
+                    })
                     .collect();
-                let Some(item_indent) = items.first().and_then(|&j| lines.get(j)).map(|m| m.indent) else {
+                let Some(item_indent) = items.first().and_then(|&j| lines.get(j)).map(|m| m.indent)
+                else {
                     return best;
                 };
                 let items: Vec<usize> = items

@@ -67,10 +67,12 @@ fn resolve<'a>(root: &'a Value, v: &'a Value) -> &'a Value {
         }
     }
     // `Option<T>` renders as anyOf [T, null]; describe T.
-    if let Some(any) = v.get("anyOf").and_then(Value::as_array) {
-        if let Some(first) = any.iter().find(|a| a.get("type").and_then(Value::as_str) != Some("null")) {
-            return resolve(root, first);
-        }
+    if let Some(any) = v.get("anyOf").and_then(Value::as_array)
+        && let Some(first) = any
+            .iter()
+            .find(|a| a.get("type").and_then(Value::as_str) != Some("null"))
+    {
+        return resolve(root, first);
     }
     v
 }
@@ -78,13 +80,19 @@ fn resolve<'a>(root: &'a Value, v: &'a Value) -> &'a Value {
 fn type_name(root: &Value, v: &Value) -> String {
     let r = resolve(root, v);
     if let Some(values) = r.get("enum").and_then(Value::as_array) {
-        let names: Vec<String> = values.iter().map(|x| format!("`{}`", x.as_str().unwrap_or("?"))).collect();
+        let names: Vec<String> = values
+            .iter()
+            .map(|x| format!("`{}`", x.as_str().unwrap_or("?")))
+            .collect();
         return names.join(" \\| ");
     }
     if let Some(one) = r.get("oneOf").and_then(Value::as_array) {
         let names: Vec<String> = one
             .iter()
-            .filter_map(|x| x.get("const").or_else(|| x.get("enum").and_then(|e| e.get(0))))
+            .filter_map(|x| {
+                x.get("const")
+                    .or_else(|| x.get("enum").and_then(|e| e.get(0)))
+            })
             .map(|x| format!("`{}`", x.as_str().unwrap_or("?")))
             .collect();
         if !names.is_empty() {
@@ -93,7 +101,10 @@ fn type_name(root: &Value, v: &Value) -> String {
     }
     match r.get("type") {
         Some(Value::String(t)) if t == "array" => {
-            let item = r.get("items").map(|i| type_name(root, i)).unwrap_or_default();
+            let item = r
+                .get("items")
+                .map(|i| type_name(root, i))
+                .unwrap_or_default();
             format!("list of {item}")
         }
         Some(Value::String(t)) if t == "object" && r.get("properties").is_none() => "map".into(),
@@ -102,16 +113,27 @@ fn type_name(root: &Value, v: &Value) -> String {
             Some(d) if d.starts_with("An IPv4/IPv6") => "CIDR".into(),
             _ => t.clone(),
         },
-        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).filter(|t| *t != "null").collect::<Vec<_>>().join(" or "),
+        Some(Value::Array(ts)) => ts
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|t| *t != "null")
+            .collect::<Vec<_>>()
+            .join(" or "),
         _ => "object".into(),
     }
 }
 
 fn walk(root: &Value, node: &Value, prefix: &str, rows: &mut Vec<(String, String, String)>) {
     let node = resolve(root, node);
-    let Some(props) = node.get("properties").and_then(Value::as_object) else { return };
+    let Some(props) = node.get("properties").and_then(Value::as_object) else {
+        return;
+    };
     for (key, prop) in props {
-        let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+        let path = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
         let desc = prop
             .get("description")
             .or_else(|| resolve(root, prop).get("description"))
@@ -140,14 +162,19 @@ pub fn configuration_markdown() -> String {
     out.push_str("<!-- Generated from crates/config/src/spec.rs by `PORTCULLIS_UPDATE_DOCS=1 cargo test -p portcullis-config`. Do not edit. -->\n\n");
     out.push_str("portcullis reads one YAML file (`portcullis serve --config FILE`). Unknown keys are errors;\n");
     out.push_str("`portcullis check --config FILE` validates a file and lints it for risky settings, printing\n");
-    out.push_str("`file:line:column: key.path: message`. Durations are written like `500ms`, `30s`, `5m`;\n");
+    out.push_str(
+        "`file:line:column: key.path: message`. Durations are written like `500ms`, `30s`, `5m`;\n",
+    );
     out.push_str("relative file paths are resolved against the config file's directory. Editors can complete\n");
     out.push_str("and check files with the JSON Schema in [`portcullis.schema.json`](portcullis.schema.json).\n\n");
     out.push_str("## Example\n\n```yaml\n");
     out.push_str(EXAMPLE);
     out.push_str("```\n\n## Keys\n\n| key | type | description (default) |\n|---|---|---|\n");
     for (path, ty, desc) in rows {
-        out.push_str(&format!("| `{path}` | {ty} | {} |\n", desc.replace('|', "\\|")));
+        out.push_str(&format!(
+            "| `{path}` | {ty} | {} |\n",
+            desc.replace('|', "\\|")
+        ));
     }
     out
 }
@@ -182,7 +209,13 @@ mod tests {
     #[test]
     fn every_key_is_documented() {
         let md = configuration_markdown();
-        for key in ["listeners[].tls.certificates[].cert_file", "limits.max_body_bytes", "routes[].methods", "upstreams[].health_check.interval", "security_headers.hsts.max_age"] {
+        for key in [
+            "listeners[].tls.certificates[].cert_file",
+            "limits.max_body_bytes",
+            "routes[].methods",
+            "upstreams[].health_check.interval",
+            "security_headers.hsts.max_age",
+        ] {
             assert!(md.contains(&format!("`{key}`")), "{key} missing");
         }
         for line in md.lines().filter(|l| l.starts_with("| `")) {

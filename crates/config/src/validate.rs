@@ -13,10 +13,14 @@ use crate::spec::{ConfigSpec, PlainHttpAction, UpstreamKind};
 
 /// Methods a route may serve. TRACE, TRACK and CONNECT are refused everywhere; unknown
 /// methods can never be routed.
-pub const ROUTABLE_METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+pub const ROUTABLE_METHODS: [&str; 7] =
+    ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
 /// The largest body limit accepted (1 GiB): buffering more is a configuration mistake.
 pub const MAX_BODY_LIMIT: u64 = 1 << 30;
+
+/// Hosts, path and header conditions: two routes with the same key must not share a method.
+type RouteMatchKey = (Vec<String>, String, Vec<(String, String)>);
 
 struct Sink<'a> {
     source: &'a str,
@@ -66,14 +70,20 @@ fn path_problem(path: &str) -> Option<String> {
         if seg.contains('{') || seg.contains('}') {
             let inner = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}'));
             let Some(inner) = inner else {
-                return Some(format!("segment `{seg}`: a parameter must be a whole segment, like `{{id}}`"));
+                return Some(format!(
+                    "segment `{seg}`: a parameter must be a whole segment, like `{{id}}`"
+                ));
             };
             let name = inner.strip_prefix('*').unwrap_or(inner);
             if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-                return Some(format!("segment `{seg}`: parameter names use letters, digits and `_`"));
+                return Some(format!(
+                    "segment `{seg}`: parameter names use letters, digits and `_`"
+                ));
             }
             if inner.starts_with('*') && i != last {
-                return Some(format!("segment `{seg}`: a catch-all must be the last segment"));
+                return Some(format!(
+                    "segment `{seg}`: a catch-all must be the last segment"
+                ));
             }
         }
     }
@@ -123,13 +133,22 @@ pub fn validate(spec: &ConfigSpec, source: &str, file: &Path) -> Vec<Diagnostic>
             s.error(format!("listeners[{i}].id"), "must not be empty");
         }
         if !ids.insert(l.id.as_str()) {
-            s.error(format!("listeners[{i}].id"), format!("duplicate listener id `{}`", l.id));
+            s.error(
+                format!("listeners[{i}].id"),
+                format!("duplicate listener id `{}`", l.id),
+            );
         }
         if !addresses.insert(l.address) && l.address.port() != 0 {
-            s.error(format!("listeners[{i}].address"), format!("address {} is used twice", l.address));
+            s.error(
+                format!("listeners[{i}].address"),
+                format!("address {} is used twice", l.address),
+            );
         }
         if spec.admin.enabled && l.address == spec.admin.address && l.address.port() != 0 {
-            s.error(format!("listeners[{i}].address"), "the admin listener uses the same address");
+            s.error(
+                format!("listeners[{i}].address"),
+                "the admin listener uses the same address",
+            );
         }
         match &l.tls {
             Some(tls) => {
@@ -168,31 +187,48 @@ pub fn validate(spec: &ConfigSpec, source: &str, file: &Path) -> Vec<Diagnostic>
         s.warn("admin.address".into(), "the admin listener is reachable from the network; keep it on loopback or a management network");
     }
     if !spec.security_headers.hsts.enabled {
-        s.warn("security_headers.hsts.enabled".into(), "HSTS is disabled: browsers may be downgraded to plain HTTP");
+        s.warn(
+            "security_headers.hsts.enabled".into(),
+            "HSTS is disabled: browsers may be downgraded to plain HTTP",
+        );
     }
 
     // === upstreams ===
     let mut upstream_ids = HashSet::new();
     for (i, u) in spec.upstreams.iter().enumerate() {
         if !upstream_ids.insert(u.id.as_str()) {
-            s.error(format!("upstreams[{i}].id"), format!("duplicate upstream id `{}`", u.id));
+            s.error(
+                format!("upstreams[{i}].id"),
+                format!("duplicate upstream id `{}`", u.id),
+            );
         }
         match u.kind {
             UpstreamKind::Echo => {
                 if !u.targets.is_empty() {
-                    s.error(format!("upstreams[{i}].targets"), "an `echo` upstream has no targets");
+                    s.error(
+                        format!("upstreams[{i}].targets"),
+                        "an `echo` upstream has no targets",
+                    );
                 }
             }
             UpstreamKind::Http => {
                 if u.targets.is_empty() {
-                    s.error(format!("upstreams[{i}].targets"), "at least one target URL is required (or `kind: echo`)");
+                    s.error(
+                        format!("upstreams[{i}].targets"),
+                        "at least one target URL is required (or `kind: echo`)",
+                    );
                 }
                 for (j, t) in u.targets.iter().enumerate() {
                     if let Some(p) = target_problem(t) {
                         s.error(format!("upstreams[{i}].targets[{j}]"), p);
                     } else if t.starts_with("https://") && u.tls.server_name.is_none() {
-                        let host = t.parse::<http::Uri>().ok().and_then(|uri| uri.host().map(str::to_string));
-                        if host.is_some_and(|h| h.trim_matches(['[', ']']).parse::<IpAddr>().is_ok()) {
+                        let host = t
+                            .parse::<http::Uri>()
+                            .ok()
+                            .and_then(|uri| uri.host().map(str::to_string));
+                        if host
+                            .is_some_and(|h| h.trim_matches(['[', ']']).parse::<IpAddr>().is_ok())
+                        {
                             s.warn(
                                 format!("upstreams[{i}].targets[{j}]"),
                                 "https target given by IP address: set `tls.server_name` to the name in its certificate",
@@ -204,37 +240,55 @@ pub fn validate(spec: &ConfigSpec, source: &str, file: &Path) -> Vec<Diagnostic>
         }
         if let Some(hc) = &u.health_check {
             if !hc.path.starts_with('/') {
-                s.error(format!("upstreams[{i}].health_check.path"), "must start with `/`");
+                s.error(
+                    format!("upstreams[{i}].health_check.path"),
+                    "must start with `/`",
+                );
             }
             if hc.interval.get().is_zero() || hc.timeout.get().is_zero() {
-                s.error(format!("upstreams[{i}].health_check"), "interval and timeout must be positive");
+                s.error(
+                    format!("upstreams[{i}].health_check"),
+                    "interval and timeout must be positive",
+                );
             }
         }
         if u.tls.client_cert_file.is_some() != u.tls.client_key_file.is_some() {
-            s.error(format!("upstreams[{i}].tls"), "client_cert_file and client_key_file go together");
+            s.error(
+                format!("upstreams[{i}].tls"),
+                "client_cert_file and client_key_file go together",
+            );
         }
         for (name, p) in [
             ("ca_file", &u.tls.ca_file),
             ("client_cert_file", &u.tls.client_cert_file),
             ("client_key_file", &u.tls.client_key_file),
         ] {
-            if let Some(p) = p {
-                if !p.exists() {
-                    s.error(format!("upstreams[{i}].tls.{name}"), format!("file `{}` does not exist", p.display()));
-                }
+            if let Some(p) = p
+                && !p.exists()
+            {
+                s.error(
+                    format!("upstreams[{i}].tls.{name}"),
+                    format!("file `{}` does not exist", p.display()),
+                );
             }
         }
         if u.timeouts.connect.get().is_zero() || u.timeouts.request.get().is_zero() {
-            s.error(format!("upstreams[{i}].timeouts"), "timeouts must be positive");
+            s.error(
+                format!("upstreams[{i}].timeouts"),
+                "timeouts must be positive",
+            );
         }
     }
 
     // === routes ===
     let mut route_ids = HashSet::new();
-    let mut seen: HashMap<(Vec<String>, String, Vec<(String, String)>), Vec<(usize, Vec<String>)>> = HashMap::new();
+    let mut seen: HashMap<RouteMatchKey, Vec<(usize, Vec<String>)>> = HashMap::new();
     for (i, r) in spec.routes.iter().enumerate() {
         if !route_ids.insert(r.id.as_str()) {
-            s.error(format!("routes[{i}].id"), format!("duplicate route id `{}`", r.id));
+            s.error(
+                format!("routes[{i}].id"),
+                format!("duplicate route id `{}`", r.id),
+            );
         }
         if let Some(p) = path_problem(&r.path) {
             s.error(format!("routes[{i}].path"), format!("`{}` {p}", r.path));
@@ -247,8 +301,16 @@ pub fn validate(spec: &ConfigSpec, source: &str, file: &Path) -> Vec<Diagnostic>
             let upper = m.to_ascii_uppercase();
             if matches!(upper.as_str(), "TRACE" | "TRACK" | "CONNECT") {
                 s.error(format!("routes[{i}].methods"), format!("{upper} is never forwarded (it exposes the request to cross-site tracing or tunnels); remove it"));
-            } else if !ROUTABLE_METHODS.contains(&upper.as_str()) || Method::from_bytes(upper.as_bytes()).is_err() {
-                s.error(format!("routes[{i}].methods"), format!("`{m}` is not a routable method (one of {})", ROUTABLE_METHODS.join(", ")));
+            } else if !ROUTABLE_METHODS.contains(&upper.as_str())
+                || Method::from_bytes(upper.as_bytes()).is_err()
+            {
+                s.error(
+                    format!("routes[{i}].methods"),
+                    format!(
+                        "`{m}` is not a routable method (one of {})",
+                        ROUTABLE_METHODS.join(", ")
+                    ),
+                );
             }
             methods.push(upper);
         }
@@ -256,17 +318,31 @@ pub fn validate(spec: &ConfigSpec, source: &str, file: &Path) -> Vec<Diagnostic>
             let known: Vec<&str> = spec.upstreams.iter().map(|u| u.id.as_str()).collect();
             s.error(
                 format!("routes[{i}].upstream"),
-                format!("unknown upstream `{}` (known: {})", r.upstream, if known.is_empty() { "none".to_string() } else { known.join(", ") }),
+                format!(
+                    "unknown upstream `{}` (known: {})",
+                    r.upstream,
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
             );
         }
-        if let Some(prefix) = &r.strip_prefix {
-            if !r.path.starts_with(prefix.as_str()) || !prefix.starts_with('/') {
-                s.error(format!("routes[{i}].strip_prefix"), format!("`{prefix}` is not a prefix of the path `{}`", r.path));
-            }
+        if let Some(prefix) = &r.strip_prefix
+            && (!r.path.starts_with(prefix.as_str()) || !prefix.starts_with('/'))
+        {
+            s.error(
+                format!("routes[{i}].strip_prefix"),
+                format!("`{prefix}` is not a prefix of the path `{}`", r.path),
+            );
         }
         for name in r.match_headers.keys() {
             if !valid_header_name(name) {
-                s.error(format!("routes[{i}].match_headers"), format!("`{name}` is not a header name"));
+                s.error(
+                    format!("routes[{i}].match_headers"),
+                    format!("`{name}` is not a header name"),
+                );
             }
         }
         if !r.public {
@@ -275,17 +351,27 @@ pub fn validate(spec: &ConfigSpec, source: &str, file: &Path) -> Vec<Diagnostic>
                 "deny by default: this route has no authentication; set `public: true` to serve it to anyone",
             );
         }
-        if let Some(b) = r.max_body_bytes {
-            if b > MAX_BODY_LIMIT {
-                s.error(format!("routes[{i}].max_body_bytes"), "at most 1 GiB (bodies are buffered)");
-            }
+        if let Some(b) = r.max_body_bytes
+            && b > MAX_BODY_LIMIT
+        {
+            s.error(
+                format!("routes[{i}].max_body_bytes"),
+                "at most 1 GiB (bodies are buffered)",
+            );
         }
         if r.log_query_values {
-            s.warn(format!("routes[{i}].log_query_values"), "query values (tokens, personal data) will appear in the access log");
+            s.warn(
+                format!("routes[{i}].log_query_values"),
+                "query values (tokens, personal data) will appear in the access log",
+            );
         }
         let mut hosts: Vec<String> = r.hosts.iter().map(|h| h.to_ascii_lowercase()).collect();
         hosts.sort();
-        let mut mh: Vec<(String, String)> = r.match_headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone())).collect();
+        let mut mh: Vec<(String, String)> = r
+            .match_headers
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+            .collect();
         mh.sort();
         let key = (hosts, r.path.clone(), mh);
         let entry = seen.entry(key).or_default();
@@ -293,7 +379,10 @@ pub fn validate(spec: &ConfigSpec, source: &str, file: &Path) -> Vec<Diagnostic>
             if let Some(m) = methods.iter().find(|m| other_methods.contains(m)) {
                 s.error(
                     format!("routes[{i}].methods"),
-                    format!("route `{}` already serves {m} on this host and path (routes[{other}])", spec.routes.get(*other).map_or("", |r| r.id.as_str())),
+                    format!(
+                        "route `{}` already serves {m} on this host and path (routes[{other}])",
+                        spec.routes.get(*other).map_or("", |r| r.id.as_str())
+                    ),
                 );
             }
         }
@@ -309,14 +398,20 @@ pub fn validate(spec: &ConfigSpec, source: &str, file: &Path) -> Vec<Diagnostic>
         ("max_body_bytes", l.max_body_bytes),
         ("max_connections", l.max_connections as u64),
         ("max_connections_per_ip", l.max_connections_per_ip as u64),
-        ("h2_max_concurrent_streams", u64::from(l.h2_max_concurrent_streams)),
+        (
+            "h2_max_concurrent_streams",
+            u64::from(l.h2_max_concurrent_streams),
+        ),
     ] {
         if v == 0 {
             s.error(format!("limits.{name}"), "must be greater than 0");
         }
     }
     if l.max_body_bytes > MAX_BODY_LIMIT {
-        s.error("limits.max_body_bytes".into(), "at most 1 GiB (bodies are buffered)");
+        s.error(
+            "limits.max_body_bytes".into(),
+            "at most 1 GiB (bodies are buffered)",
+        );
     }
     if l.max_header_bytes > 1 << 20 {
         s.error("limits.max_header_bytes".into(), "at most 1 MiB");
@@ -331,20 +426,38 @@ pub fn validate(spec: &ConfigSpec, source: &str, file: &Path) -> Vec<Diagnostic>
             s.error(format!("limits.{name}"), "must be positive");
         }
     }
-    if !matches!(spec.logging.level.to_ascii_lowercase().as_str(), "error" | "warn" | "info" | "debug" | "trace" | "off") {
-        s.error("logging.level".into(), format!("`{}` is not one of error, warn, info, debug, trace, off", spec.logging.level));
+    if !matches!(
+        spec.logging.level.to_ascii_lowercase().as_str(),
+        "error" | "warn" | "info" | "debug" | "trace" | "off"
+    ) {
+        s.error(
+            "logging.level".into(),
+            format!(
+                "`{}` is not one of error, warn, info, debug, trace, off",
+                spec.logging.level
+            ),
+        );
     }
     for h in &spec.logging.redact_headers {
         if !valid_header_name(h) {
-            s.error("logging.redact_headers".into(), format!("`{h}` is not a header name"));
+            s.error(
+                "logging.redact_headers".into(),
+                format!("`{h}` is not a header name"),
+            );
         }
     }
     if !valid_header_name(&spec.request_id.header) {
-        s.error("request_id.header".into(), format!("`{}` is not a header name", spec.request_id.header));
+        s.error(
+            "request_id.header".into(),
+            format!("`{}` is not a header name", spec.request_id.header),
+        );
     }
     for h in &spec.security_headers.strip {
         if !valid_header_name(h) {
-            s.error("security_headers.strip".into(), format!("`{h}` is not a header name"));
+            s.error(
+                "security_headers.strip".into(),
+                format!("`{h}` is not a header name"),
+            );
         }
     }
     s.out

@@ -120,7 +120,9 @@ impl Chain {
     ) -> Result<RequestRun, Denial> {
         let mut run = RequestRun::default();
         for &i in &self.request {
-            let Some(e) = self.entries.get(i) else { continue };
+            let Some(e) = self.entries.get(i) else {
+                continue;
+            };
             let step = e.guard.on_request(cx, req);
             settle(cx, e, step, &mut run).await?;
         }
@@ -136,7 +138,9 @@ impl Chain {
     ) -> Result<RequestRun, Denial> {
         let mut run = RequestRun::default();
         for &i in &self.body {
-            let Some(e) = self.entries.get(i) else { continue };
+            let Some(e) = self.entries.get(i) else {
+                continue;
+            };
             let step = e.guard.on_body(cx, req, body);
             settle(cx, e, step, &mut run).await?;
         }
@@ -151,7 +155,9 @@ impl Chain {
     ) -> Result<(), Denial> {
         let mut run = RequestRun::default();
         for &i in &self.response {
-            let Some(e) = self.entries.get(i) else { continue };
+            let Some(e) = self.entries.get(i) else {
+                continue;
+            };
             let step = e.guard.on_response(cx, resp);
             settle(cx, e, step, &mut run).await?;
         }
@@ -167,7 +173,9 @@ impl Chain {
     ) -> Result<(), Denial> {
         let mut run = RequestRun::default();
         for &i in &self.response_body {
-            let Some(e) = self.entries.get(i) else { continue };
+            let Some(e) = self.entries.get(i) else {
+                continue;
+            };
             let step = e.guard.on_response_body(cx, resp, body);
             settle(cx, e, step, &mut run).await?;
         }
@@ -256,7 +264,11 @@ mod tests {
         fn on_request(&self, _cx: &mut RequestCx, _req: &mut http::request::Parts) -> Step {
             self.calls.fetch_add(1, Ordering::SeqCst);
             if self.deny {
-                Step::Deny(Denial::new(ProblemType::Forbidden, "test", GuardId(self.id)))
+                Step::Deny(Denial::new(
+                    ProblemType::Forbidden,
+                    "test",
+                    GuardId(self.id),
+                ))
             } else {
                 Step::Continue
             }

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::{Denial, GuardId, RequestCx};
 use crate::chain::Outcome;
+use crate::{Denial, GuardId, RequestCx};
 
 /// The phases of a request, in the order the pipeline runs them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

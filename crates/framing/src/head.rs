@@ -84,8 +84,14 @@ fn parse_content_length(v: &[u8]) -> Option<u64> {
 }
 
 fn trim(v: &[u8]) -> &[u8] {
-    let start = v.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(v.len());
-    let end = v.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |e| e + 1);
+    let start = v
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(v.len());
+    let end = v
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
     v.get(start..end).unwrap_or(&[])
 }
 
@@ -129,7 +135,9 @@ pub fn check_head<'b>(
         Err(httparse::Error::HeaderValue) => return bad("invalid_header_value"),
         Err(httparse::Error::Token) => return bad("invalid_method"),
         Err(httparse::Error::Version) => return bad("invalid_version"),
-        Err(httparse::Error::Status) | Err(httparse::Error::NewLine) => return bad("malformed_head"),
+        Err(httparse::Error::Status) | Err(httparse::Error::NewLine) => {
+            return bad("malformed_head");
+        }
     }
     let (Some(method), Some(target), Some(version)) = (req.method, req.path, req.version) else {
         return bad("malformed_head");
@@ -180,7 +188,11 @@ pub fn check_head<'b>(
     // Request target forms (RFC 9112 §3.2).
     if target.starts_with('/') {
         // origin-form
-    } else if let Some(rest) = target.strip_prefix("http://").map(|r| (r, ":80")).or_else(|| target.strip_prefix("https://").map(|r| (r, ":443"))) {
+    } else if let Some(rest) = target
+        .strip_prefix("http://")
+        .map(|r| (r, ":80"))
+        .or_else(|| target.strip_prefix("https://").map(|r| (r, ":443")))
+    {
         let (rest, default_port) = rest;
         let authority = rest.split(['/', '?']).next().unwrap_or("");
         if authority.is_empty() || authority.contains('@') {
@@ -230,37 +242,113 @@ mod tests {
 
     #[test]
     fn valid_heads() {
-        assert_eq!(check("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), HeadCheck::Valid { len: 27, framing: Framing::None });
-        assert!(matches!(check("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"), HeadCheck::Valid { framing: Framing::Length(3), .. }));
-        assert!(matches!(check("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\n\r\n"), HeadCheck::Valid { framing: Framing::Chunked, .. }));
-        assert!(matches!(check("GET http://A:80/x HTTP/1.1\r\nHost: a\r\n\r\n"), HeadCheck::Valid { .. }));
-        assert!(matches!(check("GET / HTTP/1.0\r\n\r\n"), HeadCheck::Valid { .. }));
-        assert!(matches!(check("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n"), HeadCheck::Valid { .. }));
-        assert_eq!(check("GET / HTTP/1.1\r\nHost: a\r\n"), HeadCheck::Incomplete);
+        assert_eq!(
+            check("GET / HTTP/1.1\r\nHost: a\r\n\r\n"),
+            HeadCheck::Valid {
+                len: 27,
+                framing: Framing::None
+            }
+        );
+        assert!(matches!(
+            check("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"),
+            HeadCheck::Valid {
+                framing: Framing::Length(3),
+                ..
+            }
+        ));
+        assert!(matches!(
+            check("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\n\r\n"),
+            HeadCheck::Valid {
+                framing: Framing::Chunked,
+                ..
+            }
+        ));
+        assert!(matches!(
+            check("GET http://A:80/x HTTP/1.1\r\nHost: a\r\n\r\n"),
+            HeadCheck::Valid { .. }
+        ));
+        assert!(matches!(
+            check("GET / HTTP/1.0\r\n\r\n"),
+            HeadCheck::Valid { .. }
+        ));
+        assert!(matches!(
+            check("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n"),
+            HeadCheck::Valid { .. }
+        ));
+        assert_eq!(
+            check("GET / HTTP/1.1\r\nHost: a\r\n"),
+            HeadCheck::Incomplete
+        );
     }
 
     #[test]
     fn violations_have_codes() {
-        assert_eq!(code("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n"), "cl_and_te");
-        assert_eq!(code("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n"), "duplicate_content_length");
-        assert_eq!(code("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1, 1\r\n\r\n"), "bad_content_length");
-        assert_eq!(code("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n"), "bad_content_length");
-        assert_eq!(code("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999\r\n\r\n"), "bad_content_length");
-        assert_eq!(code("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"), "bad_transfer_encoding");
-        assert_eq!(code("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"), "bad_transfer_encoding");
-        assert_eq!(code("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"), "te_in_http10");
-        assert_eq!(code("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), "duplicate_host");
+        assert_eq!(
+            code(
+                "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n"
+            ),
+            "cl_and_te"
+        );
+        assert_eq!(
+            code("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n"),
+            "duplicate_content_length"
+        );
+        assert_eq!(
+            code("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1, 1\r\n\r\n"),
+            "bad_content_length"
+        );
+        assert_eq!(
+            code("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n"),
+            "bad_content_length"
+        );
+        assert_eq!(
+            code("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999\r\n\r\n"),
+            "bad_content_length"
+        );
+        assert_eq!(
+            code("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),
+            "bad_transfer_encoding"
+        );
+        assert_eq!(
+            code(
+                "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"
+            ),
+            "bad_transfer_encoding"
+        );
+        assert_eq!(
+            code("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            "te_in_http10"
+        );
+        assert_eq!(
+            code("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
+            "duplicate_host"
+        );
         assert_eq!(code("GET / HTTP/1.1\r\n\r\n"), "missing_host");
         assert_eq!(code("GET / HTTP/1.1\nHost: a\n\n"), "bare_lf");
         assert_eq!(code("GET / HTTP/1.1\r\nHost: a\n\r\n"), "bare_lf");
         assert_eq!(code("GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n"), "bare_cr");
-        assert_eq!(code("GET / HTTP/1.1\r\nHost: a\r\nX: a\0b\r\n\r\n"), "nul_byte");
-        assert_eq!(code("GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n"), "invalid_header_name");
-        assert_eq!(code("GET / HTTP/1.1\r\nHost : a\r\n\r\n"), "invalid_header_name");
-        assert_eq!(code("GET http://evil/ HTTP/1.1\r\nHost: a\r\n\r\n"), "host_mismatch");
+        assert_eq!(
+            code("GET / HTTP/1.1\r\nHost: a\r\nX: a\0b\r\n\r\n"),
+            "nul_byte"
+        );
+        assert_eq!(
+            code("GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n"),
+            "invalid_header_name"
+        );
+        assert_eq!(
+            code("GET / HTTP/1.1\r\nHost : a\r\n\r\n"),
+            "invalid_header_name"
+        );
+        assert_eq!(
+            code("GET http://evil/ HTTP/1.1\r\nHost: a\r\n\r\n"),
+            "host_mismatch"
+        );
         assert_eq!(code("GET * HTTP/1.1\r\nHost: a\r\n\r\n"), "bad_target");
         assert_eq!(code("GET x HTTP/1.1\r\nHost: a\r\n\r\n"), "bad_target");
-        assert_eq!(code("GET / HTTP/1.1\r\nHost: a\r\nX-Portcullis-Framing: x\r\n\r\n"), "reserved_header");
+        assert_eq!(
+            code("GET / HTTP/1.1\r\nHost: a\r\nX-Portcullis-Framing: x\r\n\r\n"),
+            "reserved_header"
+        );
         assert_eq!(code("G(T / HTTP/1.1\r\nHost: a\r\n\r\n"), "invalid_method");
         assert_eq!(code("GET / HTTP/2.0\r\nHost: a\r\n\r\n"), "invalid_version");
     }
@@ -270,12 +358,16 @@ mod tests {
         let mut scratch = vec![httparse::EMPTY_HEADER; 3];
         let many = "GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n";
         match check_head(many.as_bytes(), 1024, &mut scratch) {
-            HeadCheck::Refused(v) => assert_eq!((v.code, v.status.as_u16()), ("too_many_headers", 431)),
+            HeadCheck::Refused(v) => {
+                assert_eq!((v.code, v.status.as_u16()), ("too_many_headers", 431))
+            }
             other => panic!("{other:?}"),
         }
         let long = format!("GET / HTTP/1.1\r\nHost: a\r\nX: {}", "a".repeat(2000));
         match check_head(long.as_bytes(), 1024, &mut scratch) {
-            HeadCheck::Refused(v) => assert_eq!((v.code, v.status.as_u16()), ("head_too_large", 431)),
+            HeadCheck::Refused(v) => {
+                assert_eq!((v.code, v.status.as_u16()), ("head_too_large", 431))
+            }
             other => panic!("{other:?}"),
         }
     }

@@ -104,7 +104,11 @@ fn new_token() -> Arc<str> {
         // would be guessable, so refuse every request on this connection instead.
         return Arc::from("");
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect::<String>().into()
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>()
+        .into()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,8 +127,11 @@ enum State {
     Trailers { seen: usize },
     /// Everything passes unchanged (HTTP/2).
     Transparent,
-    /// A violation was reported; after `out` drains, end of stream.
+    /// A violation was reported; after `out` drains, no further bytes ever (the stream stays
+    /// open so hyper writes its answer, then closes because of `connection: close`).
     Closed,
+    /// The client ended the stream; after `out` drains, end of stream.
+    Ended,
 }
 
 /// Wraps a client connection: validated bytes are readable by hyper, writes pass through.
@@ -201,7 +208,7 @@ impl<IO> Sentinel<IO> {
     /// Returns true if progress was made.
     fn advance(&mut self) -> bool {
         match self.state {
-            State::Closed => false,
+            State::Closed | State::Ended => false,
             State::Transparent => {
                 if self.inbuf.is_empty() {
                     return false;
@@ -228,7 +235,8 @@ impl<IO> Sentinel<IO> {
                         return true;
                     }
                 }
-                let mut scratch = vec![httparse::EMPTY_HEADER; self.limits.max_headers.saturating_add(1)];
+                let mut scratch =
+                    vec![httparse::EMPTY_HEADER; self.limits.max_headers.saturating_add(1)];
                 match check_head(&self.inbuf, self.limits.max_head_bytes, &mut scratch) {
                     HeadCheck::Incomplete => false,
                     HeadCheck::Refused(v) => {
@@ -250,14 +258,23 @@ impl<IO> Sentinel<IO> {
                 if self.inbuf.is_empty() {
                     return false;
                 }
-                let take = usize::try_from(n).unwrap_or(usize::MAX).min(self.inbuf.len());
+                let take = usize::try_from(n)
+                    .unwrap_or(usize::MAX)
+                    .min(self.inbuf.len());
                 self.release(take);
                 let left = n.saturating_sub(take as u64);
-                self.state = if left == 0 { State::Head { first: false } } else { State::Length(left) };
+                self.state = if left == 0 {
+                    State::Head { first: false }
+                } else {
+                    State::Length(left)
+                };
                 true
             }
             State::ChunkSize => {
-                let window = self.inbuf.get(..self.inbuf.len().min(MAX_CHUNK_LINE)).unwrap_or(&[]);
+                let window = self
+                    .inbuf
+                    .get(..self.inbuf.len().min(MAX_CHUNK_LINE))
+                    .unwrap_or(&[]);
                 let Some(lf) = window.iter().position(|&b| b == b'\n') else {
                     if self.inbuf.len() >= MAX_CHUNK_LINE {
                         self.end_in_body(MAX_CHUNK_LINE);
@@ -276,11 +293,17 @@ impl<IO> Sentinel<IO> {
                     && size_part.len() <= 16
                     && size_part.iter().all(u8::is_ascii_hexdigit)
                     && !line.contains(&b'\r');
-                let size = std::str::from_utf8(size_part).ok().and_then(|s| u64::from_str_radix(s, 16).ok());
+                let size = std::str::from_utf8(size_part)
+                    .ok()
+                    .and_then(|s| u64::from_str_radix(s, 16).ok());
                 match size {
                     Some(size) if valid => {
                         self.release(lf + 1);
-                        self.state = if size == 0 { State::Trailers { seen: 0 } } else { State::ChunkData(size) };
+                        self.state = if size == 0 {
+                            State::Trailers { seen: 0 }
+                        } else {
+                            State::ChunkData(size)
+                        };
                         true
                     }
                     _ => {
@@ -293,10 +316,16 @@ impl<IO> Sentinel<IO> {
                 if self.inbuf.is_empty() {
                     return false;
                 }
-                let take = usize::try_from(n).unwrap_or(usize::MAX).min(self.inbuf.len());
+                let take = usize::try_from(n)
+                    .unwrap_or(usize::MAX)
+                    .min(self.inbuf.len());
                 self.release(take);
                 let left = n.saturating_sub(take as u64);
-                self.state = if left == 0 { State::ChunkCrlf } else { State::ChunkData(left) };
+                self.state = if left == 0 {
+                    State::ChunkCrlf
+                } else {
+                    State::ChunkData(left)
+                };
                 true
             }
             State::ChunkCrlf => {
@@ -343,7 +372,11 @@ impl<IO> Sentinel<IO> {
 }
 
 impl<IO: AsyncRead + Unpin> AsyncRead for Sentinel<IO> {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         let this = &mut *self;
         loop {
             if !this.out.is_empty() {
@@ -354,8 +387,10 @@ impl<IO: AsyncRead + Unpin> AsyncRead for Sentinel<IO> {
                 this.out.advance(n);
                 return Poll::Ready(Ok(()));
             }
-            if this.state == State::Closed {
-                return Poll::Ready(Ok(()));
+            match this.state {
+                State::Closed => return Poll::Pending,
+                State::Ended => return Poll::Ready(Ok(())),
+                _ => {}
             }
             // Body bytes already framed can go straight from the socket into hyper's buffer.
             if this.inbuf.is_empty() {
@@ -366,7 +401,9 @@ impl<IO: AsyncRead + Unpin> AsyncRead for Sentinel<IO> {
                 };
                 // Only when the whole of hyper's free space lies inside the body, so no byte
                 // of a following head can slip past validation.
-                if let Some(limit) = direct.filter(|&l| usize::try_from(l).map_or(true, |l| l >= buf.remaining())) {
+                if let Some(limit) =
+                    direct.filter(|&l| usize::try_from(l).map_or(true, |l| l >= buf.remaining()))
+                {
                     let _ = limit;
                     if this.io_eof {
                         return Poll::Ready(Ok(()));
@@ -400,7 +437,7 @@ impl<IO: AsyncRead + Unpin> AsyncRead for Sentinel<IO> {
                 // The client ended mid-head or mid-body: hand over what is left and end.
                 let rest = this.inbuf.len();
                 this.release(rest);
-                this.state = State::Closed;
+                this.state = State::Ended;
                 continue;
             }
             if this.inbuf.capacity() - this.inbuf.len() < 4096 {
@@ -417,7 +454,11 @@ impl<IO: AsyncRead + Unpin> AsyncRead for Sentinel<IO> {
 }
 
 impl<IO: AsyncWrite + Unpin> AsyncWrite for Sentinel<IO> {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.io).poll_write(cx, data)
     }
 

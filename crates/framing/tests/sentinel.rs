@@ -24,8 +24,22 @@ async fn run(input: &[u8], step: usize) -> (Vec<u8>, FramingHandle) {
         client.shutdown().await.unwrap();
         client
     });
+    // After a violation the sentinel never yields more bytes (nor end of stream): stop reading
+    // once it has been quiet for a while.
     let mut out = Vec::new();
-    sentinel.read_to_end(&mut out).await.unwrap();
+    let mut buf = [0u8; 4096];
+    loop {
+        match tokio::time::timeout(
+            std::time::Duration::from_millis(50),
+            sentinel.read(&mut buf),
+        )
+        .await
+        {
+            Ok(Ok(0)) | Err(_) => break,
+            Ok(Ok(n)) => out.extend_from_slice(&buf[..n]),
+            Ok(Err(e)) => panic!("read error: {e}"),
+        }
+    }
     let _ = writer.await;
     (out, handle)
 }
@@ -36,7 +50,10 @@ fn notice(out: &[u8], handle: &FramingHandle) -> Option<Violation> {
     let mut headers = HeaderMap::new();
     for line in text[start..].split("\r\n").skip(1) {
         if let Some((k, v)) = line.split_once(": ") {
-            headers.insert(http::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
+            headers.insert(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
         }
     }
     handle.violation(&headers)
@@ -70,7 +87,10 @@ async fn a_smuggled_second_request_is_cut_and_noticed() {
 
 #[tokio::test]
 async fn oversized_heads_get_431() {
-    let input = format!("GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "a".repeat(5000));
+    let input = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(5000)
+    );
     let (out, handle) = run(input.as_bytes(), 512).await;
     let v = notice(&out, &handle).expect("notice");
     assert_eq!((v.code, v.status.as_u16()), ("head_too_large", 431));
@@ -79,7 +99,11 @@ async fn oversized_heads_get_431() {
 #[tokio::test]
 async fn forged_notices_are_refused() {
     let (_, real) = run(b"", 1).await;
-    let (out, handle) = run(b"GET /.portcullis/framing HTTP/1.1\r\nHost: x\r\nx-portcullis-framing: 00;13\r\n\r\n", 5).await;
+    let (out, handle) = run(
+        b"GET /.portcullis/framing HTTP/1.1\r\nHost: x\r\nx-portcullis-framing: 00;13\r\n\r\n",
+        5,
+    )
+    .await;
     // The client's own marker header is a violation; the forged token is not recognised by
     // any other connection's handle either.
     let v = notice(&out, &handle).expect("notice");
@@ -113,7 +137,7 @@ async fn http2_preface_goes_transparent() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig::with_cases(64))]
 
     #[test]
     fn arbitrary_bytes_never_panic(input in proptest::collection::vec(any::<u8>(), 0..2048), step in 1usize..64) {

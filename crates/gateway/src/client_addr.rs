@@ -167,7 +167,10 @@ mod tests {
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
         for (k, v) in pairs {
-            h.append(HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
+            h.append(
+                HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
         }
         h
     }
@@ -192,11 +195,17 @@ mod tests {
 
     #[test]
     fn forwarded_header_is_understood() {
-        let h = headers(&[("forwarded", "for=\"[2001:db8::1]:4711\";proto=https, for=10.0.0.3")]);
+        let h = headers(&[(
+            "forwarded",
+            "for=\"[2001:db8::1]:4711\";proto=https, for=10.0.0.3",
+        )]);
         let ip = proxies().resolve("10.0.0.1".parse().unwrap(), &h);
         assert_eq!(ip, "2001:db8::1".parse::<IpAddr>().unwrap());
         let h = headers(&[("forwarded", "for=192.0.2.60:80;by=x")]);
-        assert_eq!(proxies().resolve("10.0.0.1".parse().unwrap(), &h), "192.0.2.60".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            proxies().resolve("10.0.0.1".parse().unwrap(), &h),
+            "192.0.2.60".parse::<IpAddr>().unwrap()
+        );
     }
 
     #[test]
@@ -225,5 +234,17 @@ mod tests {
         let mut h = headers(&[("x-forwarded-for", "1.2.3.4")]);
         set_forwarding_headers(&mut h, "10.0.0.1".parse().unwrap(), true, false);
         assert_eq!(h["x-forwarded-for"], "1.2.3.4, 10.0.0.1");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn resolution_never_panics_and_untrusted_peers_always_win(xff in ".{0,200}", fwd in ".{0,200}") {
+            let mut h = HeaderMap::new();
+            if let Ok(v) = HeaderValue::from_str(&xff) { h.insert(X_FORWARDED_FOR.clone(), v); }
+            if let Ok(v) = HeaderValue::from_str(&fwd) { h.insert(FORWARDED, v); }
+            let _ = proxies().resolve("10.0.0.1".parse().unwrap(), &h);
+            let peer: IpAddr = "203.0.113.1".parse().unwrap();
+            proptest::prop_assert_eq!(proxies().resolve(peer, &h), peer);
+        }
     }
 }

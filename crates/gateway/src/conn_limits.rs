@@ -41,12 +41,12 @@ pub struct ConnPermit {
 
 impl Drop for ConnPermit {
     fn drop(&mut self) {
-        if let Ok(mut map) = self.per_ip.lock() {
-            if let Some(n) = map.get_mut(&self.ip) {
-                *n = n.saturating_sub(1);
-                if *n == 0 {
-                    map.remove(&self.ip);
-                }
+        if let Ok(mut map) = self.per_ip.lock()
+            && let Some(n) = map.get_mut(&self.ip)
+        {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                map.remove(&self.ip);
             }
         }
     }
@@ -64,7 +64,11 @@ impl ConnLimits {
 
     /// Takes a slot for a connection from `ip`, or says why not.
     pub fn try_acquire(&self, ip: IpAddr) -> Result<ConnPermit, Refusal> {
-        let total = self.total.clone().try_acquire_owned().map_err(|_| Refusal::Total)?;
+        let total = self
+            .total
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| Refusal::Total)?;
         let mut map = self.per_ip.lock().map_err(|_| Refusal::Total)?;
         let n = map.entry(ip).or_insert(0);
         if *n >= self.max_per_ip {

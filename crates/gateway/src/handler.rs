@@ -77,15 +77,19 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
 
 /// The request's host: the URI authority (HTTP/2, absolute form) or `Host`, lowercase, no port.
 fn request_host(req: &Request<Incoming>) -> Option<String> {
-    let raw = req
-        .uri()
-        .host()
-        .map(str::to_string)
-        .or_else(|| req.headers().get(header::HOST)?.to_str().ok().map(str::to_string))?;
+    let raw = req.uri().host().map(str::to_string).or_else(|| {
+        req.headers()
+            .get(header::HOST)?
+            .to_str()
+            .ok()
+            .map(str::to_string)
+    })?;
     let host = if let Some(rest) = raw.strip_prefix('[') {
         rest.split(']').next().unwrap_or("").to_string()
     } else {
-        raw.rsplit_once(':').map_or(raw.as_str(), |(h, _)| h).to_string()
+        raw.rsplit_once(':')
+            .map_or(raw.as_str(), |(h, _)| h)
+            .to_string()
     };
     Some(host.to_ascii_lowercase())
 }
@@ -131,14 +135,20 @@ async fn decide(
     req: Request<Incoming>,
 ) -> (Response<Body>, Option<usize>) {
     // 1. The sentinel's notice of a framing violation: answer and close.
-    if let Some(v) = conn.framing.as_ref().and_then(|f| f.violation(req.headers())) {
+    if let Some(v) = conn
+        .framing
+        .as_ref()
+        .and_then(|f| f.violation(req.headers()))
+    {
         let problem = if v.status == StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE {
             ProblemType::HeadersTooLarge
         } else {
             ProblemType::BadRequest
         };
         shared.metrics.framing_violation(v.code);
-        let denial = Denial::new(problem, v.code, FRAMING).with_status(v.status).closing();
+        let denial = Denial::new(problem, v.code, FRAMING)
+            .with_status(v.status)
+            .closing();
         log.path_override = Some(String::from("-"));
         return (deny_unrouted(rt, cx, denial).await, None);
     }
@@ -163,7 +173,12 @@ async fn decide(
 
     // 4. Routing.
     let host = request_host(&req);
-    let idx = match rt.router.route(host.as_deref(), req.uri().path(), req.method(), req.headers()) {
+    let idx = match rt.router.route(
+        host.as_deref(),
+        req.uri().path(),
+        req.method(),
+        req.headers(),
+    ) {
         RouteMatch::Found(i, params) => {
             cx.path_params = params;
             i
@@ -194,15 +209,21 @@ async fn decide(
 
     // 6. Body: buffered up to the route's limit within the body timeout, so an invalid or
     //    oversized body is refused before anything is forwarded.
-    let body = match read_body(body, route.max_body_bytes, rt.spec.limits.body_read_timeout.get()).await {
+    let body = match read_body(
+        body,
+        route.max_body_bytes,
+        rt.spec.limits.body_read_timeout.get(),
+    )
+    .await
+    {
         Ok(b) => b,
         Err(denial) => return (deny_routed(route, cx, denial).await, Some(idx)),
     };
     log.bytes_in = body.len() as u64;
-    if route.chain.wants_body() {
-        if let Err(denial) = route.chain.on_body(cx, &parts, &body).await {
-            return (deny_routed(route, cx, denial).await, Some(idx));
-        }
+    if route.chain.wants_body()
+        && let Err(denial) = route.chain.on_body(cx, &parts, &body).await
+    {
+        return (deny_routed(route, cx, denial).await, Some(idx));
     }
 
     // 7. Forward.
@@ -222,7 +243,9 @@ async fn decide(
                 UpstreamErrorKind::NoHealthyTarget => {
                     (ProblemType::ServiceUnavailable, "no_healthy_target")
                 }
-                UpstreamErrorKind::Overloaded => (ProblemType::ServiceUnavailable, "upstream_overloaded"),
+                UpstreamErrorKind::Overloaded => {
+                    (ProblemType::ServiceUnavailable, "upstream_overloaded")
+                }
                 UpstreamErrorKind::Connect => (ProblemType::BadGateway, "upstream_connect"),
                 _ => (ProblemType::BadGateway, "upstream_protocol"),
             };
@@ -271,7 +294,9 @@ async fn read_body(body: Incoming, max: u64, timeout: Duration) -> Result<Bytes,
     }
     let limit = usize::try_from(max).unwrap_or(usize::MAX);
     match tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await {
-        Err(_) => Err(Denial::new(ProblemType::RequestTimeout, "body_read_timeout", GATEWAY).closing()),
+        Err(_) => {
+            Err(Denial::new(ProblemType::RequestTimeout, "body_read_timeout", GATEWAY).closing())
+        }
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
         Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
             Err(Denial::new(ProblemType::PayloadTooLarge, "body_too_large", GATEWAY).closing())
@@ -291,7 +316,11 @@ fn prepare_upstream_request(
     body: Bytes,
 ) -> Result<Request<Bytes>, Denial> {
     let original = parts.uri.path();
-    let path = match route.strip_prefix.as_deref().and_then(|p| original.strip_prefix(p)) {
+    let path = match route
+        .strip_prefix
+        .as_deref()
+        .and_then(|p| original.strip_prefix(p))
+    {
         Some("") => "/".to_string(),
         Some(rest) if rest.starts_with('/') => rest.to_string(),
         Some(rest) => format!("/{rest}"),
@@ -335,7 +364,11 @@ async fn redirect(
         let denial = Denial::new(ProblemType::HttpsRequired, "redirect_without_host", GATEWAY);
         return deny_unrouted(rt, cx, denial).await;
     };
-    let host = if host.contains(':') { format!("[{host}]") } else { host };
+    let host = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host
+    };
     let port = if conn.redirect_port == 443 {
         String::new()
     } else {

@@ -98,7 +98,10 @@ impl Gateway {
     pub async fn start(loaded: Loaded, config_path: Option<&Path>) -> Result<Self, StartError> {
         let spec = loaded.spec;
         let metrics = Metrics::new(env!("CARGO_PKG_VERSION"));
-        let conn_limits = ConnLimits::new(spec.limits.max_connections, spec.limits.max_connections_per_ip);
+        let conn_limits = ConnLimits::new(
+            spec.limits.max_connections,
+            spec.limits.max_connections_per_ip,
+        );
         let listeners = spec.listeners.clone();
         let admin = spec.admin.clone();
         let data_dir = spec.data_dir.clone();
@@ -118,16 +121,23 @@ impl Gateway {
         let mut tls_states = Vec::new();
         let mut watchers = Vec::new();
         for l in listeners {
-            let tcp = TcpListener::bind(l.address).await.map_err(|source| StartError::Bind {
-                id: l.id.clone(),
-                address: l.address,
-                source,
-            })?;
+            let tcp = TcpListener::bind(l.address)
+                .await
+                .map_err(|source| StartError::Bind {
+                    id: l.id.clone(),
+                    address: l.address,
+                    source,
+                })?;
             let local = tcp.local_addr().unwrap_or(l.address);
             let tls = match &l.tls {
                 Some(spec) => {
-                    let state = portcullis_tls::ServerTls::new(spec, &data_dir)
-                        .map_err(|source| StartError::Tls { id: l.id.clone(), source })?;
+                    let state =
+                        portcullis_tls::ServerTls::new(spec, &data_dir).map_err(|source| {
+                            StartError::Tls {
+                                id: l.id.clone(),
+                                source,
+                            }
+                        })?;
                     if let Some(dev) = state.dev_certificate() {
                         tracing::warn!(
                             listener = %l.id,
@@ -139,7 +149,9 @@ impl Gateway {
                     match state.spawn_watcher() {
                         Ok(Some(w)) => watchers.push(w),
                         Ok(None) => {}
-                        Err(e) => tracing::warn!(listener = %l.id, error = %e, "certificate watching unavailable"),
+                        Err(e) => {
+                            tracing::warn!(listener = %l.id, error = %e, "certificate watching unavailable")
+                        }
                     }
                     let state = Arc::new(state);
                     tls_states.push(state.clone());
@@ -157,20 +169,30 @@ impl Gateway {
         let tracker = TaskTracker::new();
         let mut admin_address = None;
         if admin.enabled {
-            let tcp = TcpListener::bind(admin.address).await.map_err(|source| StartError::Bind {
-                id: "admin".into(),
-                address: admin.address,
-                source,
-            })?;
+            let tcp =
+                TcpListener::bind(admin.address)
+                    .await
+                    .map_err(|source| StartError::Bind {
+                        id: "admin".into(),
+                        address: admin.address,
+                        source,
+                    })?;
             let local = tcp.local_addr().unwrap_or(admin.address);
             tracing::info!(listener = "admin", address = %local, "listener bound");
             admin_address = Some(local);
             let state = admin_state(&shared);
             let token = admin_shutdown.clone();
-            tokio::spawn(portcullis_admin::serve(tcp, state, async move { token.cancelled().await }));
+            tokio::spawn(portcullis_admin::serve(tcp, state, async move {
+                token.cancelled().await
+            }));
         }
         for b in bound {
-            tokio::spawn(listener::run(b, shared.clone(), shutdown.clone(), tracker.clone()));
+            tokio::spawn(listener::run(
+                b,
+                shared.clone(),
+                shutdown.clone(),
+                tracker.clone(),
+            ));
         }
         tokio::spawn(reload::watch(shared.clone(), shutdown.clone()));
         shared.ready.store(true, Ordering::SeqCst);
@@ -214,7 +236,10 @@ impl Gateway {
         tracing::info!(drain_timeout = ?drain, "shutting down: draining connections");
         self.shutdown.cancel();
         self.tracker.close();
-        if tokio::time::timeout(drain, self.tracker.wait()).await.is_err() {
+        if tokio::time::timeout(drain, self.tracker.wait())
+            .await
+            .is_err()
+        {
             tracing::warn!("drain deadline passed; closing remaining connections");
         }
         self.admin_shutdown.cancel();
@@ -236,5 +261,6 @@ fn admin_state(shared: &Arc<Shared>) -> portcullis_admin::AdminState {
             shared.metrics.set_upstream_health(health);
         }
     });
-    portcullis_admin::AdminState::new(shared.metrics.clone(), shared.ready.clone()).with_before_scrape(hook)
+    portcullis_admin::AdminState::new(shared.metrics.clone(), shared.ready.clone())
+        .with_before_scrape(hook)
 }

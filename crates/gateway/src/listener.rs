@@ -31,7 +31,12 @@ pub struct BoundListener {
 }
 
 /// Accepts connections until `shutdown`; each connection runs on `tracker`.
-pub async fn run(bound: BoundListener, shared: Arc<Shared>, shutdown: CancellationToken, tracker: TaskTracker) {
+pub async fn run(
+    bound: BoundListener,
+    shared: Arc<Shared>,
+    shutdown: CancellationToken,
+    tracker: TaskTracker,
+) {
     let listener_id: Arc<str> = bound.spec.id.as_str().into();
     loop {
         let accepted = tokio::select! {
@@ -51,13 +56,17 @@ pub async fn run(bound: BoundListener, shared: Arc<Shared>, shutdown: Cancellati
         // Global deny lists apply at accept time to direct peers; a trusted proxy's clients
         // are checked per request, once their address is known.
         if !rt.trusted.contains(peer.ip()) && !rt.global_ip.admits(peer.ip()) {
-            shared.metrics.connection_rejected(&listener_id, "ip_denied");
+            shared
+                .metrics
+                .connection_rejected(&listener_id, "ip_denied");
             continue;
         }
         let permit = match shared.conn_limits.try_acquire(peer.ip()) {
             Ok(p) => p,
             Err(refusal) => {
-                shared.metrics.connection_rejected(&listener_id, refusal.label());
+                shared
+                    .metrics
+                    .connection_rejected(&listener_id, refusal.label());
                 continue;
             }
         };
@@ -99,7 +108,7 @@ impl Connection {
         match self.tls.clone() {
             None => {
                 let (io, handle) = Sentinel::new(tcp, framing);
-                self.serve_http(io, None, Some(handle)).await;
+                self.serve_http(io, None, Some(handle), false).await;
             }
             Some(tls) => {
                 let acceptor = tls.acceptor();
@@ -108,7 +117,9 @@ impl Connection {
                     Ok(s) => s,
                     Err(e) => {
                         let kind = e.kind.as_str();
-                        self.shared.metrics.tls_handshake_failed(&self.listener, kind);
+                        self.shared
+                            .metrics
+                            .tls_handshake_failed(&self.listener, kind);
                         tracing::debug!(listener = %self.listener, peer = %self.peer, kind, "TLS handshake failed");
                         return;
                     }
@@ -120,7 +131,8 @@ impl Connection {
                 } else {
                     Sentinel::new(stream, framing)
                 };
-                self.serve_http(io, Some(info), (!h2).then_some(handle)).await;
+                self.serve_http(io, Some(info), (!h2).then_some(handle), h2)
+                    .await;
             }
         }
     }
@@ -130,6 +142,7 @@ impl Connection {
         io: IO,
         tls: Option<portcullis_core::TlsInfo>,
         framing: Option<portcullis_framing::FramingHandle>,
+        h2: bool,
     ) where
         IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
@@ -143,7 +156,13 @@ impl Connection {
         });
         let shared = self.shared.clone();
         let service = service_fn(move |req| handle(shared.clone(), info.clone(), req));
-        let mut builder = auto::Builder::new(TokioExecutor::new());
+        // The protocol is known before the first byte: ALPN on TLS, and plain listeners speak
+        // HTTP/1 only. No version sniffing, so hyper's header-read timeout runs from the start.
+        let mut builder = if h2 {
+            auto::Builder::new(TokioExecutor::new()).http2_only()
+        } else {
+            auto::Builder::new(TokioExecutor::new()).http1_only()
+        };
         builder
             .http1()
             .timer(TokioTimer::new())

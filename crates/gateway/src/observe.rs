@@ -44,17 +44,24 @@ pub struct LogCtx {
 
 impl LogCtx {
     /// Captures the request facts the log needs before the request is consumed.
-    pub fn new(shared: &Shared, conn: &ConnInfo, rt: &RuntimeConfig, req: &Request<Incoming>) -> Self {
+    pub fn new(
+        shared: &Shared,
+        conn: &ConnInfo,
+        rt: &RuntimeConfig,
+        req: &Request<Incoming>,
+    ) -> Self {
         Self {
             metrics: shared.metrics.clone(),
             access_log: rt.spec.logging.access_log,
             listener: conn.listener.clone(),
             method: req.method().clone(),
-            host: req
-                .uri()
-                .host()
-                .map(str::to_string)
-                .or_else(|| req.headers().get(http::header::HOST)?.to_str().ok().map(str::to_string)),
+            host: req.uri().host().map(str::to_string).or_else(|| {
+                req.headers()
+                    .get(http::header::HOST)?
+                    .to_str()
+                    .ok()
+                    .map(str::to_string)
+            }),
             path_and_query: req
                 .uri()
                 .path_and_query()
@@ -128,15 +135,21 @@ impl LoggedBody {
             None if !p.cx.would_deny.is_empty() => "would_deny",
             None => "allow",
         };
-        p.log.metrics.observe_request(route_id, p.status, verdict, total);
+        p.log
+            .metrics
+            .observe_request(route_id, p.status, verdict, total);
         if let (Some(u), Some(d)) = (&p.log.upstream_id, p.log.upstream) {
             p.log.metrics.observe_upstream(u, d);
         }
         if let Some(d) = p.cx.decision {
-            p.log.metrics.observe_decision(d.guard.as_str(), d.verdict, d.reason);
+            p.log
+                .metrics
+                .observe_decision(d.guard.as_str(), d.verdict, d.reason);
         }
         for d in &p.cx.would_deny {
-            p.log.metrics.observe_decision(d.guard.as_str(), d.verdict, d.reason);
+            p.log
+                .metrics
+                .observe_decision(d.guard.as_str(), d.verdict, d.reason);
         }
         let outcome = Outcome {
             status: p.status,
@@ -150,14 +163,10 @@ impl LoggedBody {
         if !p.log.access_log {
             return;
         }
-        let path = p
-            .log
-            .path_override
-            .clone()
-            .unwrap_or_else(|| {
-                portcullis_telemetry::redact_query(&p.log.path_and_query, p.log.log_query_values)
-                    .into_owned()
-            });
+        let path = p.log.path_override.clone().unwrap_or_else(|| {
+            portcullis_telemetry::redact_query(&p.log.path_and_query, p.log.log_query_values)
+                .into_owned()
+        });
         let record = AccessRecord {
             request_id: p.cx.request_id.as_str().to_string(),
             client_ip: p.cx.client_ip.to_string(),
@@ -179,7 +188,6 @@ impl LoggedBody {
             tls_version: p.cx.tls.as_ref().map(|t| t.version.to_string()),
             http_version: p.log.http_version.to_string(),
             user_agent: p.log.user_agent.clone(),
-            ..AccessRecord::default()
         };
         record.emit();
     }

@@ -28,7 +28,11 @@ pub fn problem_body(problem: ProblemType, status: StatusCode, request_id: &Reque
 
 /// The response for a denial.
 pub fn problem_response(denial: &Denial, request_id: &RequestId) -> Response<Body> {
-    let mut resp = Response::new(full(problem_body(denial.problem, denial.status, request_id)));
+    let mut resp = Response::new(full(problem_body(
+        denial.problem,
+        denial.status,
+        request_id,
+    )));
     *resp.status_mut() = denial.status;
     let h = resp.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));

@@ -29,7 +29,9 @@ pub async fn reload_now(shared: &Arc<Shared>) -> Result<u64, String> {
             let version = shared.version.load(Ordering::SeqCst) + 1;
             let old = shared.config.load();
             if !same_listeners(&old.spec, &loaded.spec) {
-                tracing::warn!("listener, admin or connection-cap changes take effect only after a restart");
+                tracing::warn!(
+                    "listener, admin or connection-cap changes take effect only after a restart"
+                );
             }
             match RuntimeConfig::compile(loaded.spec, version) {
                 Ok(rt) => {
@@ -47,7 +49,9 @@ pub async fn reload_now(shared: &Arc<Shared>) -> Result<u64, String> {
             tracing::info!(config_version = v, "config reloaded");
         }
         Err(e) => {
-            shared.metrics.config_loaded(shared.version.load(Ordering::SeqCst), false);
+            shared
+                .metrics
+                .config_loaded(shared.version.load(Ordering::SeqCst), false);
             tracing::error!(error = %e, "config reload refused; the previous config keeps serving");
         }
     }
@@ -57,7 +61,10 @@ pub async fn reload_now(shared: &Arc<Shared>) -> Result<u64, String> {
 fn same_listeners(a: &portcullis_config::ConfigSpec, b: &portcullis_config::ConfigSpec) -> bool {
     let key = |s: &portcullis_config::ConfigSpec| {
         (
-            s.listeners.iter().map(|l| (l.id.clone(), l.address)).collect::<Vec<_>>(),
+            s.listeners
+                .iter()
+                .map(|l| (l.id.clone(), l.address))
+                .collect::<Vec<_>>(),
             s.admin.address,
             s.limits.max_connections,
             s.limits.max_connections_per_ip,
@@ -109,19 +116,31 @@ pub async fn watch(shared: Arc<Shared>, shutdown: CancellationToken) {
     }
 }
 
-fn file_watcher(shared: &Shared, tx: tokio::sync::mpsc::Sender<()>) -> Option<notify::RecommendedWatcher> {
+fn file_watcher(
+    shared: &Shared,
+    tx: tokio::sync::mpsc::Sender<()>,
+) -> Option<notify::RecommendedWatcher> {
     use notify::Watcher;
     let path = shared.config_path.clone()?;
-    let dir = path.parent().map(std::path::Path::to_path_buf).filter(|d| !d.as_os_str().is_empty()).unwrap_or_else(|| ".".into());
+    let dir = path
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or_else(|| ".".into());
     let name = path.file_name().map(std::ffi::OsStr::to_os_string);
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if let Ok(event) = event {
-            if event.paths.iter().any(|p| p.file_name().map(std::ffi::OsStr::to_os_string) == name) {
-                let _ = tx.try_send(());
-            }
+        if let Ok(event) = event
+            && event
+                .paths
+                .iter()
+                .any(|p| p.file_name().map(std::ffi::OsStr::to_os_string) == name)
+        {
+            let _ = tx.try_send(());
         }
     })
-    .map_err(|e| tracing::warn!(error = %e, "config file watching unavailable; SIGHUP still reloads"))
+    .map_err(
+        |e| tracing::warn!(error = %e, "config file watching unavailable; SIGHUP still reloads"),
+    )
     .ok()?;
     watcher
         .watch(&dir, notify::RecursiveMode::NonRecursive)

@@ -73,11 +73,17 @@ impl Router {
             let hosts: Vec<Option<String>> = if key.hosts.is_empty() {
                 vec![None]
             } else {
-                key.hosts.iter().map(|h| Some(h.to_ascii_lowercase())).collect()
+                key.hosts
+                    .iter()
+                    .map(|h| Some(h.to_ascii_lowercase()))
+                    .collect()
             };
             for host in hosts {
                 for pattern in patterns(&key.path) {
-                    match groups.iter_mut().find(|(h, p, _)| *h == host && *p == pattern) {
+                    match groups
+                        .iter_mut()
+                        .find(|(h, p, _)| *h == host && *p == pattern)
+                    {
                         Some((_, _, v)) => v.push(i),
                         None => groups.push((host.clone(), pattern, vec![i])),
                     }
@@ -106,7 +112,13 @@ impl Router {
     }
 
     /// Routes a request. `host` is lowercase without port.
-    pub fn route(&self, host: Option<&str>, path: &str, method: &Method, headers: &HeaderMap) -> RouteMatch {
+    pub fn route(
+        &self,
+        host: Option<&str>,
+        path: &str,
+        method: &Method,
+        headers: &HeaderMap,
+    ) -> RouteMatch {
         let found = host
             .and_then(|h| self.by_host.get(h))
             .and_then(|r| r.at(path).ok())
@@ -117,7 +129,9 @@ impl Router {
         let mut allow: Vec<&Method> = Vec::new();
         let mut any_candidate = false;
         for &i in m.value {
-            let Some(key) = self.keys.get(i) else { continue };
+            let Some(key) = self.keys.get(i) else {
+                continue;
+            };
             let headers_hold = key
                 .match_headers
                 .iter()
@@ -182,10 +196,19 @@ mod tests {
         Router::build(keys, &ids).unwrap()
     }
 
-    fn get(r: &Router, host: Option<&str>, path: &str, method: &str, h: &[(&str, &str)]) -> RouteMatch {
+    fn get(
+        r: &Router,
+        host: Option<&str>,
+        path: &str,
+        method: &str,
+        h: &[(&str, &str)],
+    ) -> RouteMatch {
         let mut headers = HeaderMap::new();
         for (k, v) in h {
-            headers.insert(http::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
+            headers.insert(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
         }
         r.route(host, path, &method.parse().unwrap(), &headers)
     }
@@ -193,47 +216,95 @@ mod tests {
     #[test]
     fn prefix_exact_and_template() {
         let r = router();
-        assert_eq!(get(&r, None, "/echo/", "GET", &[]), RouteMatch::Found(0, vec![]));
-        assert_eq!(get(&r, None, "/echo/a/b", "POST", &[]), RouteMatch::Found(0, vec![]));
+        assert_eq!(
+            get(&r, None, "/echo/", "GET", &[]),
+            RouteMatch::Found(0, vec![])
+        );
+        assert_eq!(
+            get(&r, None, "/echo/a/b", "POST", &[]),
+            RouteMatch::Found(0, vec![])
+        );
         assert_eq!(get(&r, None, "/echo", "GET", &[]), RouteMatch::NotFound);
         assert_eq!(
             get(&r, None, "/users/42", "GET", &[]),
             RouteMatch::Found(1, vec![("id".into(), "42".into())])
         );
-        assert_eq!(get(&r, None, "/users/42/x", "GET", &[]), RouteMatch::NotFound);
-        assert_eq!(get(&r, None, "/status", "GET", &[]), RouteMatch::Found(2, vec![]));
+        assert_eq!(
+            get(&r, None, "/users/42/x", "GET", &[]),
+            RouteMatch::NotFound
+        );
+        assert_eq!(
+            get(&r, None, "/status", "GET", &[]),
+            RouteMatch::Found(2, vec![])
+        );
         assert_eq!(get(&r, None, "/nope", "GET", &[]), RouteMatch::NotFound);
     }
 
     #[test]
     fn methods_not_served_get_405_with_allow() {
         let r = router();
-        assert_eq!(get(&r, None, "/echo/x", "TRACE", &[]), RouteMatch::MethodNotAllowed("GET, POST".parse().unwrap()));
-        assert_eq!(get(&r, None, "/echo/x", "FOO", &[]), RouteMatch::MethodNotAllowed("GET, POST".parse().unwrap()));
-        assert_eq!(get(&r, None, "/status", "DELETE", &[]), RouteMatch::MethodNotAllowed("GET".parse().unwrap()));
+        assert_eq!(
+            get(&r, None, "/echo/x", "TRACE", &[]),
+            RouteMatch::MethodNotAllowed("GET, POST".parse().unwrap())
+        );
+        assert_eq!(
+            get(&r, None, "/echo/x", "FOO", &[]),
+            RouteMatch::MethodNotAllowed("GET, POST".parse().unwrap())
+        );
+        assert_eq!(
+            get(&r, None, "/status", "DELETE", &[]),
+            RouteMatch::MethodNotAllowed("GET".parse().unwrap())
+        );
     }
 
     #[test]
     fn hosts_take_precedence() {
         let r = router();
-        assert_eq!(get(&r, Some("api.example.com"), "/status", "DELETE", &[]), RouteMatch::Found(3, vec![]));
-        assert_eq!(get(&r, Some("api.example.com"), "/echo/", "GET", &[]), RouteMatch::Found(0, vec![]));
-        assert_eq!(get(&r, Some("other"), "/status", "GET", &[]), RouteMatch::Found(2, vec![]));
+        assert_eq!(
+            get(&r, Some("api.example.com"), "/status", "DELETE", &[]),
+            RouteMatch::Found(3, vec![])
+        );
+        assert_eq!(
+            get(&r, Some("api.example.com"), "/echo/", "GET", &[]),
+            RouteMatch::Found(0, vec![])
+        );
+        assert_eq!(
+            get(&r, Some("other"), "/status", "GET", &[]),
+            RouteMatch::Found(2, vec![])
+        );
     }
 
     #[test]
     fn versions_by_header_and_by_path() {
         let r = router();
-        assert_eq!(get(&r, None, "/api/x", "GET", &[("x-api-version", "2")]), RouteMatch::Found(4, vec![]));
-        assert_eq!(get(&r, None, "/api/x", "GET", &[("x-api-version", "1")]), RouteMatch::Found(5, vec![]));
-        assert_eq!(get(&r, None, "/api/x", "GET", &[]), RouteMatch::Found(5, vec![]));
-        assert_eq!(get(&r, None, "/v1/x", "GET", &[]), RouteMatch::Found(6, vec![]));
-        assert_eq!(get(&r, None, "/v2/x", "GET", &[]), RouteMatch::Found(7, vec![]));
+        assert_eq!(
+            get(&r, None, "/api/x", "GET", &[("x-api-version", "2")]),
+            RouteMatch::Found(4, vec![])
+        );
+        assert_eq!(
+            get(&r, None, "/api/x", "GET", &[("x-api-version", "1")]),
+            RouteMatch::Found(5, vec![])
+        );
+        assert_eq!(
+            get(&r, None, "/api/x", "GET", &[]),
+            RouteMatch::Found(5, vec![])
+        );
+        assert_eq!(
+            get(&r, None, "/v1/x", "GET", &[]),
+            RouteMatch::Found(6, vec![])
+        );
+        assert_eq!(
+            get(&r, None, "/v2/x", "GET", &[]),
+            RouteMatch::Found(7, vec![])
+        );
     }
 
     #[test]
     fn conflicting_templates_are_errors() {
-        let keys = vec![key(&[], "/a/{x}", &["GET"], &[]), key(&[], "/a/{y}", &["GET"], &[])];
+        let keys = vec![
+            key(&[], "/a/{x}", &["GET"], &[]),
+            key(&[], "/a/{y}", &["GET"], &[]),
+        ];
         let ids = vec!["one".to_string(), "two".to_string()];
         assert!(Router::build(keys, &ids).is_err());
     }

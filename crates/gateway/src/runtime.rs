@@ -128,8 +128,9 @@ impl RuntimeConfig {
                 .methods
                 .iter()
                 .map(|m| {
-                    Method::from_bytes(m.to_ascii_uppercase().as_bytes())
-                        .map_err(|_| CompileError::Invalid(format!("route `{}`: bad method `{m}`", r.id)))
+                    Method::from_bytes(m.to_ascii_uppercase().as_bytes()).map_err(|_| {
+                        CompileError::Invalid(format!("route `{}`: bad method `{m}`", r.id))
+                    })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             let match_headers = r
@@ -168,7 +169,9 @@ impl RuntimeConfig {
         let router = Router::build(keys, &ids)?;
         let request_id_header =
             HeaderName::from_bytes(spec.request_id.header.to_ascii_lowercase().as_bytes())
-                .map_err(|_| CompileError::Invalid("request_id.header is not a header name".into()))?;
+                .map_err(|_| {
+                    CompileError::Invalid("request_id.header is not a header name".into())
+                })?;
         let redact_headers = spec
             .logging
             .redact_headers

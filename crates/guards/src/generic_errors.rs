@@ -39,8 +39,17 @@ mod tests {
     use std::time::Instant;
 
     fn run(status: u16, ours: bool) -> Option<Denial> {
-        let mut cx = RequestCx::new(RequestId::generate(), "127.0.0.1:9".parse().unwrap(), Instant::now());
-        let mut parts = http::Response::builder().status(status).body(()).unwrap().into_parts().0;
+        let mut cx = RequestCx::new(
+            RequestId::generate(),
+            "127.0.0.1:9".parse().unwrap(),
+            Instant::now(),
+        );
+        let mut parts = http::Response::builder()
+            .status(status)
+            .body(())
+            .unwrap()
+            .into_parts()
+            .0;
         if ours {
             parts.extensions.insert(GatewayResponse);
         }

@@ -95,7 +95,11 @@ mod tests {
     }
 
     fn run(guard: &IpPolicyGuard, ip: &str) -> Option<&'static str> {
-        let mut cx = RequestCx::new(RequestId::generate(), "127.0.0.1:9".parse().unwrap(), Instant::now());
+        let mut cx = RequestCx::new(
+            RequestId::generate(),
+            "127.0.0.1:9".parse().unwrap(),
+            Instant::now(),
+        );
         cx.client_ip = ClientIp(ip.parse().unwrap());
         let mut parts = http::Request::new(()).into_parts().0;
         match guard.on_request(&mut cx, &mut parts) {
@@ -110,7 +114,11 @@ mod tests {
 
     #[test]
     fn route_allow_list_admits_only_its_networks() {
-        let g = IpPolicyGuard::compile(&spec(&[], &[]), &spec(&["10.0.0.0/8", "2001:db8::/32"], &[])).unwrap();
+        let g = IpPolicyGuard::compile(
+            &spec(&[], &[]),
+            &spec(&["10.0.0.0/8", "2001:db8::/32"], &[]),
+        )
+        .unwrap();
         assert_eq!(run(&g, "10.1.2.3"), None);
         assert_eq!(run(&g, "2001:db8::1"), None);
         assert_eq!(run(&g, "::ffff:10.9.9.9"), None);
@@ -120,7 +128,11 @@ mod tests {
 
     #[test]
     fn deny_wins_over_allow_and_global_runs_first() {
-        let g = IpPolicyGuard::compile(&spec(&[], &["192.0.2.0/24"]), &spec(&["192.0.0.0/8"], &["198.51.100.7"])).unwrap();
+        let g = IpPolicyGuard::compile(
+            &spec(&[], &["192.0.2.0/24"]),
+            &spec(&["192.0.0.0/8"], &["198.51.100.7"]),
+        )
+        .unwrap();
         assert_eq!(run(&g, "192.0.2.1"), Some("ip_denied_global"));
         assert_eq!(run(&g, "192.1.1.1"), None);
         assert_eq!(run(&g, "198.51.100.7"), Some("ip_denied_route"));

@@ -78,7 +78,11 @@ mod tests {
             b = b.header(CONTENT_LENGTH, cl);
         }
         let mut parts = b.body(()).unwrap().into_parts().0;
-        let mut cx = RequestCx::new(RequestId::generate(), "127.0.0.1:9".parse().unwrap(), Instant::now());
+        let mut cx = RequestCx::new(
+            RequestId::generate(),
+            "127.0.0.1:9".parse().unwrap(),
+            Instant::now(),
+        );
         match g.on_request(&mut cx, &mut parts) {
             Step::Deny(d) => Some(d.status),
             _ => None,
@@ -89,13 +93,19 @@ mod tests {
     fn long_targets_get_414_and_short_pass() {
         assert_eq!(check("/a?b=c", None), None);
         assert_eq!(check(&format!("/{}", "a".repeat(31)), None), None);
-        assert_eq!(check(&format!("/{}", "a".repeat(32)), None), Some(http::StatusCode::URI_TOO_LONG));
+        assert_eq!(
+            check(&format!("/{}", "a".repeat(32)), None),
+            Some(http::StatusCode::URI_TOO_LONG)
+        );
     }
 
     #[test]
     fn declared_bodies_over_the_limit_get_413() {
         assert_eq!(check("/", Some("100")), None);
-        assert_eq!(check("/", Some("101")), Some(http::StatusCode::PAYLOAD_TOO_LARGE));
+        assert_eq!(
+            check("/", Some("101")),
+            Some(http::StatusCode::PAYLOAD_TOO_LARGE)
+        );
         assert_eq!(check("/", Some("x")), Some(http::StatusCode::BAD_REQUEST));
     }
 }

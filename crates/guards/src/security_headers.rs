@@ -101,7 +101,11 @@ mod tests {
 
     fn respond(spec: &SecurityHeadersSpec, tls: bool, auth: bool) -> http::HeaderMap {
         let g = SecurityHeadersGuard::compile(spec);
-        let mut cx = RequestCx::new(RequestId::generate(), "127.0.0.1:9".parse().unwrap(), Instant::now());
+        let mut cx = RequestCx::new(
+            RequestId::generate(),
+            "127.0.0.1:9".parse().unwrap(),
+            Instant::now(),
+        );
         if tls {
             cx.tls = Some(TlsInfo::default());
         }
@@ -125,7 +129,10 @@ mod tests {
         assert!(h.get("server").is_none());
         assert!(h.get("x-powered-by").is_none());
         assert!(h.get("x-aspnet-version").is_none());
-        assert_eq!(h["strict-transport-security"], "max-age=31536000; includeSubDomains");
+        assert_eq!(
+            h["strict-transport-security"],
+            "max-age=31536000; includeSubDomains"
+        );
         assert_eq!(h["x-content-type-options"], "nosniff");
         assert_eq!(h["x-frame-options"], "DENY");
         assert_eq!(h["content-type"], "application/json");
@@ -143,8 +150,17 @@ mod tests {
     fn hsts_can_be_disabled_or_preloaded() {
         let mut spec = SecurityHeadersSpec::default();
         spec.hsts.preload = true;
-        assert!(respond(&spec, true, false)["strict-transport-security"].to_str().unwrap().ends_with("; preload"));
+        assert!(
+            respond(&spec, true, false)["strict-transport-security"]
+                .to_str()
+                .unwrap()
+                .ends_with("; preload")
+        );
         spec.hsts.enabled = false;
-        assert!(respond(&spec, true, false).get("strict-transport-security").is_none());
+        assert!(
+            respond(&spec, true, false)
+                .get("strict-transport-security")
+                .is_none()
+        );
     }
 }

@@ -31,7 +31,12 @@ enum Command {
     /// 1 when not; every problem is printed as file:line:column: key: message.
     Check {
         /// The config file (YAML).
-        #[arg(short, long, env = "PORTCULLIS_CONFIG", default_value = "portcullis.yaml")]
+        #[arg(
+            short,
+            long,
+            env = "PORTCULLIS_CONFIG",
+            default_value = "portcullis.yaml"
+        )]
         config: PathBuf,
     },
 }
@@ -50,7 +55,11 @@ fn check(path: &std::path::Path) -> ExitCode {
             for w in &loaded.warnings {
                 println!("{w}");
             }
-            println!("{}: ok ({} warnings)", path.display(), loaded.warnings.len());
+            println!(
+                "{}: ok ({} warnings)",
+                path.display(),
+                loaded.warnings.len()
+            );
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -90,7 +99,10 @@ fn serve(path: Option<PathBuf>) -> ExitCode {
     }
     // One process-wide crypto provider: aws-lc-rs (see docs/adr).
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("runtime: {e}");

@@ -105,10 +105,10 @@ impl AccessRecord {
     /// Writes the record as one event on target `portcullis::access` (the subscriber turns
     /// it into one JSON line).
     pub fn emit(mut self) {
-        if let Some(ua) = self.user_agent.as_mut() {
-            if let Some((i, _)) = ua.char_indices().nth(256) {
-                ua.truncate(i);
-            }
+        if let Some(ua) = self.user_agent.as_mut()
+            && let Some((i, _)) = ua.char_indices().nth(256)
+        {
+            ua.truncate(i);
         }
         tracing::info!(
             target: "portcullis::access",
@@ -145,8 +145,14 @@ mod tests {
     fn query_values_are_redacted_keys_kept() {
         assert_eq!(redact_query("/a", false), "/a");
         assert_eq!(redact_query("/a?", false), "/a?");
-        assert_eq!(redact_query("/a?x=1&y=2", false), "/a?x=[redacted]&y=[redacted]");
-        assert_eq!(redact_query("/a?flag&&t=%20z", false), "/a?flag&&t=[redacted]");
+        assert_eq!(
+            redact_query("/a?x=1&y=2", false),
+            "/a?x=[redacted]&y=[redacted]"
+        );
+        assert_eq!(
+            redact_query("/a?flag&&t=%20z", false),
+            "/a?flag&&t=[redacted]"
+        );
         assert_eq!(redact_query("/a?x=1", true), "/a?x=1");
         assert_eq!(redact_query("/a?token=a=b", false), "/a?token=[redacted]");
     }
@@ -170,7 +176,16 @@ mod tests {
             ..AccessRecord::default()
         };
         let v = serde_json::to_value(&r).unwrap();
-        for k in ["request_id", "client_ip", "route", "path", "status", "bytes_out", "duration_ms", "verdict"] {
+        for k in [
+            "request_id",
+            "client_ip",
+            "route",
+            "path",
+            "status",
+            "bytes_out",
+            "duration_ms",
+            "verdict",
+        ] {
             assert!(v.get(k).is_some(), "{k}");
         }
     }

@@ -114,7 +114,11 @@ impl Metrics {
     pub fn new(version: &str) -> Self {
         let mut registry = Registry::with_prefix("portcullis");
         let requests = Family::<RequestLabels, Counter>::default();
-        registry.register("requests", "Requests by route, status and verdict", requests.clone());
+        registry.register(
+            "requests",
+            "Requests by route, status and verdict",
+            requests.clone(),
+        );
         let request_duration: HistogramFamily<RouteLabel> =
             Family::new_with_constructor(latency_histogram);
         registry.register(
@@ -130,7 +134,11 @@ impl Metrics {
             upstream_duration.clone(),
         );
         let decisions = Family::<DecisionLabels, Counter>::default();
-        registry.register("guard_decisions", "Guard decisions other than allow", decisions.clone());
+        registry.register(
+            "guard_decisions",
+            "Guard decisions other than allow",
+            decisions.clone(),
+        );
         let upstream_healthy = Family::<TargetLabels, Gauge>::default();
         registry.register(
             "upstream_target_healthy",
@@ -138,9 +146,17 @@ impl Metrics {
             upstream_healthy.clone(),
         );
         let tls_failures = Family::<ListenerKind, Counter>::default();
-        registry.register("tls_handshake_failures", "Failed TLS handshakes by kind", tls_failures.clone());
+        registry.register(
+            "tls_handshake_failures",
+            "Failed TLS handshakes by kind",
+            tls_failures.clone(),
+        );
         let connections_open = Family::<ListenerLabel, Gauge>::default();
-        registry.register("connections_open", "Open client connections", connections_open.clone());
+        registry.register(
+            "connections_open",
+            "Open client connections",
+            connections_open.clone(),
+        );
         let connections_rejected = Family::<ListenerReason, Counter>::default();
         registry.register(
             "connections_rejected",
@@ -148,11 +164,23 @@ impl Metrics {
             connections_rejected.clone(),
         );
         let framing = Family::<CodeLabel, Counter>::default();
-        registry.register("framing_violations", "HTTP/1 framing violations refused", framing.clone());
+        registry.register(
+            "framing_violations",
+            "HTTP/1 framing violations refused",
+            framing.clone(),
+        );
         let reloads = Family::<ResultLabel, Counter>::default();
-        registry.register("config_reloads", "Config loads and reloads by result", reloads.clone());
+        registry.register(
+            "config_reloads",
+            "Config loads and reloads by result",
+            reloads.clone(),
+        );
         let config_version = Gauge::default();
-        registry.register("config_version", "Version number of the config being served", config_version.clone());
+        registry.register(
+            "config_version",
+            "Version number of the config being served",
+            config_version.clone(),
+        );
         let build = Family::<VersionLabel, Gauge>::default();
         build
             .get_or_create(&VersionLabel {
@@ -270,7 +298,9 @@ impl Metrics {
             })
             .inc();
         if ok {
-            self.0.config_version.set(i64::try_from(version).unwrap_or(i64::MAX));
+            self.0
+                .config_version
+                .set(i64::try_from(version).unwrap_or(i64::MAX));
         }
     }
 
@@ -310,27 +340,53 @@ mod tests {
         m.tls_handshake_failed("https", "protocol_version");
         m.config_loaded(3, true);
         let text = m.encode();
-        assert!(text.contains(r#"portcullis_requests_total{route="echo",status="200",verdict="allow"} 2"#), "{text}");
-        assert!(text.contains("portcullis_request_duration_seconds_bucket"), "{text}");
-        assert!(text.contains(r#"portcullis_guard_decisions_total{guard="ip_policy""#), "{text}");
-        assert!(text.contains(r#"portcullis_framing_violations_total{code="cl_and_te"} 1"#), "{text}");
+        assert!(
+            text.contains(
+                r#"portcullis_requests_total{route="echo",status="200",verdict="allow"} 2"#
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("portcullis_request_duration_seconds_bucket"),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"portcullis_guard_decisions_total{guard="ip_policy""#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"portcullis_framing_violations_total{code="cl_and_te"} 1"#),
+            "{text}"
+        );
         assert!(text.contains("portcullis_config_version 3"), "{text}");
-        assert!(text.contains(r#"portcullis_build_info{version="0.1.0"} 1"#), "{text}");
+        assert!(
+            text.contains(r#"portcullis_build_info{version="0.1.0"} 1"#),
+            "{text}"
+        );
     }
 
     #[test]
     fn connection_gauge_goes_up_and_down() {
         let m = Metrics::new("x");
         let g = m.connection_opened("https");
-        assert!(m.encode().contains(r#"portcullis_connections_open{listener="https"} 1"#));
+        assert!(
+            m.encode()
+                .contains(r#"portcullis_connections_open{listener="https"} 1"#)
+        );
         drop(g);
-        assert!(m.encode().contains(r#"portcullis_connections_open{listener="https"} 0"#));
+        assert!(
+            m.encode()
+                .contains(r#"portcullis_connections_open{listener="https"} 0"#)
+        );
     }
 
     #[test]
     fn upstream_health_is_replaced_not_merged() {
         let m = Metrics::new("x");
-        m.set_upstream_health(vec![("api".into(), "http://a".into(), true), ("api".into(), "http://b".into(), false)]);
+        m.set_upstream_health(vec![
+            ("api".into(), "http://a".into(), true),
+            ("api".into(), "http://b".into(), false),
+        ]);
         let t = m.encode();
         assert!(t.contains(r#"target="http://b"} 0"#), "{t}");
         m.set_upstream_health(vec![("api".into(), "http://a".into(), true)]);

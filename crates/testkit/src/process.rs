@@ -20,7 +20,8 @@ pub struct GatewayProcess {
 }
 
 fn field<'a>(v: &'a serde_json::Value, name: &str) -> Option<&'a serde_json::Value> {
-    v.get(name).or_else(|| v.get("fields").and_then(|f| f.get(name)))
+    v.get(name)
+        .or_else(|| v.get("fields").and_then(|f| f.get(name)))
 }
 
 impl GatewayProcess {
@@ -32,7 +33,10 @@ impl GatewayProcess {
         let dir = tempfile::tempdir()?;
         let mut text = config.to_string();
         if !text.contains("data_dir:") {
-            text.push_str(&format!("\ndata_dir: {}\n", dir.path().join("data").display()));
+            text.push_str(&format!(
+                "\ndata_dir: {}\n",
+                dir.path().join("data").display()
+            ));
         }
         let path = dir.path().join("portcullis.yaml");
         std::fs::write(&path, text)?;
@@ -83,7 +87,9 @@ impl GatewayProcess {
         loop {
             let mut ready = false;
             for line in gw.lines() {
-                let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
+                let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
+                    continue;
+                };
                 let msg = field(&v, "message").and_then(|m| m.as_str()).unwrap_or("");
                 if msg == "listener bound" {
                     let id = field(&v, "listener").and_then(|m| m.as_str()).unwrap_or("");
@@ -107,7 +113,10 @@ impl GatewayProcess {
                 );
             }
             if Instant::now() > deadline {
-                bail!("gateway not ready within 30 s\nstdout:\n{}", gw.lines().join("\n"));
+                bail!(
+                    "gateway not ready within 30 s\nstdout:\n{}",
+                    gw.lines().join("\n")
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -141,7 +150,10 @@ impl GatewayProcess {
     }
 
     /// Waits until an access-log record satisfies `pred`.
-    pub fn wait_access(&self, pred: impl Fn(&serde_json::Value) -> bool) -> Option<serde_json::Value> {
+    pub fn wait_access(
+        &self,
+        pred: impl Fn(&serde_json::Value) -> bool,
+    ) -> Option<serde_json::Value> {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             if let Some(v) = self.access_log().into_iter().find(|v| pred(v)) {

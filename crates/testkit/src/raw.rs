@@ -36,7 +36,11 @@ pub async fn send_tls(
     }
 }
 
-async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, bytes: &[u8], timeout: Duration) -> (Vec<u8>, bool) {
+async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
+    mut s: S,
+    bytes: &[u8],
+    timeout: Duration,
+) -> (Vec<u8>, bool) {
     if s.write_all(bytes).await.is_err() {
         return (Vec::new(), true);
     }
@@ -57,7 +61,13 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, bytes: &[u8], tim
 /// The status codes of every HTTP/1 response in `bytes` (pipelined responses included).
 pub fn statuses(bytes: &[u8]) -> Vec<u16> {
     let text = String::from_utf8_lossy(bytes);
-    text.match_indices("HTTP/1.1 ")
-        .filter_map(|(i, _)| text.get(i + 9..i + 12)?.parse().ok())
+    text.match_indices("HTTP/1.")
+        .filter_map(|(i, _)| {
+            // "HTTP/1.x NNN"
+            if text.get(i + 8..i + 9)? != " " {
+                return None;
+            }
+            text.get(i + 9..i + 12)?.parse().ok()
+        })
         .collect()
 }

@@ -64,7 +64,9 @@ impl RecordingUpstream {
         let seen2 = seen.clone();
         let task = tokio::spawn(async move {
             loop {
-                let Ok((tcp, _)) = listener.accept().await else { continue };
+                let Ok((tcp, _)) = listener.accept().await else {
+                    continue;
+                };
                 let seen = seen2.clone();
                 let responder = responder.clone();
                 tokio::spawn(async move {
@@ -73,7 +75,11 @@ impl RecordingUpstream {
                         let responder = responder.clone();
                         async move {
                             let (parts, body) = req.into_parts();
-                            let body = body.collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+                            let body = body
+                                .collect()
+                                .await
+                                .map(|c| c.to_bytes())
+                                .unwrap_or_default();
                             let rec = Recorded {
                                 method: parts.method.to_string(),
                                 uri: parts.uri.to_string(),
@@ -115,11 +121,19 @@ impl RecordingUpstream {
     pub async fn assert_nothing_forwarded(&self) {
         tokio::time::sleep(Duration::from_millis(100)).await;
         let seen = self.requests();
-        assert!(seen.is_empty(), "upstream received {} request(s): {:?}", seen.len(), seen);
+        assert!(
+            seen.is_empty(),
+            "upstream received {} request(s): {:?}",
+            seen.len(),
+            seen
+        );
     }
 
     /// A responder helper: fixed status and body.
-    pub fn status(status: u16, body: &'static str) -> impl Fn(&Recorded) -> Response<Full<Bytes>> + Send + Sync + 'static {
+    pub fn status(
+        status: u16,
+        body: &'static str,
+    ) -> impl Fn(&Recorded) -> Response<Full<Bytes>> + Send + Sync + 'static {
         move |_| {
             let mut r = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
             *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);

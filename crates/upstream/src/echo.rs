@@ -45,15 +45,34 @@ pub fn echo_response(req: &Request<Bytes>) -> Response<Bytes> {
         .and_then(|s| s.parse::<u16>().ok())
         .and_then(|n| StatusCode::from_u16(n).ok())
         .unwrap_or(StatusCode::OK);
-    let custom_body = req.headers().get("x-echo-body").map(|v| Bytes::copy_from_slice(v.as_bytes()));
-    let mut resp = Response::new(custom_body.clone().unwrap_or_else(|| Bytes::from(body.to_string())));
+    let custom_body = req
+        .headers()
+        .get("x-echo-body")
+        .map(|v| Bytes::copy_from_slice(v.as_bytes()));
+    let mut resp = Response::new(
+        custom_body
+            .clone()
+            .unwrap_or_else(|| Bytes::from(body.to_string())),
+    );
     *resp.status_mut() = status;
-    let content_type = if custom_body.is_some() { "text/plain" } else { "application/json" };
-    resp.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    let content_type = if custom_body.is_some() {
+        "text/plain"
+    } else {
+        "application/json"
+    };
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type),
+    );
     for extra in req.headers().get_all("x-echo-header") {
         let Ok(text) = extra.to_str() else { continue };
-        let Some((name, value)) = text.split_once(':') else { continue };
-        if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.trim().as_bytes()), HeaderValue::from_str(value.trim())) {
+        let Some((name, value)) = text.split_once(':') else {
+            continue;
+        };
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.trim().as_bytes()),
+            HeaderValue::from_str(value.trim()),
+        ) {
             resp.headers_mut().append(n, v);
         }
     }
@@ -80,7 +99,10 @@ mod tests {
         assert_eq!(v["query"], "x=1");
         assert_eq!(v["headers"]["x-one"], "1");
         assert_eq!(v["headers"]["x-two"], serde_json::json!(["a", "b"]));
-        assert_eq!(v["body_sha256"], "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            v["body_sha256"],
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
         assert_eq!(v["body_bytes"], 3);
     }
 

@@ -71,7 +71,10 @@ impl Drop for Upstream {
 }
 
 fn idempotent(m: &Method) -> bool {
-    matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE)
+    matches!(
+        *m,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE
+    )
 }
 
 impl Upstream {
@@ -83,7 +86,10 @@ impl Upstream {
             .iter()
             .map(|t| {
                 Target::parse(t).ok_or_else(|| {
-                    UpstreamError::new(UpstreamErrorKind::Config, format!("target `{t}` is not an absolute URL"))
+                    UpstreamError::new(
+                        UpstreamErrorKind::Config,
+                        format!("target `{t}` is not an absolute URL"),
+                    )
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -95,13 +101,21 @@ impl Upstream {
                 http.enforce_http(false);
                 http.set_nodelay(true);
                 http.set_connect_timeout(Some(spec.timeouts.connect.get()));
-                let builder = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http();
+                let builder = hyper_rustls::HttpsConnectorBuilder::new()
+                    .with_tls_config(tls)
+                    .https_or_http();
                 let builder = match &spec.tls.server_name {
                     Some(name) => {
-                        let name = rustls::pki_types::ServerName::try_from(name.clone()).map_err(|e| {
-                            UpstreamError::new(UpstreamErrorKind::Config, format!("tls.server_name `{name}`: {e}"))
-                        })?;
-                        builder.with_server_name_resolver(hyper_rustls::FixedServerNameResolver::new(name))
+                        let name =
+                            rustls::pki_types::ServerName::try_from(name.clone()).map_err(|e| {
+                                UpstreamError::new(
+                                    UpstreamErrorKind::Config,
+                                    format!("tls.server_name `{name}`: {e}"),
+                                )
+                            })?;
+                        builder.with_server_name_resolver(
+                            hyper_rustls::FixedServerNameResolver::new(name),
+                        )
                     }
                     None => builder,
                 };
@@ -172,8 +186,12 @@ impl Upstream {
     pub async fn send(&self, req: Request<Bytes>) -> Result<UpstreamResponse, UpstreamError> {
         let inner = &self.inner;
         let started = Instant::now();
-        if inner.max_in_flight > 0 && inner.in_flight.load(Ordering::SeqCst) >= inner.max_in_flight {
-            return Err(UpstreamError::new(UpstreamErrorKind::Overloaded, "max_in_flight reached"));
+        if inner.max_in_flight > 0 && inner.in_flight.load(Ordering::SeqCst) >= inner.max_in_flight
+        {
+            return Err(UpstreamError::new(
+                UpstreamErrorKind::Overloaded,
+                "max_in_flight reached",
+            ));
         }
         let Some(client) = &inner.client else {
             let _guard = InFlight::enter(vec![inner.in_flight.clone()]);
@@ -187,24 +205,44 @@ impl Upstream {
             });
         };
         let (parts, body) = req.into_parts();
-        let path_and_query = parts.uri.path_and_query().map_or("/", |pq| pq.as_str()).to_string();
-        let attempts = if idempotent(&parts.method) { inner.retries.saturating_add(1) } else { 1 };
+        let path_and_query = parts
+            .uri
+            .path_and_query()
+            .map_or("/", |pq| pq.as_str())
+            .to_string();
+        let attempts = if idempotent(&parts.method) {
+            inner.retries.saturating_add(1)
+        } else {
+            1
+        };
         let mut tried: Vec<usize> = Vec::new();
-        let mut last_err = UpstreamError::new(UpstreamErrorKind::NoHealthyTarget, "no healthy target");
+        let mut last_err =
+            UpstreamError::new(UpstreamErrorKind::NoHealthyTarget, "no healthy target");
         for _ in 0..attempts {
             let Some(idx) = self.pick(&tried) else { break };
             tried.push(idx);
-            let Some(target) = inner.targets.get(idx) else { break };
-            let Some(uri) = target.uri_for(&path_and_query) else {
-                return Err(UpstreamError::new(UpstreamErrorKind::Protocol, "cannot build target URI"));
+            let Some(target) = inner.targets.get(idx) else {
+                break;
             };
-            let mut builder = Request::builder().method(parts.method.clone()).uri(uri).version(http::Version::HTTP_11);
+            let Some(uri) = target.uri_for(&path_and_query) else {
+                return Err(UpstreamError::new(
+                    UpstreamErrorKind::Protocol,
+                    "cannot build target URI",
+                ));
+            };
+            let mut builder = Request::builder()
+                .method(parts.method.clone())
+                .uri(uri)
+                .version(http::Version::HTTP_11);
             if let Some(h) = builder.headers_mut() {
                 *h = parts.headers.clone();
                 h.remove(http::header::HOST);
             }
             let Ok(outgoing) = builder.body(Full::new(body.clone())) else {
-                return Err(UpstreamError::new(UpstreamErrorKind::Protocol, "cannot build request"));
+                return Err(UpstreamError::new(
+                    UpstreamErrorKind::Protocol,
+                    "cannot build request",
+                ));
             };
             let guard = InFlight::enter(vec![inner.in_flight.clone(), target.in_flight.clone()]);
             match tokio::time::timeout(inner.request_timeout, client.request(outgoing)).await {
@@ -225,7 +263,11 @@ impl Upstream {
                 }
                 Ok(Err(e)) => {
                     target.record(false, inner.eject_after, inner.eject_for);
-                    let kind = if e.is_connect() { UpstreamErrorKind::Connect } else { UpstreamErrorKind::Protocol };
+                    let kind = if e.is_connect() {
+                        UpstreamErrorKind::Connect
+                    } else {
+                        UpstreamErrorKind::Protocol
+                    };
                     last_err = UpstreamError::new(kind, format!("{}: {e}", target.url));
                     // Only a failure to connect is known to have sent nothing.
                     if kind != UpstreamErrorKind::Connect {
@@ -235,7 +277,13 @@ impl Upstream {
                 Err(_) => {
                     target.record(false, inner.eject_after, inner.eject_for);
                     // The request may have been processed: no retry after a timeout.
-                    return Err(UpstreamError::new(UpstreamErrorKind::Timeout, format!("{}: no response within {:?}", target.url, inner.request_timeout)));
+                    return Err(UpstreamError::new(
+                        UpstreamErrorKind::Timeout,
+                        format!(
+                            "{}: no response within {:?}",
+                            target.url, inner.request_timeout
+                        ),
+                    ));
                 }
             }
         }
@@ -265,7 +313,12 @@ impl Upstream {
                 // Ties are broken round robin so equal targets share load.
                 (0..len)
                     .filter_map(|k| candidates.get((start + k) % len).copied())
-                    .min_by_key(|&i| inner.targets.get(i).map_or(usize::MAX, |t| t.in_flight.load(Ordering::Relaxed)))
+                    .min_by_key(|&i| {
+                        inner
+                            .targets
+                            .get(i)
+                            .map_or(usize::MAX, |t| t.in_flight.load(Ordering::Relaxed))
+                    })
             }
         }
     }
@@ -277,10 +330,16 @@ async fn health_loop(inner: Weak<Inner>, hc: portcullis_config::HealthCheckSpec)
     loop {
         ticker.tick().await;
         let Some(inner) = inner.upgrade() else { return };
-        let Some(client) = inner.client.clone() else { return };
+        let Some(client) = inner.client.clone() else {
+            return;
+        };
         for target in &inner.targets {
-            let Some(uri) = target.uri_for(&hc.path) else { continue };
-            let Ok(req) = Request::get(uri).body(Full::new(Bytes::new())) else { continue };
+            let Some(uri) = target.uri_for(&hc.path) else {
+                continue;
+            };
+            let Ok(req) = Request::get(uri).body(Full::new(Bytes::new())) else {
+                continue;
+            };
             let ok = match tokio::time::timeout(hc.timeout.get(), client.request(req)).await {
                 Ok(Ok(resp)) => resp.status().is_success(),
                 _ => false,

@@ -79,7 +79,10 @@ impl Target {
             self.consecutive_failures.store(0, Ordering::Relaxed);
             return;
         }
-        let n = self.consecutive_failures.fetch_add(1, Ordering::Relaxed).saturating_add(1);
+        let n = self
+            .consecutive_failures
+            .fetch_add(1, Ordering::Relaxed)
+            .saturating_add(1);
         if threshold > 0 && n >= threshold {
             if let Ok(mut until) = self.ejected_until.lock() {
                 *until = Some(Instant::now() + eject_for);
@@ -93,13 +96,19 @@ impl Target {
     pub(crate) fn record_check(&self, ok: bool, unhealthy_after: u32, healthy_after: u32) {
         if ok {
             self.check_failures.store(0, Ordering::Relaxed);
-            let n = self.check_successes.fetch_add(1, Ordering::Relaxed).saturating_add(1);
+            let n = self
+                .check_successes
+                .fetch_add(1, Ordering::Relaxed)
+                .saturating_add(1);
             if n >= healthy_after && !self.healthy.swap(true, Ordering::Relaxed) {
                 tracing::info!(target = %self.url, "upstream target healthy again");
             }
         } else {
             self.check_successes.store(0, Ordering::Relaxed);
-            let n = self.check_failures.fetch_add(1, Ordering::Relaxed).saturating_add(1);
+            let n = self
+                .check_failures
+                .fetch_add(1, Ordering::Relaxed)
+                .saturating_add(1);
             if n >= unhealthy_after && self.healthy.swap(false, Ordering::Relaxed) {
                 tracing::warn!(target = %self.url, "upstream target unhealthy");
             }

@@ -24,7 +24,10 @@ pub(crate) fn client_config(spec: &UpstreamTlsSpec) -> Result<rustls::ClientConf
                 .collect::<Result<_, _>>()
                 .map_err(|e| config_error(format!("ca_file `{}`: {e}", path.display())))?;
             if certs.is_empty() {
-                return Err(config_error(format!("ca_file `{}` holds no certificate", path.display())));
+                return Err(config_error(format!(
+                    "ca_file `{}` holds no certificate",
+                    path.display()
+                )));
             }
             for c in certs {
                 roots

@@ -22,7 +22,12 @@ struct Server {
     status: Arc<AtomicU16>,
 }
 
-async fn server(name: &'static str, delay_ms: u64, tls: Option<Arc<rustls::ServerConfig>>, h2: bool) -> Server {
+async fn server(
+    name: &'static str,
+    delay_ms: u64,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    h2: bool,
+) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let hits = Arc::new(AtomicUsize::new(0));
@@ -40,8 +45,12 @@ async fn server(name: &'static str, delay_ms: u64, tls: Option<Arc<rustls::Serve
                             h.fetch_add(1, Ordering::SeqCst);
                         }
                         tokio::time::sleep(Duration::from_millis(delay_ms)).await;
-                        let mut r = Response::new(Full::new(Bytes::from(format!("{name} {:?}", req.version()))));
-                        *r.status_mut() = http::StatusCode::from_u16(s.load(Ordering::SeqCst)).unwrap();
+                        let mut r = Response::new(Full::new(Bytes::from(format!(
+                            "{name} {:?}",
+                            req.version()
+                        ))));
+                        *r.status_mut() =
+                            http::StatusCode::from_u16(s.load(Ordering::SeqCst)).unwrap();
                         Ok::<_, Infallible>(r)
                     }
                 });
@@ -66,7 +75,14 @@ async fn server(name: &'static str, delay_ms: u64, tls: Option<Arc<rustls::Serve
 }
 
 fn spec(targets: Vec<String>) -> UpstreamSpec {
-    let yaml = format!("id: app\ntargets: [{}]\n", targets.iter().map(|t| format!("\"{t}\"")).collect::<Vec<_>>().join(", "));
+    let yaml = format!(
+        "id: app\ntargets: [{}]\n",
+        targets
+            .iter()
+            .map(|t| format!("\"{t}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     serde_saphyr::from_str(&yaml).unwrap()
 }
 
@@ -75,18 +91,34 @@ fn get(path: &str) -> Request<Bytes> {
 }
 
 async fn body_text(r: portcullis_upstream::UpstreamResponse) -> String {
-    String::from_utf8(r.response.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
+    String::from_utf8(
+        r.response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap()
 }
 
 fn dead_addr() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
 }
 
 #[tokio::test]
 async fn round_robin_alternates() {
     let a = server("a", 0, None, false).await;
     let b = server("b", 0, None, false).await;
-    let up = Upstream::build(&spec(vec![format!("http://{}", a.addr), format!("http://{}", b.addr)])).unwrap();
+    let up = Upstream::build(&spec(vec![
+        format!("http://{}", a.addr),
+        format!("http://{}", b.addr),
+    ]))
+    .unwrap();
     let mut seen = Vec::new();
     for _ in 0..4 {
         seen.push(body_text(up.send(get("/x")).await.unwrap()).await);
@@ -100,7 +132,10 @@ async fn round_robin_alternates() {
 async fn least_connections_prefers_the_idle_target() {
     let slow = server("slow", 800, None, false).await;
     let fast = server("fast", 0, None, false).await;
-    let mut s = spec(vec![format!("http://{}", slow.addr), format!("http://{}", fast.addr)]);
+    let mut s = spec(vec![
+        format!("http://{}", slow.addr),
+        format!("http://{}", fast.addr),
+    ]);
     s.balance = Balance::LeastConnections;
     let up = Upstream::build(&s).unwrap();
     // Occupy whichever target the first request picks, then make sure the next ones avoid it.
@@ -125,7 +160,10 @@ async fn least_connections_prefers_the_idle_target() {
 #[tokio::test]
 async fn dead_targets_are_retried_for_get_and_ejected() {
     let live = server("live", 0, None, false).await;
-    let mut s = spec(vec![format!("http://{}", dead_addr()), format!("http://{}", live.addr)]);
+    let mut s = spec(vec![
+        format!("http://{}", dead_addr()),
+        format!("http://{}", live.addr),
+    ]);
     s.passive_health.consecutive_failures = 1;
     let up = Upstream::build(&s).unwrap();
     for _ in 0..4 {
@@ -140,13 +178,18 @@ async fn dead_targets_are_retried_for_get_and_ejected() {
 #[tokio::test]
 async fn post_is_never_retried() {
     let live = server("live", 0, None, false).await;
-    let mut s = spec(vec![format!("http://{}", dead_addr()), format!("http://{}", live.addr)]);
+    let mut s = spec(vec![
+        format!("http://{}", dead_addr()),
+        format!("http://{}", live.addr),
+    ]);
     s.passive_health.consecutive_failures = 0;
     s.balance = Balance::RoundRobin;
     let up = Upstream::build(&s).unwrap();
     let mut failures = 0;
     for _ in 0..2 {
-        let req = Request::post("/x").body(Bytes::from_static(b"pay")).unwrap();
+        let req = Request::post("/x")
+            .body(Bytes::from_static(b"pay"))
+            .unwrap();
         match up.send(req).await {
             Ok(_) => {}
             Err(e) => {
@@ -155,7 +198,10 @@ async fn post_is_never_retried() {
             }
         }
     }
-    assert_eq!(failures, 1, "one of two POSTs hit the dead target and was not retried");
+    assert_eq!(
+        failures, 1,
+        "one of two POSTs hit the dead target and was not retried"
+    );
     assert_eq!(live.hits.load(Ordering::SeqCst), 1);
 }
 
@@ -207,7 +253,10 @@ async fn active_health_checks_mark_targets_down_and_up() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(down, "target never marked unhealthy");
-    assert_eq!(up.send(get("/x")).await.err().unwrap().kind(), UpstreamErrorKind::NoHealthyTarget);
+    assert_eq!(
+        up.send(get("/x")).await.err().unwrap().kind(),
+        UpstreamErrorKind::NoHealthyTarget
+    );
     a.status.store(200, Ordering::SeqCst);
     let mut up_again = false;
     for _ in 0..100 {
@@ -244,20 +293,34 @@ fn pki() -> Pki {
     let ca = ca_params.self_signed(&ca_key).unwrap();
     let issuer = rcgen::Issuer::new(ca_params, ca_key);
     let srv_key = rcgen::KeyPair::generate().unwrap();
-    let srv = rcgen::CertificateParams::new(vec!["upstream.test".to_string()]).unwrap().signed_by(&srv_key, &issuer).unwrap();
+    let srv = rcgen::CertificateParams::new(vec!["upstream.test".to_string()])
+        .unwrap()
+        .signed_by(&srv_key, &issuer)
+        .unwrap();
     let cli_key = rcgen::KeyPair::generate().unwrap();
-    let cli = rcgen::CertificateParams::new(vec!["gateway.test".to_string()]).unwrap().signed_by(&cli_key, &issuer).unwrap();
+    let cli = rcgen::CertificateParams::new(vec!["gateway.test".to_string()])
+        .unwrap()
+        .signed_by(&cli_key, &issuer)
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("ca.pem"), ca.pem()).unwrap();
     std::fs::write(dir.path().join("client.pem"), cli.pem()).unwrap();
     std::fs::write(dir.path().join("client.key"), cli_key.serialize_pem()).unwrap();
     let chain = vec![srv.der().clone()];
     let key = rustls::pki_types::PrivateKeyDer::try_from(srv_key.serialize_der()).unwrap();
-    let server = rustls::ServerConfig::builder().with_no_client_auth().with_single_cert(chain.clone(), key.clone_key()).unwrap();
+    let server = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(chain.clone(), key.clone_key())
+        .unwrap();
     let mut roots = rustls::RootCertStore::empty();
     roots.add(ca.der().clone()).unwrap();
-    let verifier = rustls::server::WebPkiClientVerifier::builder(Arc::new(roots)).build().unwrap();
-    let mtls_server = rustls::ServerConfig::builder().with_client_cert_verifier(verifier).with_single_cert(chain, key).unwrap();
+    let verifier = rustls::server::WebPkiClientVerifier::builder(Arc::new(roots))
+        .build()
+        .unwrap();
+    let mtls_server = rustls::ServerConfig::builder()
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(chain, key)
+        .unwrap();
     Pki {
         dir,
         server: Arc::new(server),
@@ -274,11 +337,17 @@ async fn tls_is_verified_against_the_configured_ca() {
     s.tls.server_name = Some("upstream.test".into());
     s.tls.ca_file = Some(pki.dir.path().join("ca.pem"));
     let up = Upstream::build(&s).unwrap();
-    assert_eq!(body_text(up.send(get("/x")).await.unwrap()).await, "tls HTTP/1.1");
+    assert_eq!(
+        body_text(up.send(get("/x")).await.unwrap()).await,
+        "tls HTTP/1.1"
+    );
     // Without the CA (system roots only), verification fails.
     s.tls.ca_file = None;
     let up = Upstream::build(&s).unwrap();
-    assert_eq!(up.send(get("/x")).await.err().unwrap().kind(), UpstreamErrorKind::Connect);
+    assert_eq!(
+        up.send(get("/x")).await.err().unwrap().kind(),
+        UpstreamErrorKind::Connect
+    );
     // A wrong name fails too.
     s.tls.ca_file = Some(pki.dir.path().join("ca.pem"));
     s.tls.server_name = Some("other.test".into());
@@ -299,16 +368,29 @@ async fn client_certificates_for_mtls_upstreams() {
     s.tls.client_cert_file = Some(pki.dir.path().join("client.pem"));
     s.tls.client_key_file = Some(pki.dir.path().join("client.key"));
     let with = Upstream::build(&s).unwrap();
-    assert_eq!(body_text(with.send(get("/x")).await.unwrap()).await, "mtls HTTP/1.1");
+    assert_eq!(
+        body_text(with.send(get("/x")).await.unwrap()).await,
+        "mtls HTTP/1.1"
+    );
 }
 
 #[tokio::test]
 async fn echo_upstream_answers_in_process() {
     let s: UpstreamSpec = serde_saphyr::from_str("id: echo\nkind: echo\n").unwrap();
     let up = Upstream::build(&s).unwrap();
-    let r = up.send(Request::post("/p?q=1").body(Bytes::from_static(b"abc")).unwrap()).await.unwrap();
+    let r = up
+        .send(
+            Request::post("/p?q=1")
+                .body(Bytes::from_static(b"abc"))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
     assert_eq!(&*r.target, "echo");
     let v: serde_json::Value = serde_json::from_str(&body_text(r).await).unwrap();
     assert_eq!(v["path"], "/p");
-    assert_eq!(v["body_sha256"], "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert_eq!(
+        v["body_sha256"],
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
 }

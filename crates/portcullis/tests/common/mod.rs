@@ -52,7 +52,10 @@ pub fn client(gw: &GatewayProcess) -> reqwest::Client {
 
 /// A plain HTTP client.
 pub fn plain_client() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().expect("client")
+    reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client")
 }
 
 pub fn https_url(gw: &GatewayProcess, path: &str) -> String {
@@ -68,7 +71,9 @@ pub fn plain_url(gw: &GatewayProcess, path: &str) -> String {
 pub async fn assert_problem(resp: reqwest::Response, status: u16, slug: &str) -> serde_json::Value {
     assert_eq!(resp.status().as_u16(), status, "status");
     assert_eq!(
-        resp.headers().get("content-type").and_then(|v| v.to_str().ok()),
+        resp.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
         Some("application/problem+json")
     );
     let request_id = resp
@@ -81,6 +86,10 @@ pub async fn assert_problem(resp: reqwest::Response, status: u16, slug: &str) ->
     assert_eq!(body["type"], format!("urn:portcullis:problem:{slug}"));
     assert_eq!(body["status"], status);
     assert_eq!(body["request_id"], request_id);
-    assert_eq!(body.as_object().map(|o| o.len()), Some(4), "no extra members: {body}");
+    assert_eq!(
+        body.as_object().map(|o| o.len()),
+        Some(4),
+        "no extra members: {body}"
+    );
     body
 }
