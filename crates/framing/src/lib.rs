@@ -33,5 +33,5 @@
 mod head;
 mod sentinel;
 
-pub use head::{Framing, check_head};
+pub use head::{Framing, HeadCheck, check_head};
 pub use sentinel::{FramingHandle, FramingLimits, MARKER_HEADER, Sentinel, Violation};
