@@ -204,6 +204,21 @@ impl<IO> Sentinel<IO> {
         self.state = State::Closed;
     }
 
+    /// Passes up to `n` buffered body bytes; `done` is the state after the last one, `more`
+    /// rebuilds the current state with what is left.
+    fn pass_body(&mut self, n: u64, done: State, more: fn(u64) -> State) -> bool {
+        if self.inbuf.is_empty() {
+            return false;
+        }
+        let take = usize::try_from(n)
+            .unwrap_or(usize::MAX)
+            .min(self.inbuf.len());
+        self.release(take);
+        let left = n.saturating_sub(take as u64);
+        self.state = if left == 0 { done } else { more(left) };
+        true
+    }
+
     /// Moves validated bytes from `inbuf` to `out` as far as the buffered bytes allow.
     /// Returns true if progress was made.
     fn advance(&mut self) -> bool {
@@ -254,22 +269,7 @@ impl<IO> Sentinel<IO> {
                     }
                 }
             }
-            State::Length(n) => {
-                if self.inbuf.is_empty() {
-                    return false;
-                }
-                let take = usize::try_from(n)
-                    .unwrap_or(usize::MAX)
-                    .min(self.inbuf.len());
-                self.release(take);
-                let left = n.saturating_sub(take as u64);
-                self.state = if left == 0 {
-                    State::Head { first: false }
-                } else {
-                    State::Length(left)
-                };
-                true
-            }
+            State::Length(n) => self.pass_body(n, State::Head { first: false }, State::Length),
             State::ChunkSize => {
                 let window = self
                     .inbuf
@@ -312,22 +312,7 @@ impl<IO> Sentinel<IO> {
                     }
                 }
             }
-            State::ChunkData(n) => {
-                if self.inbuf.is_empty() {
-                    return false;
-                }
-                let take = usize::try_from(n)
-                    .unwrap_or(usize::MAX)
-                    .min(self.inbuf.len());
-                self.release(take);
-                let left = n.saturating_sub(take as u64);
-                self.state = if left == 0 {
-                    State::ChunkCrlf
-                } else {
-                    State::ChunkData(left)
-                };
-                true
-            }
+            State::ChunkData(n) => self.pass_body(n, State::ChunkCrlf, State::ChunkData),
             State::ChunkCrlf => {
                 if self.inbuf.len() < 2 {
                     return false;

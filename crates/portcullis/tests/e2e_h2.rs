@@ -8,20 +8,12 @@ use std::time::Duration;
 
 use common::*;
 
-const ECHO: &str = r#"
-upstreams:
-  - id: echo
-    kind: echo
-routes:
-  - id: echo
-    path: /echo/
-    methods: [GET, POST]
-    upstream: echo
-    public: true
-limits:
-  h2_max_concurrent_streams: 8
-  h2_max_pending_reset_streams: 10
-"#;
+const H2_LIMITS: &str =
+    "limits:\n  h2_max_concurrent_streams: 8\n  h2_max_pending_reset_streams: 10\n";
+
+fn h2_config() -> String {
+    config(&format!("{ECHO}{H2_LIMITS}"))
+}
 
 async fn h2_connect(
     gw: &portcullis_testkit::GatewayProcess,
@@ -80,7 +72,7 @@ fn get_headers_block() -> Vec<u8> {
 #[tokio::test]
 async fn rapid_reset_clients_are_disconnected() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let gw = start(&config(ECHO));
+    let gw = start(&h2_config());
     let tls = portcullis_testkit::tls::client_config(&gw.dev_cert_pem(), &[b"h2"], None);
     let tcp = tokio::net::TcpStream::connect(gw.addr("https"))
         .await
@@ -150,7 +142,7 @@ async fn rapid_reset_clients_are_disconnected() {
 
 #[tokio::test]
 async fn concurrent_streams_are_capped_by_settings() {
-    let gw = start(&config(ECHO));
+    let gw = start(&h2_config());
     let send = h2_connect(&gw).await;
     let mut send = send.ready().await.unwrap();
     // A first exchange makes sure the server's SETTINGS were received and applied.

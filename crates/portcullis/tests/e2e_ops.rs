@@ -9,18 +9,6 @@ use std::time::Duration;
 use common::*;
 use portcullis_testkit::{RecordingUpstream, eventually};
 
-const ECHO: &str = r#"
-upstreams:
-  - id: echo
-    kind: echo
-routes:
-  - id: echo
-    path: /echo/
-    methods: [GET, POST]
-    upstream: echo
-    public: true
-"#;
-
 #[tokio::test]
 async fn tls_12_and_13_are_accepted() {
     let gw = start(&config(ECHO));
@@ -296,6 +284,54 @@ async fn reload_applies_valid_configs_and_refuses_invalid_ones() {
             .status(),
         200
     );
+}
+
+#[tokio::test]
+async fn in_flight_requests_finish_on_the_config_they_started_with() {
+    let slow = RecordingUpstream::with(|_| {
+        std::thread::sleep(Duration::from_millis(1500));
+        http::Response::new(http_body_util::Full::new(bytes::Bytes::from_static(
+            b"old route",
+        )))
+    })
+    .await;
+    let cfg = config(&format!(
+        "upstreams:\n  - id: slow\n    targets: [\"{}\"]\n  - id: echo\n    kind: echo\nroutes:\n  - id: slow\n    path: /slow/\n    methods: [GET]\n    upstream: slow\n    public: true\n",
+        slow.url()
+    ));
+    let gw = start(&cfg);
+    let c = client(&gw);
+    let url = https_url(&gw, "/slow/x");
+    let c2 = c.clone();
+    let inflight = tokio::spawn(async move {
+        let r = c2.get(url).send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Remove the route while the request is at the upstream.
+    let base = std::fs::read_to_string(gw.config_path()).unwrap();
+    let without = base.replace("  - id: slow\n    path: /slow/\n    methods: [GET]\n    upstream: slow\n    public: true\n", "  - id: other\n    path: /other/\n    methods: [GET]\n    upstream: echo\n    public: true\n");
+    assert_ne!(base, without);
+    std::fs::write(gw.config_path(), without).unwrap();
+    gw.signal("HUP");
+    let reloaded = eventually(Duration::from_secs(10), || {
+        gw.lines()
+            .iter()
+            .any(|l| l.contains("config reloaded"))
+            .then_some(())
+    })
+    .await;
+    assert!(reloaded.is_some(), "{:?}", gw.lines());
+    assert_eq!(
+        c.get(https_url(&gw, "/slow/y"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let (status, body) = inflight.await.unwrap();
+    assert_eq!((status, body.as_str()), (200, "old route"));
 }
 
 #[tokio::test]

@@ -10,6 +10,19 @@ pub fn bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_portcullis"))
 }
 
+/// An echo upstream and a public `/echo/` route (GET, POST).
+pub const ECHO: &str = r#"
+upstreams:
+  - id: echo
+    kind: echo
+routes:
+  - id: echo
+    path: /echo/
+    methods: [GET, POST]
+    upstream: echo
+    public: true
+"#;
+
 /// Starts the gateway; panics with its output if it does not come up.
 pub fn start(config: &str) -> GatewayProcess {
     match GatewayProcess::start(bin(), config) {
