@@ -5,6 +5,16 @@
 //! path; `validate` runs the semantic checks (`portcullis check` and hot reload run the same
 //! code); `schema` generates `docs/portcullis.schema.json` from the types.
 
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
 pub mod cidr;
 mod diagnostic;
 pub mod duration;
@@ -17,7 +27,9 @@ mod validate;
 pub use cidr::Cidr;
 pub use diagnostic::{ConfigError, Diagnostic, Severity};
 pub use duration::HumanDuration;
-pub use load::{Loaded, load_file, load_str, resolve_paths};
-pub use locate::locate;
+pub use load::{Loaded, MAX_CONFIG_BYTES, load_file, load_str, resolve_paths};
+pub use locate::{SourceMap, locate};
 pub use spec::*;
-pub use validate::{MAX_BODY_LIMIT, ROUTABLE_METHODS, validate};
+pub use validate::{
+    FORBIDDEN_METHODS, MAX_BODY_LIMIT, MAX_HEADER_LIMIT, ROUTABLE_METHODS, validate,
+};

@@ -1,137 +1,210 @@
-//! Reading a config file: YAML parse with locations and key paths, then semantic validation.
+//! Reading a config file: YAML parse with locations and key paths, normalisation, relative
+//! path resolution, then semantic validation and lints.
+//!
+//! Parsing uses serde-saphyr with its resource budget on (billion-laughs aliases, deep
+//! nesting and huge documents are refused) and duplicate mapping keys refused. A parse error
+//! stops at the first problem (serde cannot continue past it); semantic errors are all
+//! reported together.
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
-use crate::diagnostic::{ConfigError, Diagnostic, Severity};
+use crate::diagnostic::{ConfigError, Diagnostic, Severity, snippet};
 use crate::spec::ConfigSpec;
 use crate::validate::validate;
+
+/// The largest config file accepted, in bytes.
+pub const MAX_CONFIG_BYTES: usize = 4 * 1024 * 1024;
 
 /// A config that loaded: the model and the warnings `portcullis check` reports.
 #[derive(Clone, Debug)]
 pub struct Loaded {
-    /// The validated model (relative file paths resolved against the config's directory).
+    /// The validated model: methods upper-cased, relative file paths resolved against the
+    /// config file's directory.
     pub spec: ConfigSpec,
-    /// Lint findings that do not prevent serving.
+    /// Lint findings (severity [`Severity::Warning`]) that do not prevent serving.
     pub warnings: Vec<Diagnostic>,
 }
 
-fn error(
-    file: &Path,
-    line: u64,
-    column: u64,
-    path: &str,
-    message: impl Into<String>,
-) -> Diagnostic {
-    Diagnostic {
-        severity: Severity::Error,
-        file: file.to_path_buf(),
-        line,
-        column,
-        path: path.to_string(),
-        message: message.into(),
+/// serde-saphyr options for config files: the default budget (explicitly, so a change of
+/// default cannot switch it off), at most 100 000 replayed alias events, and duplicate keys
+/// as errors.
+pub(crate) fn parse_options() -> serde_saphyr::Options {
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(serde_saphyr::Budget::default());
+    options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::Error;
+    // A config never needs many alias replays; refuse expansion bombs early.
+    options.alias_limits.max_total_replayed_events = 100_000;
+    options
+}
+
+fn file_error(file: &Path, message: String) -> ConfigError {
+    ConfigError {
+        diagnostics: vec![Diagnostic {
+            severity: Severity::Error,
+            file: file.to_path_buf(),
+            line: 0,
+            column: 0,
+            path: String::new(),
+            message,
+            snippet: None,
+        }],
     }
 }
 
-/// Reads, parses and validates a config file.
+/// Reads, parses and validates a config file. Relative file paths in it (TLS certificates,
+/// keys, CA bundles) are resolved against the file's directory, so the config works from any
+/// working directory.
 pub fn load_file(path: &Path) -> Result<Loaded, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-        diagnostics: vec![error(
+    let meta = std::fs::metadata(path)
+        .map_err(|e| file_error(path, format!("cannot read the config file: {e}")))?;
+    if !meta.is_file() {
+        return Err(file_error(
             path,
-            0,
-            0,
-            "",
-            format!("cannot read the config file: {e}"),
-        )],
+            "cannot read the config file: not a regular file".into(),
+        ));
+    }
+    if meta.len() > MAX_CONFIG_BYTES as u64 {
+        return Err(file_error(
+            path,
+            format!(
+                "the config file is {} bytes; at most {MAX_CONFIG_BYTES} are accepted",
+                meta.len()
+            ),
+        ));
+    }
+    let bytes = std::fs::read(path)
+        .map_err(|e| file_error(path, format!("cannot read the config file: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        file_error(
+            path,
+            format!(
+                "the config file is not UTF-8 (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
+        )
     })?;
-    let base = path.parent().filter(|d| !d.as_os_str().is_empty());
-    load_inner(&text, path, base)
+    load_str(&text, path)
 }
 
-/// Parses and validates config text; `file` names it in messages. Relative paths are left
-/// as written (the caller knows the base directory; [`load_file`] resolves them).
+/// Parses and validates config text; `file` names it in messages. Relative file paths are
+/// resolved against `file`'s directory when it has one (`conf/p.yaml` → `conf/`); a bare
+/// name such as `p.yaml` or `<embedded>` leaves them relative to the working directory.
 pub fn load_str(source: &str, file: &Path) -> Result<Loaded, ConfigError> {
-    load_inner(source, file, None)
-}
-
-fn load_inner(source: &str, file: &Path, base: Option<&Path>) -> Result<Loaded, ConfigError> {
-    if source.trim().is_empty() {
-        return Err(ConfigError {
-            diagnostics: vec![error(
-                file,
-                1,
-                1,
-                "",
-                "the config is empty; it needs at least `listeners:` (see examples/quickstart.yaml)",
-            )],
-        });
+    if source.len() > MAX_CONFIG_BYTES {
+        return Err(file_error(
+            file,
+            format!("the config is larger than {MAX_CONFIG_BYTES} bytes"),
+        ));
     }
-    let key_path = RefCell::new(String::new());
-    let parsed = serde_saphyr::with_deserializer_from_str(source, |de| {
-        serde_path_to_error::deserialize::<_, ConfigSpec>(de).map_err(|e| {
-            *key_path.borrow_mut() = e.path().to_string();
-            e.into_inner()
-        })
-    });
-    let mut spec = match parsed {
-        Ok(spec) => spec,
-        Err(e) => {
-            let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
-            let path = key_path.into_inner();
-            let path = if path == "." { String::new() } else { path };
-            let message = e.without_snippet().to_string();
-            // serde-saphyr appends " at line L, column C"; the location is already in front.
-            let message = match message.rfind(" at line ") {
-                Some(i) => message.get(..i).unwrap_or(&message).to_string(),
-                None => message,
-            };
-            return Err(ConfigError {
-                diagnostics: vec![error(file, line, column, &path, message)],
-            });
-        }
-    };
-    if let Some(base) = base {
-        resolve_paths(&mut spec, base);
+    if source
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
+        return Err(file_error(
+            file,
+            "the config file is empty; it needs at least `listeners:` (see examples/quickstart.yaml)"
+                .into(),
+        ));
     }
-    let diagnostics = validate(&spec, source, file);
-    let (errors, warnings): (Vec<_>, Vec<_>) = diagnostics
+    let mut spec = parse(source, file)?;
+    spec.normalize();
+    if let Some(base) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        spec.resolve_paths(base);
+    }
+    let (errors, warnings): (Vec<_>, Vec<_>) = validate(&spec, source, file)
         .into_iter()
         .partition(|d| d.severity == Severity::Error);
-    if !errors.is_empty() {
-        return Err(ConfigError {
+    if errors.is_empty() {
+        Ok(Loaded { spec, warnings })
+    } else {
+        Err(ConfigError {
             diagnostics: errors,
-        });
+        })
     }
-    Ok(Loaded { spec, warnings })
 }
 
-/// Resolves relative file paths in the config against `base` (the config file's directory),
-/// so a config works from any working directory. `data_dir` stays relative to the working
-/// directory: it is where the process keeps state.
-pub fn resolve_paths(spec: &mut ConfigSpec, base: &Path) {
-    let fix = |p: &mut PathBuf| {
-        if p.is_relative() {
-            *p = base.join(&*p);
+fn parse(source: &str, file: &Path) -> Result<ConfigSpec, ConfigError> {
+    let key_path = RefCell::new(String::new());
+    let parsed =
+        serde_saphyr::with_deserializer_from_str_with_options(source, parse_options(), |de| {
+            serde_path_to_error::deserialize::<_, ConfigSpec>(de).map_err(|e| {
+                *key_path.borrow_mut() = e.path().to_string();
+                e.into_inner()
+            })
+        });
+    parsed.map_err(|e| {
+        let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+        let path = key_path.into_inner();
+        let path = if path == "." { String::new() } else { path };
+        let message = e.without_snippet().to_string();
+        // serde-saphyr appends " at line L, column C"; the location is already in front.
+        let message = match message.rfind(" at line ") {
+            Some(i) => message.get(..i).unwrap_or(&message).to_string(),
+            None => message,
+        };
+        ConfigError {
+            diagnostics: vec![Diagnostic {
+                severity: Severity::Error,
+                file: file.to_path_buf(),
+                line,
+                column,
+                path,
+                message,
+                snippet: snippet(source, line, column),
+            }],
         }
-    };
-    for l in &mut spec.listeners {
-        if let Some(tls) = &mut l.tls {
-            for c in &mut tls.certificates {
-                fix(&mut c.cert_file);
-                fix(&mut c.key_file);
+    })
+}
+
+// === impl ConfigSpec ===
+
+impl ConfigSpec {
+    /// Resolves relative file paths against `base` (the config file's directory): listener
+    /// certificate and key files, upstream CA bundles and client certificates. `data_dir`
+    /// stays relative to the working directory: it is where the process keeps state.
+    /// [`load_str`] and [`load_file`] call this; call it yourself only for a spec you built.
+    pub fn resolve_paths(&mut self, base: &Path) {
+        let fix = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        for l in &mut self.listeners {
+            if let Some(tls) = &mut l.tls {
+                for c in &mut tls.certificates {
+                    fix(&mut c.cert_file);
+                    fix(&mut c.key_file);
+                }
+            }
+        }
+        for u in &mut self.upstreams {
+            for p in [
+                &mut u.tls.ca_file,
+                &mut u.tls.client_cert_file,
+                &mut u.tls.client_key_file,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                fix(p);
             }
         }
     }
-    for u in &mut spec.upstreams {
-        for p in [
-            &mut u.tls.ca_file,
-            &mut u.tls.client_cert_file,
-            &mut u.tls.client_key_file,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            fix(p);
+
+    /// Normalises what has one canonical spelling: route methods are trimmed and upper-cased
+    /// (`get` → `GET`). [`load_str`] and [`load_file`] call this before validation.
+    pub fn normalize(&mut self) {
+        for r in &mut self.routes {
+            for m in &mut r.methods {
+                *m = m.trim().to_ascii_uppercase();
+            }
         }
     }
+}
+
+/// Resolves relative file paths in the config against `base`; see
+/// [`ConfigSpec::resolve_paths`].
+pub fn resolve_paths(spec: &mut ConfigSpec, base: &Path) {
+    spec.resolve_paths(base);
 }

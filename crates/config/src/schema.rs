@@ -123,7 +123,33 @@ fn type_name(root: &Value, v: &Value) -> String {
     }
 }
 
-fn walk(root: &Value, node: &Value, prefix: &str, rows: &mut Vec<(String, String, String)>) {
+/// One row of the key table: dotted path, type, default, description.
+type Row = (String, String, String, String);
+
+fn default_text(node: &Value, key: &str, prop: &Value) -> String {
+    let required = node
+        .get("required")
+        .and_then(Value::as_array)
+        .is_some_and(|r| r.iter().any(|k| k.as_str() == Some(key)));
+    if required {
+        return "**required**".into();
+    }
+    match prop.get("default") {
+        None | Some(Value::Null) => "none".into(),
+        Some(Value::Object(_)) => "see below".into(),
+        Some(Value::String(s)) => format!("`{s}`"),
+        Some(v) => {
+            let text = v.to_string();
+            if text.len() > 40 {
+                "see description".into()
+            } else {
+                format!("`{text}`")
+            }
+        }
+    }
+}
+
+fn walk(root: &Value, node: &Value, prefix: &str, rows: &mut Vec<Row>) {
     let node = resolve(root, node);
     let Some(props) = node.get("properties").and_then(Value::as_object) else {
         return;
@@ -140,7 +166,12 @@ fn walk(root: &Value, node: &Value, prefix: &str, rows: &mut Vec<(String, String
             .and_then(Value::as_str)
             .unwrap_or("")
             .replace('\n', " ");
-        rows.push((path.clone(), type_name(root, prop), desc));
+        rows.push((
+            path.clone(),
+            type_name(root, prop),
+            default_text(node, key, prop),
+            desc,
+        ));
         let inner = resolve(root, prop);
         if inner.get("type").and_then(Value::as_str) == Some("array") {
             if let Some(items) = inner.get("items") {
@@ -169,10 +200,11 @@ pub fn configuration_markdown() -> String {
     out.push_str("and check files with the JSON Schema in [`portcullis.schema.json`](portcullis.schema.json).\n\n");
     out.push_str("## Example\n\n```yaml\n");
     out.push_str(EXAMPLE);
-    out.push_str("```\n\n## Keys\n\n| key | type | description (default) |\n|---|---|---|\n");
-    for (path, ty, desc) in rows {
+    out.push_str("```\n\n## Keys\n\n`a[]` is a list of `a` items; `a[].b` is key `b` of each item.\n\n| key | type | default | description |\n|---|---|---|---|\n");
+    for (path, ty, default, desc) in rows {
         out.push_str(&format!(
-            "| `{path}` | {ty} | {} |\n",
+            "| `{path}` | {ty} | {} | {} |\n",
+            default.replace('|', "\\|"),
             desc.replace('|', "\\|")
         ));
     }

@@ -446,7 +446,7 @@ pub struct LimitsSpec {
     /// Request head size (request line + headers) in bytes; larger gets 431. Default 16384.
     #[serde(default = "default_max_header_bytes")]
     pub max_header_bytes: usize,
-    /// Number of request headers; more gets 431. Default 100.
+    /// Number of request headers (at most 256); more gets 431. Default 100.
     #[serde(default = "default_max_headers")]
     pub max_headers: usize,
     /// Request target length in bytes; longer gets 414. Default 8192.

@@ -1,71 +1,123 @@
 //! Semantic checks and security lints over a parsed config. `portcullis check`, start-up and
-//! hot reload all run exactly this.
+//! hot reload all run exactly this: errors refuse the config (all of them are reported at
+//! once), warnings are lints.
 
 use std::collections::{HashMap, HashSet};
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 
-use http::{HeaderName, Method};
+use http::{HeaderName, HeaderValue, Method};
 
-use crate::diagnostic::{Diagnostic, Severity};
-use crate::locate::locate;
+use crate::diagnostic::{Diagnostic, Severity, snippet};
+use crate::locate::SourceMap;
 use crate::spec::{ConfigSpec, PlainHttpAction, UpstreamKind};
 
-/// Methods a route may serve. TRACE, TRACK and CONNECT are refused everywhere; unknown
-/// methods can never be routed.
+/// The common methods (RFC 9110 without TRACE and CONNECT, plus PATCH). Routes may list
+/// other methods as long as they are valid HTTP tokens.
 pub const ROUTABLE_METHODS: [&str; 7] =
     ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+/// Methods that are never forwarded and may not be listed: TRACE and TRACK reflect the
+/// request (cross-site tracing), CONNECT opens tunnels.
+pub const FORBIDDEN_METHODS: [&str; 3] = ["TRACE", "TRACK", "CONNECT"];
 
 /// The largest body limit accepted (1 GiB): buffering more is a configuration mistake.
 pub const MAX_BODY_LIMIT: u64 = 1 << 30;
 
-/// Hosts, path and header conditions: two routes with the same key must not share a method.
+/// The largest request head limit accepted (1 MiB).
+pub const MAX_HEADER_LIMIT: usize = 1 << 20;
+
+/// Hosts, path shape and header conditions: two routes with the same key must not share a
+/// method.
 type RouteMatchKey = (Vec<String>, String, Vec<(String, String)>);
 
 struct Sink<'a> {
     source: &'a str,
+    map: SourceMap,
     file: &'a Path,
     out: Vec<Diagnostic>,
 }
 
 impl Sink<'_> {
-    fn push(&mut self, severity: Severity, path: String, message: String) {
-        let (line, column) = locate(self.source, &path);
+    fn push(
+        &mut self,
+        severity: Severity,
+        path: String,
+        (line, column): (u64, u64),
+        message: String,
+    ) {
         self.out.push(Diagnostic {
             severity,
             file: self.file.to_path_buf(),
             line,
             column,
+            snippet: snippet(self.source, line, column),
             path,
             message,
         });
     }
+    /// An error about the value at `path`.
     fn error(&mut self, path: String, message: impl Into<String>) {
-        self.push(Severity::Error, path, message.into());
+        let at = self.map.value(&path);
+        self.push(Severity::Error, path, at, message.into());
+    }
+    /// An error about the key at `path` itself (e.g. a header name).
+    fn error_at_key(&mut self, path: String, message: impl Into<String>) {
+        let at = self.map.key(&path);
+        self.push(Severity::Error, path, at, message.into());
     }
     fn warn(&mut self, path: String, message: impl Into<String>) {
-        self.push(Severity::Warning, path, message.into());
+        let at = self.map.value(&path);
+        self.push(Severity::Warning, path, at, message.into());
     }
-}
-
-fn is_loopback(ip: IpAddr) -> bool {
-    ip.is_loopback()
 }
 
 fn valid_header_name(name: &str) -> bool {
     HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes()).is_ok()
 }
 
-/// Checks a route path: absolute, no dot segments, well-formed `{name}` / `{*rest}` segments.
-fn path_problem(path: &str) -> Option<String> {
-    if !path.starts_with('/') {
-        return Some("must start with `/`".into());
+/// Whether binding both addresses would collide: same port and the same IP, or one of them
+/// a wildcard that covers the other (`0.0.0.0` covers IPv4; `[::]` is dual-stack by default
+/// on Linux and covers both families).
+fn addresses_conflict(a: SocketAddr, b: SocketAddr) -> bool {
+    if a.port() != b.port() || a.port() == 0 {
+        return false;
     }
-    let segments: Vec<&str> = path.split('/').skip(1).collect();
+    let covers = |w: IpAddr, other: IpAddr| match w {
+        IpAddr::V4(v4) => v4.is_unspecified() && other.is_ipv4(),
+        IpAddr::V6(v6) => v6.is_unspecified(),
+    };
+    a.ip() == b.ip() || covers(a.ip(), b.ip()) || covers(b.ip(), a.ip())
+}
+
+fn is_dot_segment(seg: &str) -> bool {
+    let lower = seg.to_ascii_lowercase().replace("%2e", ".");
+    lower == "." || lower == ".."
+}
+
+/// Checks a route path: absolute, no dot segments, no empty segments, no query or fragment,
+/// well-formed `{name}` / `{*rest}` segments with unique names, catch-all last.
+fn path_problem(path: &str) -> Option<String> {
+    let Some(rest) = path.strip_prefix('/') else {
+        return Some("must start with `/`".into());
+    };
+    if let Some(c) = path
+        .chars()
+        .find(|c| c.is_whitespace() || c.is_control() || matches!(c, '?' | '#' | '\\'))
+    {
+        return Some(format!(
+            "must not contain {c:?} (no query, fragment, backslash or whitespace)"
+        ));
+    }
+    let segments: Vec<&str> = rest.split('/').collect();
     let last = segments.len().saturating_sub(1);
+    let mut names = HashSet::new();
     for (i, seg) in segments.iter().enumerate() {
-        if *seg == "." || *seg == ".." {
+        if is_dot_segment(seg) {
             return Some("must not contain `.` or `..` segments".into());
+        }
+        if seg.is_empty() && i != last {
+            return Some("must not contain empty segments (`//`)".into());
         }
         if seg.contains('{') || seg.contains('}') {
             let inner = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}'));
@@ -74,13 +126,17 @@ fn path_problem(path: &str) -> Option<String> {
                     "segment `{seg}`: a parameter must be a whole segment, like `{{id}}`"
                 ));
             };
+            let catch_all = inner.starts_with('*');
             let name = inner.strip_prefix('*').unwrap_or(inner);
             if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
                 return Some(format!(
                     "segment `{seg}`: parameter names use letters, digits and `_`"
                 ));
             }
-            if inner.starts_with('*') && i != last {
+            if !names.insert(name) {
+                return Some(format!("parameter `{name}` appears twice"));
+            }
+            if catch_all && i != last {
                 return Some(format!(
                     "segment `{seg}`: a catch-all must be the last segment"
                 ));
@@ -90,10 +146,29 @@ fn path_problem(path: &str) -> Option<String> {
     None
 }
 
+/// The path with parameter names erased, so `/u/{id}` and `/u/{uid}` compare equal.
+fn path_shape(path: &str) -> String {
+    path.split('/')
+        .map(|seg| {
+            if seg.starts_with("{*") && seg.ends_with('}') {
+                "{*}"
+            } else if seg.starts_with('{') && seg.ends_with('}') {
+                "{}"
+            } else {
+                seg
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 fn target_problem(target: &str) -> Option<String> {
+    if target.contains('#') {
+        return Some(format!("`{target}`: a target URL cannot have a fragment"));
+    }
     let uri: http::Uri = match target.parse() {
         Ok(u) => u,
-        Err(_) => return Some(format!("`{target}` is not a URL")),
+        Err(_) => return Some(format!("`{target}` is not an absolute URL")),
     };
     match uri.scheme_str() {
         Some("http" | "https") => {}
@@ -103,70 +178,101 @@ fn target_problem(target: &str) -> Option<String> {
         return Some(format!("`{target}` has no host"));
     };
     if authority.as_str().contains('@') {
-        return Some(format!("`{target}`: credentials in URLs are not allowed"));
+        return Some(format!(
+            "`{target}`: credentials in URLs are not allowed (use upstream tls client certificates)"
+        ));
+    }
+    if authority.host().is_empty() {
+        return Some(format!("`{target}` has no host"));
     }
     if uri.query().is_some() {
         return Some(format!("`{target}`: a target URL cannot have a query"));
     }
-    if target.contains('#') {
-        return Some(format!("`{target}`: a target URL cannot have a fragment"));
-    }
     None
 }
 
-/// Every error and warning for `spec`; `source` is used to locate them.
+fn host_problem(host: &str) -> Option<String> {
+    if host.is_empty() {
+        return Some("a host name cannot be empty".into());
+    }
+    match host.parse::<http::uri::Authority>() {
+        Ok(a) if !a.as_str().contains('@') && !a.host().is_empty() => None,
+        _ => Some(format!(
+            "`{host}` is not a host name (write `api.example.com`, optionally with `:port`)"
+        )),
+    }
+}
+
+/// Every error and warning for `spec`; `source` (the YAML text `spec` was parsed from) is
+/// used to locate them, `file` names them. Pass an empty `source` for a spec built in code:
+/// the diagnostics then carry no line and column.
 pub fn validate(spec: &ConfigSpec, source: &str, file: &Path) -> Vec<Diagnostic> {
     let mut s = Sink {
         source,
+        map: SourceMap::build(source),
         file,
         out: Vec::new(),
     };
+    listeners(spec, &mut s);
+    let upstream_ids = upstreams(spec, &mut s);
+    routes(spec, &upstream_ids, &mut s);
+    limits_and_logging(spec, &mut s);
+    s.out
+}
 
-    // === listeners ===
+fn listeners(spec: &ConfigSpec, s: &mut Sink<'_>) {
     if spec.listeners.is_empty() {
         s.error("listeners".into(), "at least one listener is required");
     }
     let mut ids = HashSet::new();
-    let mut addresses = HashSet::new();
+    let mut bound: Vec<(usize, SocketAddr)> = Vec::new();
     for (i, l) in spec.listeners.iter().enumerate() {
         if l.id.trim().is_empty() {
             s.error(format!("listeners[{i}].id"), "must not be empty");
-        }
-        if !ids.insert(l.id.as_str()) {
+        } else if !ids.insert(l.id.as_str()) {
             s.error(
                 format!("listeners[{i}].id"),
                 format!("duplicate listener id `{}`", l.id),
             );
         }
-        if !addresses.insert(l.address) && l.address.port() != 0 {
+        if let Some((j, other)) = bound
+            .iter()
+            .find(|(_, other)| addresses_conflict(*other, l.address))
+        {
             s.error(
                 format!("listeners[{i}].address"),
-                format!("address {} is used twice", l.address),
+                format!(
+                    "{} collides with listeners[{j}] ({other}): each listener needs its own address and port",
+                    l.address
+                ),
             );
         }
-        if spec.admin.enabled && l.address == spec.admin.address && l.address.port() != 0 {
+        bound.push((i, l.address));
+        if spec.admin.enabled && addresses_conflict(l.address, spec.admin.address) {
             s.error(
                 format!("listeners[{i}].address"),
-                "the admin listener uses the same address",
+                format!(
+                    "{} collides with the admin listener ({}); give `admin.address` another port",
+                    l.address, spec.admin.address
+                ),
             );
         }
         match &l.tls {
             Some(tls) => {
                 for (j, c) in tls.certificates.iter().enumerate() {
-                    if !c.cert_file.exists() {
-                        s.error(
-                            format!("listeners[{i}].tls.certificates[{j}].cert_file"),
-                            format!("file `{}` does not exist", c.cert_file.display()),
-                        );
-                    }
-                    if !c.key_file.exists() {
-                        s.error(
-                            format!("listeners[{i}].tls.certificates[{j}].key_file"),
-                            format!("file `{}` does not exist", c.key_file.display()),
-                        );
+                    for (name, p) in [("cert_file", &c.cert_file), ("key_file", &c.key_file)] {
+                        if !p.is_file() {
+                            s.error(
+                                format!("listeners[{i}].tls.certificates[{j}].{name}"),
+                                format!(
+                                    "file `{}` does not exist (relative paths are resolved against the config file's directory)",
+                                    p.display()
+                                ),
+                            );
+                        }
                     }
                 }
-                if tls.certificates.is_empty() && !is_loopback(l.address.ip()) {
+                if tls.certificates.is_empty() && !l.address.ip().is_loopback() {
                     s.warn(
                         format!("listeners[{i}].tls"),
                         "no certificate configured on a non-loopback address: a self-signed development certificate will be served",
@@ -174,7 +280,7 @@ pub fn validate(spec: &ConfigSpec, source: &str, file: &Path) -> Vec<Diagnostic>
                 }
             }
             None => {
-                if l.plain_http == PlainHttpAction::Serve && !is_loopback(l.address.ip()) {
+                if l.plain_http == PlainHttpAction::Serve && !l.address.ip().is_loopback() {
                     s.warn(
                         format!("listeners[{i}].plain_http"),
                         "serves plain HTTP on a non-loopback address: traffic and credentials travel unencrypted (use only behind a TLS-terminating balancer)",
@@ -183,8 +289,11 @@ pub fn validate(spec: &ConfigSpec, source: &str, file: &Path) -> Vec<Diagnostic>
             }
         }
     }
-    if spec.admin.enabled && !is_loopback(spec.admin.address.ip()) {
-        s.warn("admin.address".into(), "the admin listener is reachable from the network; keep it on loopback or a management network");
+    if spec.admin.enabled && !spec.admin.address.ip().is_loopback() {
+        s.warn(
+            "admin.address".into(),
+            "the admin listener is reachable from the network; keep it on loopback or a management network",
+        );
     }
     if !spec.security_headers.hsts.enabled {
         s.warn(
@@ -192,11 +301,24 @@ pub fn validate(spec: &ConfigSpec, source: &str, file: &Path) -> Vec<Diagnostic>
             "HSTS is disabled: browsers may be downgraded to plain HTTP",
         );
     }
+    for (i, c) in spec.client_ip.trusted_proxies.iter().enumerate() {
+        if c.0.prefix_len() == 0 {
+            s.warn(
+                format!("client_ip.trusted_proxies[{i}]"),
+                format!(
+                    "{c} trusts every peer: any client can forge its address with X-Forwarded-For"
+                ),
+            );
+        }
+    }
+}
 
-    // === upstreams ===
+fn upstreams<'a>(spec: &'a ConfigSpec, s: &mut Sink<'_>) -> HashSet<&'a str> {
     let mut upstream_ids = HashSet::new();
     for (i, u) in spec.upstreams.iter().enumerate() {
-        if !upstream_ids.insert(u.id.as_str()) {
+        if u.id.trim().is_empty() {
+            s.error(format!("upstreams[{i}].id"), "must not be empty");
+        } else if !upstream_ids.insert(u.id.as_str()) {
             s.error(
                 format!("upstreams[{i}].id"),
                 format!("duplicate upstream id `{}`", u.id),
@@ -207,7 +329,7 @@ pub fn validate(spec: &ConfigSpec, source: &str, file: &Path) -> Vec<Diagnostic>
                 if !u.targets.is_empty() {
                     s.error(
                         format!("upstreams[{i}].targets"),
-                        "an `echo` upstream has no targets",
+                        "an `echo` upstream has no targets (remove them, or use `kind: http`)",
                     );
                 }
             }
@@ -242,14 +364,27 @@ pub fn validate(spec: &ConfigSpec, source: &str, file: &Path) -> Vec<Diagnostic>
             if !hc.path.starts_with('/') {
                 s.error(
                     format!("upstreams[{i}].health_check.path"),
-                    "must start with `/`",
+                    format!("`{}` must start with `/`", hc.path),
                 );
             }
-            if hc.interval.get().is_zero() || hc.timeout.get().is_zero() {
-                s.error(
-                    format!("upstreams[{i}].health_check"),
-                    "interval and timeout must be positive",
-                );
+            for (name, d) in [("interval", hc.interval), ("timeout", hc.timeout)] {
+                if d.get().is_zero() {
+                    s.error(
+                        format!("upstreams[{i}].health_check.{name}"),
+                        "must be positive",
+                    );
+                }
+            }
+            for (name, n) in [
+                ("unhealthy_threshold", hc.unhealthy_threshold),
+                ("healthy_threshold", hc.healthy_threshold),
+            ] {
+                if n == 0 {
+                    s.error(
+                        format!("upstreams[{i}].health_check.{name}"),
+                        "must be at least 1",
+                    );
+                }
             }
         }
         if u.tls.client_cert_file.is_some() != u.tls.client_key_file.is_some() {
@@ -264,55 +399,83 @@ pub fn validate(spec: &ConfigSpec, source: &str, file: &Path) -> Vec<Diagnostic>
             ("client_key_file", &u.tls.client_key_file),
         ] {
             if let Some(p) = p
-                && !p.exists()
+                && !p.is_file()
             {
                 s.error(
                     format!("upstreams[{i}].tls.{name}"),
-                    format!("file `{}` does not exist", p.display()),
+                    format!(
+                        "file `{}` does not exist (relative paths are resolved against the config file's directory)",
+                        p.display()
+                    ),
                 );
             }
         }
-        if u.timeouts.connect.get().is_zero() || u.timeouts.request.get().is_zero() {
-            s.error(
-                format!("upstreams[{i}].timeouts"),
-                "timeouts must be positive",
-            );
+        for (name, d) in [
+            ("connect", u.timeouts.connect),
+            ("request", u.timeouts.request),
+        ] {
+            if d.get().is_zero() {
+                s.error(
+                    format!("upstreams[{i}].timeouts.{name}"),
+                    "must be positive",
+                );
+            }
         }
     }
+    upstream_ids
+}
 
-    // === routes ===
+fn routes(spec: &ConfigSpec, upstream_ids: &HashSet<&str>, s: &mut Sink<'_>) {
     let mut route_ids = HashSet::new();
     let mut seen: HashMap<RouteMatchKey, Vec<(usize, Vec<String>)>> = HashMap::new();
     for (i, r) in spec.routes.iter().enumerate() {
-        if !route_ids.insert(r.id.as_str()) {
+        if r.id.trim().is_empty() {
+            s.error(format!("routes[{i}].id"), "must not be empty");
+        } else if !route_ids.insert(r.id.as_str()) {
             s.error(
                 format!("routes[{i}].id"),
                 format!("duplicate route id `{}`", r.id),
             );
         }
-        if let Some(p) = path_problem(&r.path) {
-            s.error(format!("routes[{i}].path"), format!("`{}` {p}", r.path));
+        for (j, h) in r.hosts.iter().enumerate() {
+            if let Some(p) = host_problem(h) {
+                s.error(format!("routes[{i}].hosts[{j}]"), p);
+            }
         }
+        let path_ok = match path_problem(&r.path) {
+            Some(p) => {
+                s.error(format!("routes[{i}].path"), format!("`{}` {p}", r.path));
+                false
+            }
+            None => true,
+        };
         if r.methods.is_empty() {
             s.error(format!("routes[{i}].methods"), "list at least one method");
         }
-        let mut methods = Vec::new();
-        for m in &r.methods {
-            let upper = m.to_ascii_uppercase();
-            if matches!(upper.as_str(), "TRACE" | "TRACK" | "CONNECT") {
-                s.error(format!("routes[{i}].methods"), format!("{upper} is never forwarded (it exposes the request to cross-site tracing or tunnels); remove it"));
-            } else if !ROUTABLE_METHODS.contains(&upper.as_str())
-                || Method::from_bytes(upper.as_bytes()).is_err()
-            {
+        let mut methods: Vec<String> = Vec::new();
+        for (j, m) in r.methods.iter().enumerate() {
+            let upper = m.trim().to_ascii_uppercase();
+            if FORBIDDEN_METHODS.contains(&upper.as_str()) {
                 s.error(
-                    format!("routes[{i}].methods"),
+                    format!("routes[{i}].methods[{j}]"),
+                    format!("{upper} is never forwarded (it exposes the request to cross-site tracing or opens tunnels); remove it"),
+                );
+            } else if upper.is_empty() || Method::from_bytes(upper.as_bytes()).is_err() {
+                s.error(
+                    format!("routes[{i}].methods[{j}]"),
                     format!(
-                        "`{m}` is not a routable method (one of {})",
+                        "`{m}` is not an HTTP method token (e.g. {})",
                         ROUTABLE_METHODS.join(", ")
                     ),
                 );
+            } else if methods.contains(&upper) {
+                s.error(
+                    format!("routes[{i}].methods[{j}]"),
+                    format!("{upper} is listed twice"),
+                );
+            } else {
+                methods.push(upper);
             }
-            methods.push(upper);
         }
         if !upstream_ids.contains(r.upstream.as_str()) {
             let known: Vec<&str> = spec.upstreams.iter().map(|u| u.id.as_str()).collect();
@@ -322,33 +485,60 @@ pub fn validate(spec: &ConfigSpec, source: &str, file: &Path) -> Vec<Diagnostic>
                     "unknown upstream `{}` (known: {})",
                     r.upstream,
                     if known.is_empty() {
-                        "none".to_string()
+                        "none; define it under `upstreams:`".to_string()
                     } else {
                         known.join(", ")
                     }
                 ),
             );
         }
-        if let Some(prefix) = &r.strip_prefix
-            && (!r.path.starts_with(prefix.as_str()) || !prefix.starts_with('/'))
-        {
-            s.error(
-                format!("routes[{i}].strip_prefix"),
-                format!("`{prefix}` is not a prefix of the path `{}`", r.path),
-            );
-        }
-        for name in r.match_headers.keys() {
-            if !valid_header_name(name) {
+        if let Some(prefix) = &r.strip_prefix {
+            let rest = r.path.strip_prefix(prefix.as_str());
+            if !prefix.starts_with('/') || prefix.contains('{') || rest.is_none() {
                 s.error(
-                    format!("routes[{i}].match_headers"),
-                    format!("`{name}` is not a header name"),
+                    format!("routes[{i}].strip_prefix"),
+                    format!(
+                        "`{prefix}` is not a literal prefix of the path `{}`",
+                        r.path
+                    ),
+                );
+            } else if let Some(rest) = rest
+                && !(prefix.ends_with('/') || rest.is_empty() || rest.starts_with('/'))
+            {
+                s.error(
+                    format!("routes[{i}].strip_prefix"),
+                    format!(
+                        "`{prefix}` ends inside a path segment of `{}`: strip whole segments (e.g. `/v1` from `/v1/users`)",
+                        r.path
+                    ),
                 );
             }
         }
-        if !r.public {
+        for (name, value) in &r.match_headers {
+            if !valid_header_name(name) {
+                s.error_at_key(
+                    format!("routes[{i}].match_headers.{name}"),
+                    format!("`{name}` is not a valid header name"),
+                );
+            } else if HeaderValue::from_str(value).is_err() {
+                s.error(
+                    format!("routes[{i}].match_headers.{name}"),
+                    format!("`{value}` is not a valid header value"),
+                );
+            }
+        }
+        if r.public {
+            s.warn(
+                format!("routes[{i}].public"),
+                format!(
+                    "note: route `{}` is public: anyone who can reach the gateway may call it",
+                    r.id
+                ),
+            );
+        } else {
             s.error(
                 format!("routes[{i}].public"),
-                "deny by default: this route has no authentication; set `public: true` to serve it to anyone",
+                "deny by default: this route has no authentication; set `public: true` to serve it to anyone (routes with an auth block will not need it once identity lands)",
             );
         }
         if let Some(b) = r.max_body_bytes
@@ -356,7 +546,7 @@ pub fn validate(spec: &ConfigSpec, source: &str, file: &Path) -> Vec<Diagnostic>
         {
             s.error(
                 format!("routes[{i}].max_body_bytes"),
-                "at most 1 GiB (bodies are buffered)",
+                format!("{b} is more than 1 GiB ({MAX_BODY_LIMIT}); bodies are buffered"),
             );
         }
         if r.log_query_values {
@@ -365,22 +555,26 @@ pub fn validate(spec: &ConfigSpec, source: &str, file: &Path) -> Vec<Diagnostic>
                 "query values (tokens, personal data) will appear in the access log",
             );
         }
+        if !path_ok {
+            continue;
+        }
         let mut hosts: Vec<String> = r.hosts.iter().map(|h| h.to_ascii_lowercase()).collect();
         hosts.sort();
+        hosts.dedup();
         let mut mh: Vec<(String, String)> = r
             .match_headers
             .iter()
             .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
             .collect();
         mh.sort();
-        let key = (hosts, r.path.clone(), mh);
+        let key = (hosts, path_shape(&r.path), mh);
         let entry = seen.entry(key).or_default();
         for (other, other_methods) in entry.iter() {
             if let Some(m) = methods.iter().find(|m| other_methods.contains(m)) {
                 s.error(
                     format!("routes[{i}].methods"),
                     format!(
-                        "route `{}` already serves {m} on this host and path (routes[{other}])",
+                        "route `{}` (routes[{other}]) already serves {m} on the same hosts, path and match_headers",
                         spec.routes.get(*other).map_or("", |r| r.id.as_str())
                     ),
                 );
@@ -388,16 +582,18 @@ pub fn validate(spec: &ConfigSpec, source: &str, file: &Path) -> Vec<Diagnostic>
         }
         entry.push((i, methods));
     }
+}
 
-    // === limits, logging ===
+fn limits_and_logging(spec: &ConfigSpec, s: &mut Sink<'_>) {
     let l = &spec.limits;
+    let as_u64 = |v: usize| u64::try_from(v).unwrap_or(u64::MAX);
     for (name, v) in [
-        ("max_header_bytes", l.max_header_bytes as u64),
-        ("max_headers", l.max_headers as u64),
-        ("max_uri_bytes", l.max_uri_bytes as u64),
+        ("max_header_bytes", as_u64(l.max_header_bytes)),
+        ("max_headers", as_u64(l.max_headers)),
+        ("max_uri_bytes", as_u64(l.max_uri_bytes)),
         ("max_body_bytes", l.max_body_bytes),
-        ("max_connections", l.max_connections as u64),
-        ("max_connections_per_ip", l.max_connections_per_ip as u64),
+        ("max_connections", as_u64(l.max_connections)),
+        ("max_connections_per_ip", as_u64(l.max_connections_per_ip)),
         (
             "h2_max_concurrent_streams",
             u64::from(l.h2_max_concurrent_streams),
@@ -410,11 +606,20 @@ pub fn validate(spec: &ConfigSpec, source: &str, file: &Path) -> Vec<Diagnostic>
     if l.max_body_bytes > MAX_BODY_LIMIT {
         s.error(
             "limits.max_body_bytes".into(),
-            "at most 1 GiB (bodies are buffered)",
+            format!(
+                "{} is more than 1 GiB ({MAX_BODY_LIMIT}); bodies are buffered",
+                l.max_body_bytes
+            ),
         );
     }
-    if l.max_header_bytes > 1 << 20 {
-        s.error("limits.max_header_bytes".into(), "at most 1 MiB");
+    if l.max_headers > 256 {
+        s.error("limits.max_headers".into(), "at most 256");
+    }
+    if l.max_header_bytes > MAX_HEADER_LIMIT {
+        s.error(
+            "limits.max_header_bytes".into(),
+            format!("at most 1 MiB ({MAX_HEADER_LIMIT})"),
+        );
     }
     for (name, d) in [
         ("header_read_timeout", l.header_read_timeout),
@@ -438,27 +643,91 @@ pub fn validate(spec: &ConfigSpec, source: &str, file: &Path) -> Vec<Diagnostic>
             ),
         );
     }
-    for h in &spec.logging.redact_headers {
+    for (i, h) in spec.logging.redact_headers.iter().enumerate() {
         if !valid_header_name(h) {
             s.error(
-                "logging.redact_headers".into(),
-                format!("`{h}` is not a header name"),
+                format!("logging.redact_headers[{i}]"),
+                format!("`{h}` is not a valid header name"),
             );
         }
     }
     if !valid_header_name(&spec.request_id.header) {
         s.error(
             "request_id.header".into(),
-            format!("`{}` is not a header name", spec.request_id.header),
+            format!("`{}` is not a valid header name", spec.request_id.header),
         );
     }
-    for h in &spec.security_headers.strip {
+    for (i, h) in spec.security_headers.strip.iter().enumerate() {
         if !valid_header_name(h) {
             s.error(
-                "security_headers.strip".into(),
-                format!("`{h}` is not a header name"),
+                format!("security_headers.strip[{i}]"),
+                format!("`{h}` is not a valid header name"),
             );
         }
     }
-    s.out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths() {
+        for ok in ["/", "/echo/", "/a/b", "/u/{id}", "/f/{*rest}", "/u/{id}/x/"] {
+            assert_eq!(path_problem(ok), None, "{ok}");
+        }
+        for bad in [
+            "echo",
+            "/a/../b",
+            "/a/./b",
+            "/a/%2E%2e/b",
+            "/a//b",
+            "/a?x=1",
+            "/a#f",
+            "/a b",
+            "/u/{}",
+            "/u/{a-b}",
+            "/u/x{id}",
+            "/f/{*rest}/x",
+            "/u/{id}/{id}",
+            "/u/{id",
+        ] {
+            assert!(path_problem(bad).is_some(), "{bad}");
+        }
+        assert_eq!(path_shape("/u/{id}/f/{*r}"), "/u/{}/f/{*}");
+    }
+
+    #[test]
+    fn targets() {
+        for ok in [
+            "http://10.0.0.1:8080",
+            "https://api.internal/base",
+            "http://[::1]:80",
+        ] {
+            assert_eq!(target_problem(ok), None, "{ok}");
+        }
+        for bad in [
+            "ftp://x",
+            "api.internal",
+            "/path",
+            "http://",
+            "http://u:p@h",
+            "http://h/?q=1",
+            "http://h/#f",
+            "http:///x",
+        ] {
+            assert!(target_problem(bad).is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn address_conflicts() {
+        let a = |s: &str| s.parse::<SocketAddr>().unwrap();
+        assert!(addresses_conflict(a("127.0.0.1:80"), a("127.0.0.1:80")));
+        assert!(addresses_conflict(a("0.0.0.0:80"), a("127.0.0.1:80")));
+        assert!(addresses_conflict(a("10.0.0.1:80"), a("[::]:80")));
+        assert!(!addresses_conflict(a("0.0.0.0:80"), a("[::1]:80")));
+        assert!(!addresses_conflict(a("127.0.0.1:80"), a("127.0.0.1:81")));
+        assert!(!addresses_conflict(a("127.0.0.1:0"), a("127.0.0.1:0")));
+    }
 }

@@ -10,9 +10,21 @@ use std::sync::Arc;
 pub struct RequestId(Arc<str>);
 
 impl RequestId {
-    /// A fresh, time-ordered id.
+    /// A fresh, time-ordered id (UUIDv7). The 74 random bits come from a per-thread
+    /// generator seeded once from the OS: ids need to be unique, not secret, and a `getrandom`
+    /// call per request showed up in profiles.
     pub fn generate() -> Self {
-        Self(uuid::Uuid::now_v7().to_string().into())
+        let millis = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let random = next_random().to_le_bytes();
+        let extra = next_random().to_le_bytes();
+        let mut bytes = [0u8; 10];
+        bytes[..8].copy_from_slice(&random);
+        bytes[8..].copy_from_slice(&extra[..2]);
+        let id = uuid::Builder::from_unix_timestamp_millis(millis, &bytes).into_uuid();
+        let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        Self(Arc::from(&*id.hyphenated().encode_lower(&mut buf)))
     }
 
     /// Accepts an id supplied by a trusted proxy if it is a short token of safe characters
@@ -36,6 +48,28 @@ impl fmt::Display for RequestId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+thread_local! {
+    static RNG: std::cell::Cell<u64> = std::cell::Cell::new(seed());
+}
+
+fn seed() -> u64 {
+    let mut bytes = [0u8; 8];
+    // A v4 UUID is 122 bits from the OS generator; take 64 of them as the seed.
+    bytes.copy_from_slice(&uuid::Uuid::new_v4().as_bytes()[..8]);
+    u64::from_le_bytes(bytes) | 1
+}
+
+/// splitmix64: a fast, well-distributed sequence from the per-thread seed.
+fn next_random() -> u64 {
+    RNG.with(|state| {
+        let mut z = state.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
+        state.set(z);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    })
 }
 
 /// The id of a route, as written in the config.
@@ -102,7 +136,13 @@ mod tests {
     }
 
     #[test]
-    fn generated_ids_are_unique() {
-        assert_ne!(RequestId::generate(), RequestId::generate());
+    fn generated_ids_are_unique_uuid_v7() {
+        let ids: std::collections::HashSet<String> = (0..10_000)
+            .map(|_| RequestId::generate().as_str().to_string())
+            .collect();
+        assert_eq!(ids.len(), 10_000);
+        let id = RequestId::generate();
+        let parsed = uuid::Uuid::parse_str(id.as_str()).unwrap();
+        assert_eq!(parsed.get_version_num(), 7);
     }
 }

@@ -1,6 +1,6 @@
 //! Validation of one request head.
 
-use http::StatusCode;
+use std::mem::MaybeUninit;
 
 use crate::sentinel::{MARKER_HEADER, Violation};
 
@@ -31,49 +31,57 @@ pub enum HeadCheck {
     Refused(Violation),
 }
 
-fn bad(code: &'static str) -> HeadCheck {
-    HeadCheck::Refused(Violation {
-        code,
-        status: StatusCode::BAD_REQUEST,
-    })
+/// Where the line-ending scan of a head stands.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Scan {
+    /// No end yet; scanning may resume at `resume` once more bytes arrive.
+    Incomplete { resume: usize },
+    /// The head ends (after its empty line) at this offset.
+    End(usize),
+    /// A line-level violation.
+    Bad(&'static str),
 }
 
-fn too_large(code: &'static str) -> HeadCheck {
-    HeadCheck::Refused(Violation {
-        code,
-        status: StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-    })
-}
-
-/// Finds the end of the head (`\r\n\r\n`), refusing bare LF and stray CR before it.
-fn head_end(buf: &[u8]) -> Result<Option<usize>, &'static str> {
-    let mut i = 0usize;
-    while let Some(&b) = buf.get(i) {
-        match b {
-            b'\n' => {
-                let prev = i.checked_sub(1).and_then(|p| buf.get(p));
-                if prev != Some(&b'\r') {
-                    return Err("bare_lf");
+/// Finds the end of the head (`\r\n\r\n`) from offset `from` (a previous `resume`), refusing
+/// bare LF, bare CR, NUL and obs-fold continuation lines on the way. Incremental, so a head
+/// trickling in byte by byte is scanned once, not once per byte.
+pub(crate) fn scan_head(buf: &[u8], from: usize) -> Scan {
+    let mut i = from;
+    loop {
+        let Some(rest) = buf.get(i..) else {
+            return Scan::Incomplete { resume: buf.len() };
+        };
+        let Some(step) = rest.iter().position(|&b| matches!(b, b'\n' | b'\r' | 0)) else {
+            return Scan::Incomplete { resume: buf.len() };
+        };
+        i = i.saturating_add(step);
+        let next = buf.get(i.saturating_add(1)).copied();
+        match buf.get(i).copied() {
+            Some(b'\n') => {
+                let prev = i.checked_sub(1).and_then(|p| buf.get(p)).copied();
+                if prev != Some(b'\r') {
+                    return Scan::Bad("bare_lf");
                 }
-                // `\r\n` just ended a line; is the next line empty?
-                if buf.get(i + 1) == Some(&b'\r') {
-                    match buf.get(i + 2) {
-                        Some(b'\n') => return Ok(Some(i + 3)),
-                        Some(_) => return Err("bare_cr"),
-                        None => return Ok(None),
-                    }
+                match next {
+                    None => return Scan::Incomplete { resume: i },
+                    Some(b'\r') => match buf.get(i.saturating_add(2)) {
+                        Some(b'\n') => return Scan::End(i.saturating_add(3)),
+                        Some(_) => return Scan::Bad("bare_cr"),
+                        None => return Scan::Incomplete { resume: i },
+                    },
+                    Some(b' ' | b'\t') => return Scan::Bad("obs_fold"),
+                    Some(_) => {}
                 }
             }
-            b'\r' => match buf.get(i + 1) {
-                Some(b'\n') | None => {}
-                Some(_) => return Err("bare_cr"),
+            Some(b'\r') => match next {
+                Some(b'\n') => {}
+                None => return Scan::Incomplete { resume: i },
+                Some(_) => return Scan::Bad("bare_cr"),
             },
-            0 => return Err("nul_byte"),
-            _ => {}
+            _ => return Scan::Bad("nul_byte"),
         }
-        i += 1;
+        i = i.saturating_add(1);
     }
-    Ok(None)
 }
 
 fn parse_content_length(v: &[u8]) -> Option<u64> {
@@ -84,53 +92,150 @@ fn parse_content_length(v: &[u8]) -> Option<u64> {
 }
 
 fn trim(v: &[u8]) -> &[u8] {
-    let start = v
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(v.len());
-    let end = v
-        .iter()
-        .rposition(|b| !b.is_ascii_whitespace())
-        .map_or(start, |e| e + 1);
-    v.get(start..end).unwrap_or(&[])
+    v.trim_ascii()
 }
 
-/// Host comparison: case-insensitive, with the default port of the scheme ignored.
-fn same_host(authority: &str, host: &str, default_port: &str) -> bool {
-    let norm = |s: &str| {
-        let s = s.to_ascii_lowercase();
-        match s.strip_suffix(default_port) {
-            Some(stripped) if default_port.len() > 1 => stripped.to_string(),
-            _ => s,
+/// An authority (`host[:port]`, no userinfo) split into its host and port. `None` if it is not
+/// a syntactically valid authority: empty host, userinfo, an empty or non-numeric port, or a
+/// character outside RFC 3986's reg-name / IP-literal sets.
+pub(crate) fn split_authority(a: &[u8]) -> Option<(&[u8], Option<u16>)> {
+    let (host, port) = if a.first() == Some(&b'[') {
+        let close = a.iter().position(|&b| b == b']')?;
+        let host = a.get(..=close)?;
+        let inner = a.get(1..close)?;
+        if inner.is_empty()
+            || !inner
+                .iter()
+                .all(|&b| b.is_ascii_hexdigit() || matches!(b, b':' | b'.'))
+        {
+            return None;
         }
+        match a.get(close.saturating_add(1)..)? {
+            [] => (host, None),
+            [b':', port @ ..] => (host, Some(port)),
+            _ => return None,
+        }
+    } else {
+        let (host, port) = match a.iter().rposition(|&b| b == b':') {
+            Some(c) => (a.get(..c)?, Some(a.get(c.saturating_add(1)..)?)),
+            None => (a, None),
+        };
+        let reg_name = |b: &u8| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'-' | b'.'
+                        | b'_'
+                        | b'~'
+                        | b'%'
+                        | b'!'
+                        | b'$'
+                        | b'&'
+                        | b'\''
+                        | b'('
+                        | b')'
+                        | b'*'
+                        | b'+'
+                        | b','
+                        | b';'
+                        | b'='
+                )
+        };
+        if host.is_empty() || !host.iter().all(reg_name) {
+            return None;
+        }
+        (host, port)
     };
-    norm(authority) == norm(host)
+    let port = match port {
+        None => None,
+        Some(p) if !p.is_empty() && p.len() <= 5 && p.iter().all(u8::is_ascii_digit) => {
+            Some(std::str::from_utf8(p).ok()?.parse::<u16>().ok()?)
+        }
+        Some(_) => return None,
+    };
+    Some((host, port))
 }
 
-/// Checks the head at the start of `buf`. `scratch` must hold `max_headers + 1` slots (one
-/// more than allowed, to tell "too many" from "exactly the limit").
-pub fn check_head<'b>(
-    buf: &'b [u8],
-    max_head_bytes: usize,
-    scratch: &mut [httparse::Header<'b>],
-) -> HeadCheck {
-    let window = buf.get(..buf.len().min(max_head_bytes)).unwrap_or(buf);
-    let end = match head_end(window) {
-        Err(code) => return bad(code),
-        Ok(None) if buf.len() >= max_head_bytes => return too_large("head_too_large"),
-        Ok(None) => return HeadCheck::Incomplete,
-        Ok(Some(end)) => end,
+/// Host comparison: case-insensitive host, ports equal once the scheme's default fills in a
+/// missing one (`http://a/` matches `Host: a:80`).
+fn same_host(authority: &[u8], host: &[u8], default_port: u16) -> bool {
+    match (split_authority(authority), split_authority(host)) {
+        (Some((ah, ap)), Some((hh, hp))) => {
+            ah.eq_ignore_ascii_case(hh) && ap.unwrap_or(default_port) == hp.unwrap_or(default_port)
+        }
+        _ => false,
+    }
+}
+
+/// The most header fields any head may have, whatever the config says (the parse scratch
+/// lives on the stack: no allocation per request).
+pub const MAX_HEADERS_CAP: usize = 256;
+
+/// Checks the head at the start of `buf`, allowing at most `max_headers` fields (capped at
+/// [`MAX_HEADERS_CAP`]).
+pub fn check_head(buf: &[u8], max_head_bytes: usize, max_headers: usize) -> HeadCheck {
+    let end = match scan_limited(buf, 0, max_head_bytes) {
+        Ok(Scan::End(end)) => end,
+        Ok(_) => return HeadCheck::Incomplete,
+        Err(v) => return HeadCheck::Refused(v),
     };
     let Some(head) = buf.get(..end) else {
         return HeadCheck::Incomplete;
     };
-    let mut req = httparse::Request::new(scratch);
-    let parsed = httparse::ParserConfig::default().parse_request(&mut req, head);
+    let mut scratch =
+        [const { std::mem::MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS_CAP];
+    // httparse refuses a head with more fields than slots: exactly the limit.
+    let limit = max_headers.min(MAX_HEADERS_CAP);
+    let scratch = scratch.get_mut(..limit).unwrap_or(&mut []);
+    let mut req = httparse::Request::new(&mut []);
+    let parsed = httparse::ParserConfig::default()
+        .parse_request_with_uninit_headers(&mut req, head, scratch);
+    match validate(req, parsed, end) {
+        Ok(framing) => HeadCheck::Valid { len: end, framing },
+        Err(v) => HeadCheck::Refused(v),
+    }
+}
+
+/// [`scan_head`] within `max_head_bytes`: a head not ended inside the limit is too large.
+pub(crate) fn scan_limited(
+    buf: &[u8],
+    from: usize,
+    max_head_bytes: usize,
+) -> Result<Scan, Violation> {
+    let window = buf.get(..buf.len().min(max_head_bytes)).unwrap_or(buf);
+    match scan_head(window, from) {
+        Scan::Bad(code) => Err(Violation::of(code)),
+        Scan::Incomplete { .. } if buf.len() >= max_head_bytes => {
+            Err(Violation::of("head_too_large"))
+        }
+        other => Ok(other),
+    }
+}
+
+/// Parses and validates a complete head (`head` ends with its empty line) using uninitialised
+/// header slots, so nothing is allocated or zeroed per request.
+pub(crate) fn check_complete_head<'b>(
+    head: &'b [u8],
+    scratch: &mut [MaybeUninit<httparse::Header<'b>>],
+) -> Result<Framing, Violation> {
+    let mut req = httparse::Request::new(&mut []);
+    let parsed = httparse::ParserConfig::default()
+        .parse_request_with_uninit_headers(&mut req, head, scratch);
+    validate(req, parsed, head.len())
+}
+
+fn validate(
+    req: httparse::Request<'_, '_>,
+    parsed: httparse::Result<usize>,
+    end: usize,
+) -> Result<Framing, Violation> {
+    let bad = |code| Err(Violation::of(code));
     match parsed {
         Ok(httparse::Status::Complete(n)) if n == end => {}
-        Ok(httparse::Status::Complete(_)) => return bad("malformed_head"),
-        Ok(httparse::Status::Partial) => return bad("malformed_head"),
-        Err(httparse::Error::TooManyHeaders) => return too_large("too_many_headers"),
+        Ok(httparse::Status::Complete(_)) | Ok(httparse::Status::Partial) => {
+            return bad("malformed_head");
+        }
+        Err(httparse::Error::TooManyHeaders) => return bad("too_many_headers"),
         Err(httparse::Error::HeaderName) => return bad("invalid_header_name"),
         Err(httparse::Error::HeaderValue) => return bad("invalid_header_value"),
         Err(httparse::Error::Token) => return bad("invalid_method"),
@@ -150,21 +255,20 @@ pub fn check_head<'b>(
     let mut host_count = 0usize;
     for h in req.headers.iter() {
         let name = h.name;
-        if name.eq_ignore_ascii_case(MARKER_HEADER) {
-            return bad("reserved_header");
-        }
         if name.eq_ignore_ascii_case("content-length") {
-            cl_count += 1;
+            cl_count = cl_count.saturating_add(1);
             match parse_content_length(trim(h.value)) {
                 Some(n) => content_length = Some(n),
                 None => return bad("bad_content_length"),
             }
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
-            te_count += 1;
+            te_count = te_count.saturating_add(1);
             te_chunked = trim(h.value).eq_ignore_ascii_case(b"chunked");
         } else if name.eq_ignore_ascii_case("host") {
-            host_count += 1;
+            host_count = host_count.saturating_add(1);
             host = Some(trim(h.value));
+        } else if name.eq_ignore_ascii_case(MARKER_HEADER) {
+            return bad("reserved_header");
         }
     }
     if cl_count > 1 {
@@ -173,11 +277,11 @@ pub fn check_head<'b>(
     if te_count > 0 && cl_count > 0 {
         return bad("cl_and_te");
     }
-    if te_count > 1 || (te_count == 1 && !te_chunked) {
-        return bad("bad_transfer_encoding");
-    }
     if te_count > 0 && version == 0 {
         return bad("te_in_http10");
+    }
+    if te_count > 1 || (te_count == 1 && !te_chunked) {
+        return bad("bad_transfer_encoding");
     }
     if host_count > 1 {
         return bad("duplicate_host");
@@ -185,43 +289,59 @@ pub fn check_head<'b>(
     if version == 1 && host_count == 0 {
         return bad("missing_host");
     }
-    // Request target forms (RFC 9112 §3.2).
-    if target.starts_with('/') {
-        // origin-form
-    } else if let Some(rest) = target
-        .strip_prefix("http://")
-        .map(|r| (r, ":80"))
-        .or_else(|| target.strip_prefix("https://").map(|r| (r, ":443")))
+    if let Some(h) = host
+        && split_authority(h).is_none()
     {
-        let (rest, default_port) = rest;
-        let authority = rest.split(['/', '?']).next().unwrap_or("");
-        if authority.is_empty() || authority.contains('@') {
-            return bad("bad_target");
-        }
-        if let Some(h) = host {
-            let h = std::str::from_utf8(h).unwrap_or("");
-            if !same_host(authority, h, default_port) {
-                return bad("host_mismatch");
-            }
-        }
-    } else if target == "*" {
-        if method != "OPTIONS" {
-            return bad("bad_target");
-        }
-    } else if method == "CONNECT" {
-        // authority-form; CONNECT is refused by the router, never tunnelled.
-    } else {
-        return bad("bad_target");
+        return bad("bad_host");
     }
-    let framing = if te_chunked {
+    check_target(method, target, host)?;
+    Ok(if te_chunked {
         Framing::Chunked
     } else {
         match content_length {
             Some(0) | None => Framing::None,
             Some(n) => Framing::Length(n),
         }
+    })
+}
+
+/// Request-target forms (RFC 9112 §3.2): origin-form for everything; absolute-form only
+/// `http`/`https` (lower-case scheme) with an authority that agrees with `Host`;
+/// authority-form only for `CONNECT` (and only that form for it); asterisk-form only for
+/// `OPTIONS`.
+fn check_target(method: &str, target: &str, host: Option<&[u8]>) -> Result<(), Violation> {
+    let bad = |code| Err(Violation::of(code));
+    if method == "CONNECT" {
+        return match split_authority(target.as_bytes()) {
+            Some((_, Some(_))) => Ok(()),
+            _ => bad("bad_target"),
+        };
+    }
+    if target.starts_with('/') {
+        return Ok(());
+    }
+    if target == "*" {
+        return if method == "OPTIONS" {
+            Ok(())
+        } else {
+            bad("bad_target")
+        };
+    }
+    let (rest, default_port) = if let Some(r) = target.strip_prefix("http://") {
+        (r, 80)
+    } else if let Some(r) = target.strip_prefix("https://") {
+        (r, 443)
+    } else {
+        return bad("bad_target");
     };
-    HeadCheck::Valid { len: end, framing }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if split_authority(authority.as_bytes()).is_none() {
+        return bad("bad_target");
+    }
+    match host {
+        Some(h) if !same_host(authority.as_bytes(), h, default_port) => bad("host_mismatch"),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -229,8 +349,7 @@ mod tests {
     use super::*;
 
     fn check(raw: &str) -> HeadCheck {
-        let mut scratch = vec![httparse::EMPTY_HEADER; 101];
-        check_head(raw.as_bytes(), 16 * 1024, &mut scratch)
+        check_head(raw.as_bytes(), 16 * 1024, 100)
     }
 
     fn code(raw: &str) -> &'static str {
@@ -271,10 +390,14 @@ mod tests {
             check("GET / HTTP/1.0\r\n\r\n"),
             HeadCheck::Valid { .. }
         ));
-        assert!(matches!(
-            check("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n"),
-            HeadCheck::Valid { .. }
-        ));
+        for ok in [
+            "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n",
+            "GET https://A/x HTTP/1.1\r\nHost: a:443\r\n\r\n",
+            "GET http://[::1]:8080/ HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n",
+            "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n",
+        ] {
+            assert!(matches!(check(ok), HeadCheck::Valid { .. }), "{ok:?}");
+        }
         assert_eq!(
             check("GET / HTTP/1.1\r\nHost: a\r\n"),
             HeadCheck::Incomplete
@@ -333,7 +456,7 @@ mod tests {
         );
         assert_eq!(
             code("GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n"),
-            "invalid_header_name"
+            "obs_fold"
         );
         assert_eq!(
             code("GET / HTTP/1.1\r\nHost : a\r\n\r\n"),
@@ -344,6 +467,23 @@ mod tests {
             "host_mismatch"
         );
         assert_eq!(code("GET * HTTP/1.1\r\nHost: a\r\n\r\n"), "bad_target");
+        assert_eq!(code("GET / HTTP/1.1\r\nHost: a b\r\n\r\n"), "bad_host");
+        assert_eq!(code("GET / HTTP/1.1\r\nHost: u@a\r\n\r\n"), "bad_host");
+        assert_eq!(code("GET / HTTP/1.1\r\nHost: a:99999\r\n\r\n"), "bad_host");
+        assert_eq!(code("GET / HTTP/1.1\r\nHost: \r\n\r\n"), "bad_host");
+        assert_eq!(
+            code("GET http://u@a/ HTTP/1.1\r\nHost: a\r\n\r\n"),
+            "bad_target"
+        );
+        assert_eq!(
+            code("GET http://a:8080/ HTTP/1.1\r\nHost: a\r\n\r\n"),
+            "host_mismatch"
+        );
+        assert_eq!(
+            code("GET ftp://a/ HTTP/1.1\r\nHost: a\r\n\r\n"),
+            "bad_target"
+        );
+        assert_eq!(code("CONNECT / HTTP/1.1\r\nHost: a\r\n\r\n"), "bad_target");
         assert_eq!(code("GET x HTTP/1.1\r\nHost: a\r\n\r\n"), "bad_target");
         assert_eq!(
             code("GET / HTTP/1.1\r\nHost: a\r\nX-Portcullis-Framing: x\r\n\r\n"),
@@ -355,20 +495,48 @@ mod tests {
 
     #[test]
     fn limits_give_431() {
-        let mut scratch = vec![httparse::EMPTY_HEADER; 3];
         let many = "GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n";
-        match check_head(many.as_bytes(), 1024, &mut scratch) {
+        match check_head(many.as_bytes(), 1024, 2) {
             HeadCheck::Refused(v) => {
                 assert_eq!((v.code, v.status.as_u16()), ("too_many_headers", 431))
             }
             other => panic!("{other:?}"),
         }
         let long = format!("GET / HTTP/1.1\r\nHost: a\r\nX: {}", "a".repeat(2000));
-        match check_head(long.as_bytes(), 1024, &mut scratch) {
+        match check_head(long.as_bytes(), 1024, 2) {
             HeadCheck::Refused(v) => {
                 assert_eq!((v.code, v.status.as_u16()), ("head_too_large", 431))
             }
             other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod scan_tests {
+    use super::*;
+
+    #[test]
+    fn resumed_scans_agree_with_whole_scans() {
+        let inputs: [&[u8]; 5] = [
+            b"GET / HTTP/1.1\r\nHost: a\r\n\r\nrest",
+            b"GET / HTTP/1.1\r\nHost: a\nX: b\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: a\r\n\tb\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: a\r\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: a\0\r\n\r\n",
+        ];
+        for input in inputs {
+            let whole = scan_head(input, 0);
+            let mut resume = 0;
+            let mut last = Scan::Incomplete { resume: 0 };
+            for n in 1..=input.len() {
+                last = scan_head(&input[..n], resume);
+                match last {
+                    Scan::Incomplete { resume: r } => resume = r,
+                    _ => break,
+                }
+            }
+            assert_eq!(last, whole, "{:?}", String::from_utf8_lossy(input));
         }
     }
 }

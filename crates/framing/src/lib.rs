@@ -33,5 +33,7 @@
 mod head;
 mod sentinel;
 
-pub use head::{Framing, HeadCheck, check_head};
-pub use sentinel::{FramingHandle, FramingLimits, MARKER_HEADER, Sentinel, Violation};
+pub use head::{Framing, HeadCheck, MAX_HEADERS_CAP, check_head};
+pub use sentinel::{
+    FramingHandle, FramingLimits, MARKER_HEADER, Sentinel, Violation, ViolationObserver,
+};

@@ -121,6 +121,7 @@ pub fn set_forwarding_headers(
     peer: IpAddr,
     peer_trusted: bool,
     https: bool,
+    authority: Option<&str>,
 ) {
     let prior_chain = if peer_trusted {
         let joined: Vec<&str> = headers
@@ -132,7 +133,11 @@ pub fn set_forwarding_headers(
     } else {
         None
     };
-    let host = headers.get(HOST).cloned();
+    // HTTP/2 requests carry the host in `:authority`, not in a Host header.
+    let host = headers
+        .get(HOST)
+        .cloned()
+        .or_else(|| authority.and_then(|a| HeaderValue::from_str(a).ok()));
     for name in [
         &X_FORWARDED_FOR,
         &X_FORWARDED_PROTO,
@@ -224,7 +229,7 @@ mod tests {
             ("forwarded", "for=1.2.3.4"),
             ("host", "api.example"),
         ]);
-        set_forwarding_headers(&mut h, "203.0.113.9".parse().unwrap(), false, true);
+        set_forwarding_headers(&mut h, "203.0.113.9".parse().unwrap(), false, true, None);
         assert_eq!(h["x-forwarded-for"], "203.0.113.9");
         assert_eq!(h["x-forwarded-proto"], "https");
         assert_eq!(h["x-forwarded-host"], "api.example");
@@ -232,7 +237,14 @@ mod tests {
         assert!(h.get("forwarded").is_none());
 
         let mut h = headers(&[("x-forwarded-for", "1.2.3.4")]);
-        set_forwarding_headers(&mut h, "10.0.0.1".parse().unwrap(), true, false);
+        set_forwarding_headers(
+            &mut h,
+            "10.0.0.1".parse().unwrap(),
+            true,
+            false,
+            Some("api.example"),
+        );
+        assert_eq!(h["x-forwarded-host"], "api.example");
         assert_eq!(h["x-forwarded-for"], "1.2.3.4, 10.0.0.1");
     }
 

@@ -326,6 +326,7 @@ fn prepare_upstream_request(
         Some(rest) => format!("/{rest}"),
         None => original.to_string(),
     };
+    let authority = parts.uri.authority().map(|a| a.as_str().to_string());
     let target = match parts.uri.query() {
         Some(q) => format!("{path}?{q}"),
         None => path,
@@ -340,6 +341,7 @@ fn prepare_upstream_request(
         conn.peer.ip(),
         rt.trusted.contains(conn.peer.ip()),
         conn.tls.is_some(),
+        authority.as_deref(),
     );
     if let Ok(v) = HeaderValue::from_str(cx.request_id.as_str()) {
         parts.headers.insert(rt.request_id_header.clone(), v);

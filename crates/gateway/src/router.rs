@@ -140,7 +140,10 @@ impl Router {
                 continue;
             }
             any_candidate = true;
-            if key.methods.contains(method) {
+            // HEAD is GET without a body (RFC 9110 §9.3.2): served wherever GET is.
+            let serves = key.methods.contains(method)
+                || (*method == Method::HEAD && key.methods.contains(&Method::GET));
+            if serves {
                 let params = m
                     .params
                     .iter()
@@ -152,6 +155,9 @@ impl Router {
             for m in &key.methods {
                 if !allow.contains(&m) {
                     allow.push(m);
+                }
+                if *m == Method::GET && !allow.contains(&&Method::HEAD) {
+                    allow.push(&Method::HEAD);
                 }
             }
         }
@@ -245,15 +251,20 @@ mod tests {
         let r = router();
         assert_eq!(
             get(&r, None, "/echo/x", "TRACE", &[]),
-            RouteMatch::MethodNotAllowed("GET, POST".parse().unwrap())
+            RouteMatch::MethodNotAllowed("GET, HEAD, POST".parse().unwrap())
         );
         assert_eq!(
             get(&r, None, "/echo/x", "FOO", &[]),
-            RouteMatch::MethodNotAllowed("GET, POST".parse().unwrap())
+            RouteMatch::MethodNotAllowed("GET, HEAD, POST".parse().unwrap())
         );
         assert_eq!(
             get(&r, None, "/status", "DELETE", &[]),
-            RouteMatch::MethodNotAllowed("GET".parse().unwrap())
+            RouteMatch::MethodNotAllowed("GET, HEAD".parse().unwrap())
+        );
+        // HEAD is served wherever GET is.
+        assert_eq!(
+            get(&r, None, "/status", "HEAD", &[]),
+            RouteMatch::Found(2, vec![])
         );
     }
 

@@ -96,7 +96,7 @@ async fn unknown_paths_404_and_unserved_methods_405_with_allow() {
     )
     .await;
     let resp = c.delete(https_url(&gw, "/echo/x")).send().await.unwrap();
-    assert_eq!(resp.headers()["allow"], "GET, POST");
+    assert_eq!(resp.headers()["allow"], "GET, HEAD, POST");
     assert_problem(resp, 405, "method-not-allowed").await;
 }
 

@@ -215,10 +215,11 @@ impl Upstream {
         } else {
             1
         };
+        let mut headers = Some(parts.headers);
         let mut tried: Vec<usize> = Vec::new();
         let mut last_err =
             UpstreamError::new(UpstreamErrorKind::NoHealthyTarget, "no healthy target");
-        for _ in 0..attempts {
+        for attempt in 0..attempts {
             let Some(idx) = self.pick(&tried) else { break };
             tried.push(idx);
             let Some(target) = inner.targets.get(idx) else {
@@ -235,7 +236,12 @@ impl Upstream {
                 .uri(uri)
                 .version(http::Version::HTTP_11);
             if let Some(h) = builder.headers_mut() {
-                *h = parts.headers.clone();
+                // Only a request that may be retried keeps a copy of its headers.
+                *h = if attempt + 1 == attempts {
+                    headers.take().unwrap_or_default()
+                } else {
+                    headers.clone().unwrap_or_default()
+                };
                 h.remove(http::header::HOST);
             }
             let Ok(outgoing) = builder.body(Full::new(body.clone())) else {
