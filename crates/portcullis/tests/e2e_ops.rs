@@ -466,3 +466,161 @@ fn quickstart_example_is_valid() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A self-signed certificate for `name`, made with the openssl CLI: (cert.pem, key.pem).
+fn openssl_cert(dir: &std::path::Path, name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let cert = dir.join(format!("{name}.pem"));
+    let key = dir.join(format!("{name}.key"));
+    let status = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+        ])
+        .arg("-subj")
+        .arg(format!("/CN={name}"))
+        .arg("-addext")
+        .arg(format!("subjectAltName=DNS:{name},DNS:localhost"))
+        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    (cert, key)
+}
+
+/// The subject CN the server presents to a client that trusts `roots`.
+async fn served_cn(addr: std::net::SocketAddr, roots: &[u8]) -> Option<String> {
+    let cfg = portcullis_testkit::tls::client_config(roots, &[b"http/1.1"], None);
+    let tcp = tokio::net::TcpStream::connect(addr).await.ok()?;
+    let name = rustls::pki_types::ServerName::try_from("localhost").ok()?;
+    let tls = tokio_rustls::TlsConnector::from(cfg)
+        .connect(name, tcp)
+        .await
+        .ok()?;
+    let der = tls.get_ref().1.peer_certificates()?.first()?.to_vec();
+    // The CN is the only printable name in these small certificates; find it in the DER.
+    ["first.test", "second.test"]
+        .into_iter()
+        .find(|cn| der.windows(cn.len()).any(|w| w == cn.as_bytes()))
+        .map(str::to_string)
+}
+
+#[tokio::test]
+async fn certificates_reload_without_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (c1, k1) = openssl_cert(dir.path(), "first.test");
+    let (c2, k2) = openssl_cert(dir.path(), "second.test");
+    let live_cert = dir.path().join("live.pem");
+    let live_key = dir.path().join("live.key");
+    std::fs::copy(&c1, &live_cert).unwrap();
+    std::fs::copy(&k1, &live_key).unwrap();
+    let cfg = format!(
+        "listeners:\n  - id: https\n    address: 127.0.0.1:0\n    tls:\n      certificates:\n        - cert_file: {}\n          key_file: {}\nadmin:\n  enabled: false\n{ECHO}",
+        live_cert.display(),
+        live_key.display()
+    );
+    let gw = start(&cfg);
+    let mut roots = std::fs::read(&c1).unwrap();
+    roots.extend(std::fs::read(&c2).unwrap());
+    assert_eq!(
+        served_cn(gw.addr("https"), &roots).await.as_deref(),
+        Some("first.test")
+    );
+    // Replace the files the way a certificate manager does (new files renamed over the old).
+    std::fs::copy(&k2, dir.path().join("tmp.key")).unwrap();
+    std::fs::copy(&c2, dir.path().join("tmp.pem")).unwrap();
+    std::fs::rename(dir.path().join("tmp.key"), &live_key).unwrap();
+    std::fs::rename(dir.path().join("tmp.pem"), &live_cert).unwrap();
+    let mut switched = false;
+    for _ in 0..100 {
+        if served_cn(gw.addr("https"), &roots).await.as_deref() == Some("second.test") {
+            switched = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        switched,
+        "new certificate not served within 10 s: {:?}",
+        gw.lines()
+    );
+}
+
+#[tokio::test]
+async fn request_ids_are_accepted_only_from_trusted_proxies() {
+    let up = RecordingUpstream::start().await;
+    let routes = format!(
+        "upstreams:\n  - id: app\n    targets: [\"{}\"]\nroutes:\n  - id: app\n    path: /app/\n    methods: [GET]\n    upstream: app\n    public: true\n",
+        up.url()
+    );
+    let trusted = start(&(config(&routes) + "client_ip:\n  trusted_proxies: [127.0.0.1]\n"));
+    let r = client(&trusted)
+        .get(https_url(&trusted, "/app/x"))
+        .header("x-request-id", "lb-1234")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["x-request-id"], "lb-1234");
+    // A value that is not a safe token is replaced even from a trusted proxy.
+    let r = client(&trusted)
+        .get(https_url(&trusted, "/app/x"))
+        .header("x-request-id", "a b\"c")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(r.headers()["x-request-id"], "a b\"c");
+    let seen = up.requests();
+    assert_eq!(seen[0].headers["x-request-id"], "lb-1234");
+}
+
+#[tokio::test]
+async fn upstream_health_is_exported_as_metrics() {
+    let up = RecordingUpstream::start().await;
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let routes = format!(
+        "upstreams:\n  - id: app\n    targets: [\"{}\", \"http://{dead}\"]\n    health_check: {{ path: /health, interval: 100ms, timeout: 100ms, unhealthy_threshold: 1 }}\nroutes:\n  - id: app\n    path: /app/\n    methods: [GET]\n    upstream: app\n    public: true\n",
+        up.url()
+    );
+    let gw = start(&config(&routes));
+    let admin = gw.addr("admin");
+    let c = plain_client();
+    let mut ok = false;
+    let mut last = String::new();
+    for _ in 0..50 {
+        last = c
+            .get(format!("http://{admin}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let healthy = format!(
+            "portcullis_upstream_target_healthy{{upstream=\"app\",target=\"{}\"}} 1",
+            up.url()
+        );
+        let unhealthy = format!(
+            "portcullis_upstream_target_healthy{{upstream=\"app\",target=\"http://{dead}\"}} 0"
+        );
+        if last.contains(&healthy) && last.contains(&unhealthy) {
+            ok = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ok, "{last}");
+}
