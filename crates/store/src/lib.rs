@@ -1,0 +1,80 @@
+//! Persistence for portcullis behind one trait, [`Store`], so that the guards never know
+//! whether state lives in the embedded SQLite file ([`SqliteStore`], the default) or, later,
+//! in Redis for a cluster of gateways.
+//!
+//! What is stored: consumers, API-key records (only the HMAC of a key, never the key),
+//! revocations and expiries, and an append-only change history. Times are Unix seconds.
+//! Every write that changes a credential appends a history entry in the same transaction,
+//! so the history can never miss a change that happened.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+mod model;
+mod sqlite;
+
+pub use model::{ApiKeyRecord, Consumer, HistoryEntry, KeyStatus, NewConsumer};
+pub use sqlite::SqliteStore;
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be opened, read or written.
+    #[error("store: {0}")]
+    Backend(String),
+    /// A name or id that must be unique is taken.
+    #[error("already exists: {0}")]
+    Conflict(String),
+    /// The referenced consumer or key does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The database was written by a newer portcullis.
+    #[error("store schema version {found} is newer than this build understands ({supported})")]
+    TooNew {
+        /// Version found in the file.
+        found: i64,
+        /// Newest version this build knows.
+        supported: i64,
+    },
+}
+
+/// Result of store operations.
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// The persistence interface every backend implements. Methods are synchronous: SQLite
+/// answers in microseconds; callers on the request path run them off the async workers.
+pub trait Store: Send + Sync {
+    /// Creates a consumer; its name must be unique.
+    fn create_consumer(&self, new: &NewConsumer, actor: &str, now: i64) -> Result<Consumer>;
+    /// A consumer by name.
+    fn consumer_by_name(&self, name: &str) -> Result<Option<Consumer>>;
+    /// A consumer by id.
+    fn consumer(&self, id: &str) -> Result<Option<Consumer>>;
+    /// Stores a new API-key record (its `hash`, never the key).
+    fn insert_api_key(&self, record: &ApiKeyRecord, actor: &str, now: i64) -> Result<()>;
+    /// An API-key record by its public id.
+    fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>>;
+    /// API-key records, optionally of one consumer, newest first.
+    fn list_api_keys(&self, consumer_id: Option<&str>) -> Result<Vec<ApiKeyRecord>>;
+    /// Revokes a key now. `Ok(false)` if it was already revoked.
+    fn revoke_api_key(&self, id: &str, actor: &str, now: i64) -> Result<bool>;
+    /// Ends a key at `expires_at` (rotation grace), remembering its successor.
+    fn retire_api_key(
+        &self,
+        id: &str,
+        replaced_by: &str,
+        expires_at: i64,
+        actor: &str,
+        now: i64,
+    ) -> Result<()>;
+    /// Records a successful use (for `keys list` / `keys show`).
+    fn touch_api_key(&self, id: &str, now: i64) -> Result<()>;
+    /// The newest history entries, newest first.
+    fn history(&self, limit: usize) -> Result<Vec<HistoryEntry>>;
+}

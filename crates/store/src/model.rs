@@ -1,0 +1,105 @@
+//! What the store holds.
+
+use serde_json::Value;
+
+/// A consumer to create.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NewConsumer {
+    /// Unique, human-chosen name.
+    pub name: String,
+    /// Plan (for limits and quotas).
+    pub plan: Option<String>,
+    /// Roles.
+    pub roles: Vec<String>,
+    /// Scopes.
+    pub scopes: Vec<String>,
+}
+
+/// A consumer of the API.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Consumer {
+    /// Stable id (`c_…`).
+    pub id: String,
+    /// Unique name.
+    pub name: String,
+    /// Plan.
+    pub plan: Option<String>,
+    /// Roles.
+    pub roles: Vec<String>,
+    /// Scopes.
+    pub scopes: Vec<String>,
+    /// `active` or `disabled`.
+    pub status: String,
+    /// Creation time.
+    pub created_at: i64,
+}
+
+/// An API key as stored: everything but the key itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiKeyRecord {
+    /// Public id, part of the key (`pcs_<id>_…`), safe to show and log.
+    pub id: String,
+    /// Owner.
+    pub consumer_id: String,
+    /// HMAC-SHA-256 of the key under the server pepper.
+    pub hash: Vec<u8>,
+    /// Scopes granted to this key (a subset of the consumer's).
+    pub scopes: Vec<String>,
+    /// Client networks allowed to use it (empty: any).
+    pub allow_ips: Vec<String>,
+    /// Referrer origins allowed (empty: any).
+    pub allow_referrers: Vec<String>,
+    /// Route ids it may call (empty: any).
+    pub routes: Vec<String>,
+    /// Creation time.
+    pub created_at: i64,
+    /// End of validity, if any.
+    pub expires_at: Option<i64>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<i64>,
+    /// Last successful use.
+    pub last_used_at: Option<i64>,
+    /// The key that replaced it (rotation).
+    pub replaced_by: Option<String>,
+}
+
+/// Whether a key may be used at a given time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyStatus {
+    /// Usable.
+    Active,
+    /// Past `expires_at`.
+    Expired,
+    /// Revoked.
+    Revoked,
+}
+
+impl ApiKeyRecord {
+    /// The key's status at `now`.
+    pub fn status(&self, now: i64) -> KeyStatus {
+        if self.revoked_at.is_some_and(|t| t <= now) {
+            KeyStatus::Revoked
+        } else if self.expires_at.is_some_and(|t| t <= now) {
+            KeyStatus::Expired
+        } else {
+            KeyStatus::Active
+        }
+    }
+}
+
+/// One change.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HistoryEntry {
+    /// Order of changes.
+    pub seq: i64,
+    /// When.
+    pub at: i64,
+    /// Who (`cli`, `admin-api`, …).
+    pub actor: String,
+    /// What (`consumer.create`, `api_key.create`, `api_key.revoke`, `api_key.rotate`).
+    pub action: String,
+    /// The consumer or key it concerns.
+    pub subject: String,
+    /// Details (never secrets).
+    pub detail: Value,
+}

@@ -1,0 +1,400 @@
+//! The embedded SQLite store: one file under the data directory, WAL mode, migrations by
+//! `PRAGMA user_version`.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde_json::{Value, json};
+
+use crate::model::{ApiKeyRecord, Consumer, HistoryEntry, NewConsumer};
+use crate::{Result, Store, StoreError};
+
+/// Schema migrations; entry `i` moves the file from version `i` to `i + 1`. Append only.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE consumers (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    plan        TEXT,
+    roles       TEXT NOT NULL DEFAULT '[]',
+    scopes      TEXT NOT NULL DEFAULT '[]',
+    status      TEXT NOT NULL DEFAULT 'active',
+    created_at  INTEGER NOT NULL
+);
+CREATE TABLE api_keys (
+    id              TEXT PRIMARY KEY,
+    consumer_id     TEXT NOT NULL REFERENCES consumers(id),
+    hash            BLOB NOT NULL UNIQUE,
+    scopes          TEXT NOT NULL DEFAULT '[]',
+    allow_ips       TEXT NOT NULL DEFAULT '[]',
+    allow_referrers TEXT NOT NULL DEFAULT '[]',
+    routes          TEXT NOT NULL DEFAULT '[]',
+    created_at      INTEGER NOT NULL,
+    expires_at      INTEGER,
+    revoked_at      INTEGER,
+    last_used_at    INTEGER,
+    replaced_by     TEXT
+);
+CREATE INDEX api_keys_consumer ON api_keys(consumer_id);
+CREATE TABLE history (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    at       INTEGER NOT NULL,
+    actor    TEXT NOT NULL,
+    action   TEXT NOT NULL,
+    subject  TEXT NOT NULL,
+    detail   TEXT NOT NULL DEFAULT '{}'
+);
+"#];
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn to_json(list: &[String]) -> String {
+    serde_json::to_string(list).unwrap_or_else(|_| "[]".into())
+}
+
+fn from_json(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+/// The SQLite store. One connection behind a mutex: writes are rare (CLI, admin API) and reads
+/// take microseconds; WAL lets other processes (the CLI while the gateway runs) read and write.
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store file and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Backend(format!("{}: {e}", dir.display())))?;
+        }
+        let conn = Connection::open(path)
+            .map_err(|e| StoreError::Backend(format!("{}: {e}", path.display())))?;
+        Self::init(conn)
+    }
+
+    /// An in-memory store (tests, `check`).
+    pub fn in_memory() -> Result<Self> {
+        Self::init(Connection::open_in_memory().map_err(backend)?)
+    }
+
+    fn init(mut conn: Connection) -> Result<Self> {
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(backend)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(backend)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(backend)?;
+        migrate(&mut conn)?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        let mut conn = self
+            .conn
+            .lock()
+            .map_err(|_| StoreError::Backend("store lock poisoned".into()))?;
+        f(&mut conn)
+    }
+}
+
+/// Applies the migrations the file has not seen, each in its own transaction.
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(backend)?;
+    let supported = i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX);
+    if version > supported {
+        return Err(StoreError::TooNew {
+            found: version,
+            supported,
+        });
+    }
+    for (i, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(version).unwrap_or(0))
+    {
+        let tx = conn.transaction().map_err(backend)?;
+        tx.execute_batch(sql).map_err(backend)?;
+        tx.pragma_update(
+            None,
+            "user_version",
+            i64::try_from(i + 1).unwrap_or(i64::MAX),
+        )
+        .map_err(backend)?;
+        tx.commit().map_err(backend)?;
+    }
+    Ok(())
+}
+
+fn history(
+    tx: &rusqlite::Transaction<'_>,
+    now: i64,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    detail: Value,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO history (at, actor, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![now, actor, action, subject, detail.to_string()],
+    )
+    .map_err(backend)?;
+    Ok(())
+}
+
+fn consumer_row(r: &Row<'_>) -> rusqlite::Result<Consumer> {
+    Ok(Consumer {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        plan: r.get(2)?,
+        roles: from_json(&r.get::<_, String>(3)?),
+        scopes: from_json(&r.get::<_, String>(4)?),
+        status: r.get(5)?,
+        created_at: r.get(6)?,
+    })
+}
+
+const KEY_COLUMNS: &str = "id, consumer_id, hash, scopes, allow_ips, allow_referrers, routes, created_at, expires_at, revoked_at, last_used_at, replaced_by";
+
+fn key_row(r: &Row<'_>) -> rusqlite::Result<ApiKeyRecord> {
+    Ok(ApiKeyRecord {
+        id: r.get(0)?,
+        consumer_id: r.get(1)?,
+        hash: r.get(2)?,
+        scopes: from_json(&r.get::<_, String>(3)?),
+        allow_ips: from_json(&r.get::<_, String>(4)?),
+        allow_referrers: from_json(&r.get::<_, String>(5)?),
+        routes: from_json(&r.get::<_, String>(6)?),
+        created_at: r.get(7)?,
+        expires_at: r.get(8)?,
+        revoked_at: r.get(9)?,
+        last_used_at: r.get(10)?,
+        replaced_by: r.get(11)?,
+    })
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation)
+}
+
+impl Store for SqliteStore {
+    fn create_consumer(&self, new: &NewConsumer, actor: &str, now: i64) -> Result<Consumer> {
+        let id = format!("c_{}", new_id());
+        self.with(|conn| {
+            let tx = conn.transaction().map_err(backend)?;
+            tx.execute(
+                "INSERT INTO consumers (id, name, plan, roles, scopes, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![id, new.name, new.plan, to_json(&new.roles), to_json(&new.scopes), now],
+            )
+            .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict(format!("consumer `{}`", new.name)) } else { backend(e) })?;
+            history(&tx, now, actor, "consumer.create", &id, json!({ "name": new.name, "plan": new.plan }))?;
+            tx.commit().map_err(backend)?;
+            Ok(())
+        })?;
+        Ok(Consumer {
+            id,
+            name: new.name.clone(),
+            plan: new.plan.clone(),
+            roles: new.roles.clone(),
+            scopes: new.scopes.clone(),
+            status: "active".into(),
+            created_at: now,
+        })
+    }
+
+    fn consumer_by_name(&self, name: &str) -> Result<Option<Consumer>> {
+        self.with(|conn| {
+            conn.query_row(
+                "SELECT id, name, plan, roles, scopes, status, created_at FROM consumers WHERE name = ?1",
+                params![name],
+                consumer_row,
+            )
+            .optional()
+            .map_err(backend)
+        })
+    }
+
+    fn consumer(&self, id: &str) -> Result<Option<Consumer>> {
+        self.with(|conn| {
+            conn.query_row(
+                "SELECT id, name, plan, roles, scopes, status, created_at FROM consumers WHERE id = ?1",
+                params![id],
+                consumer_row,
+            )
+            .optional()
+            .map_err(backend)
+        })
+    }
+
+    fn insert_api_key(&self, k: &ApiKeyRecord, actor: &str, now: i64) -> Result<()> {
+        self.with(|conn| {
+            let tx = conn.transaction().map_err(backend)?;
+            tx.execute(
+                &format!("INSERT INTO api_keys ({KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"),
+                params![
+                    k.id,
+                    k.consumer_id,
+                    k.hash,
+                    to_json(&k.scopes),
+                    to_json(&k.allow_ips),
+                    to_json(&k.allow_referrers),
+                    to_json(&k.routes),
+                    k.created_at,
+                    k.expires_at,
+                    k.revoked_at,
+                    k.last_used_at,
+                    k.replaced_by
+                ],
+            )
+            .map_err(|e| match &e {
+                rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY => {
+                    StoreError::NotFound(format!("consumer `{}`", k.consumer_id))
+                }
+                _ if is_unique_violation(&e) => StoreError::Conflict(format!("api key `{}`", k.id)),
+                _ => backend(e),
+            })?;
+            history(
+                &tx,
+                now,
+                actor,
+                "api_key.create",
+                &k.id,
+                json!({ "consumer": k.consumer_id, "scopes": k.scopes, "expires_at": k.expires_at }),
+            )?;
+            tx.commit().map_err(backend)
+        })
+    }
+
+    fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>> {
+        self.with(|conn| {
+            conn.query_row(
+                &format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = ?1"),
+                params![id],
+                key_row,
+            )
+            .optional()
+            .map_err(backend)
+        })
+    }
+
+    fn list_api_keys(&self, consumer_id: Option<&str>) -> Result<Vec<ApiKeyRecord>> {
+        self.with(|conn| {
+            let mut stmt = conn
+                .prepare(&format!(
+                    "SELECT {KEY_COLUMNS} FROM api_keys WHERE (?1 IS NULL OR consumer_id = ?1) ORDER BY created_at DESC, id"
+                ))
+                .map_err(backend)?;
+            let rows = stmt.query_map(params![consumer_id], key_row).map_err(backend)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
+        })
+    }
+
+    fn revoke_api_key(&self, id: &str, actor: &str, now: i64) -> Result<bool> {
+        self.with(|conn| {
+            let tx = conn.transaction().map_err(backend)?;
+            let exists: Option<Option<i64>> = tx
+                .query_row(
+                    "SELECT revoked_at FROM api_keys WHERE id = ?1",
+                    params![id],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(backend)?;
+            let changed = match exists {
+                None => return Err(StoreError::NotFound(format!("api key `{id}`"))),
+                Some(Some(_)) => false,
+                Some(None) => {
+                    tx.execute(
+                        "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1",
+                        params![id, now],
+                    )
+                    .map_err(backend)?;
+                    history(&tx, now, actor, "api_key.revoke", id, json!({}))?;
+                    true
+                }
+            };
+            tx.commit().map_err(backend)?;
+            Ok(changed)
+        })
+    }
+
+    fn retire_api_key(
+        &self,
+        id: &str,
+        replaced_by: &str,
+        expires_at: i64,
+        actor: &str,
+        now: i64,
+    ) -> Result<()> {
+        self.with(|conn| {
+            let tx = conn.transaction().map_err(backend)?;
+            let n = tx
+                .execute(
+                    "UPDATE api_keys SET expires_at = MIN(COALESCE(expires_at, ?2), ?2), replaced_by = ?3 WHERE id = ?1 AND revoked_at IS NULL",
+                    params![id, expires_at, replaced_by],
+                )
+                .map_err(backend)?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("active api key `{id}`")));
+            }
+            history(&tx, now, actor, "api_key.rotate", id, json!({ "replaced_by": replaced_by, "expires_at": expires_at }))?;
+            tx.commit().map_err(backend)
+        })
+    }
+
+    fn touch_api_key(&self, id: &str, now: i64) -> Result<()> {
+        self.with(|conn| {
+            conn.execute(
+                "UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1",
+                params![id, now],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+    }
+
+    fn history(&self, limit: usize) -> Result<Vec<HistoryEntry>> {
+        self.with(|conn| {
+            let mut stmt = conn
+                .prepare("SELECT seq, at, actor, action, subject, detail FROM history ORDER BY seq DESC LIMIT ?1")
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(params![i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+                    Ok(HistoryEntry {
+                        seq: r.get(0)?,
+                        at: r.get(1)?,
+                        actor: r.get(2)?,
+                        action: r.get(3)?,
+                        subject: r.get(4)?,
+                        detail: serde_json::from_str(&r.get::<_, String>(5)?).unwrap_or(Value::Null),
+                    })
+                })
+                .map_err(backend)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
+        })
+    }
+}
+
+/// A random id: 16 lowercase hex characters from the OS generator (via SQLite's
+/// `randomblob`-free path: std's hasher keys are random per process, mixed with time and a
+/// counter). Ids are identifiers, not secrets.
+fn new_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    format!("{:016x}", h.finish())
+}
