@@ -1,6 +1,7 @@
 //! Authentication for portcullis: every way a client proves who it is.
 //!
-//! This first part is the API-key format ([`api_key`]). Guards for API keys, JWT/OIDC, token
+//! This first part is API keys: the format ([`api_key`]), the pepper ([`pepper`]) and the
+//! guard ([`ApiKeyGuard`]). Guards for API keys, JWT/OIDC, token
 //! introspection, Basic, HMAC signing and mTLS build on it (issue: identity).
 #![cfg_attr(
     not(test),
@@ -13,3 +14,7 @@
 )]
 
 pub mod api_key;
+mod api_key_guard;
+pub mod pepper;
+
+pub use api_key_guard::ApiKeyGuard;

@@ -178,6 +178,12 @@ impl ConfigSpec {
                 }
             }
         }
+        for p in [&mut self.store.path, &mut self.store.pepper_file]
+            .into_iter()
+            .flatten()
+        {
+            fix(p);
+        }
         for u in &mut self.upstreams {
             for p in [
                 &mut u.tls.ca_file,

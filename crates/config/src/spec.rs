@@ -110,6 +110,9 @@ pub struct ConfigSpec {
     /// are resolved against the working directory. Default `./data`.
     #[serde(default = "default_data_dir")]
     pub data_dir: PathBuf,
+    /// The credential store.
+    #[serde(default)]
+    pub store: StoreSpec,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -431,10 +434,60 @@ pub struct RouteSpec {
     /// Log query values in the access log instead of redacting them. Default false.
     #[serde(default)]
     pub log_query_values: bool,
+    /// How callers of this route authenticate. Absent: the route must say `public: true`.
+    #[serde(default)]
+    pub auth: Option<AuthSpec>,
+}
+
+/// Authentication required by a route.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSpec {
+    /// API keys issued with `portcullis keys create`.
+    #[serde(default)]
+    pub api_key: Option<ApiKeyAuthSpec>,
+}
+
+/// API-key authentication.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeyAuthSpec {
+    /// Request header carrying the key. Default `x-api-key`.
+    #[serde(default = "default_api_key_header")]
+    pub header: String,
+    /// Query parameter that may carry the key instead (discouraged: URLs end up in logs and
+    /// browser history; the value is always redacted in portcullis's own log). Absent: keys
+    /// in the query string are refused.
+    #[serde(default)]
+    pub query: Option<String>,
+}
+
+/// Default API-key header.
+pub const DEFAULT_API_KEY_HEADER: &str = "x-api-key";
+
+fn default_api_key_header() -> String {
+    DEFAULT_API_KEY_HEADER.into()
 }
 
 fn yes() -> bool {
     true
+}
+
+// === store ===
+
+/// Where consumers and hashed credentials live.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSpec {
+    /// SQLite database file. Default `<data_dir>/portcullis.db`.
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    /// File holding the pepper (≥ 32 bytes) mixed into every API-key hash. Default: the
+    /// environment variable `PORTCULLIS_PEPPER` (hex, ≥ 64 characters) if set, else
+    /// `<data_dir>/pepper`, generated with mode 0600 on first use. Changing the pepper
+    /// invalidates every issued key.
+    #[serde(default)]
+    pub pepper_file: Option<PathBuf>,
 }
 
 // === limits ===

@@ -527,7 +527,39 @@ fn routes(spec: &ConfigSpec, upstream_ids: &HashSet<&str>, s: &mut Sink<'_>) {
                 );
             }
         }
-        if r.public {
+        if r.public && r.auth.is_some() {
+            s.error(
+                format!("routes[{i}].public"),
+                "a route with an auth block cannot be public; remove one of them",
+            );
+        } else if let Some(auth) = &r.auth {
+            match &auth.api_key {
+                None => s.error(
+                    format!("routes[{i}].auth"),
+                    "name at least one method (api_key)",
+                ),
+                Some(k) => {
+                    if !valid_header_name(&k.header) {
+                        s.error(
+                            format!("routes[{i}].auth.api_key.header"),
+                            format!("`{}` is not a header name", k.header),
+                        );
+                    }
+                    if k.query
+                        .as_deref()
+                        .is_some_and(|q| q.is_empty() || q.contains(['&', '=', '#']))
+                    {
+                        s.error(
+                            format!("routes[{i}].auth.api_key.query"),
+                            "not a query parameter name",
+                        );
+                    }
+                    if k.query.is_some() {
+                        s.warn(format!("routes[{i}].auth.api_key.query"), "API keys in URLs leak into logs, caches and browser history; prefer the header");
+                    }
+                }
+            }
+        } else if r.public {
             s.warn(
                 format!("routes[{i}].public"),
                 format!(
@@ -538,7 +570,7 @@ fn routes(spec: &ConfigSpec, upstream_ids: &HashSet<&str>, s: &mut Sink<'_>) {
         } else {
             s.error(
                 format!("routes[{i}].public"),
-                "deny by default: this route has no authentication; set `public: true` to serve it to anyone (routes with an auth block will not need it once identity lands)",
+                "deny by default: this route has no authentication; add an `auth` block or set `public: true` to serve it to anyone",
             );
         }
         if let Some(b) = r.max_body_bytes

@@ -311,7 +311,7 @@ fn each_semantic_error_has_line_column_and_path() {
         (BASE.replace("tls: {}", "tls:\n      certificates:\n        - cert_file: /nonexistent/c.pem\n          key_file: /nonexistent/k.pem"),
          "t.yaml:7:21: listeners[0].tls.certificates[0].key_file: file `/nonexistent/k.pem` does not exist"),
         (BASE.replace("    public: true\n", ""),
-         "t.yaml:9:5: routes[0].public: deny by default: this route has no authentication; set `public: true`"),
+         "t.yaml:9:5: routes[0].public: deny by default: this route has no authentication; add an `auth` block or set `public: true`"),
         (BASE.replace("public: true", "public: false"),
          "t.yaml:13:13: routes[0].public: deny by default"),
         (format!("{BASE}limits:\n  max_body_bytes: 2147483648\n"),
@@ -487,5 +487,37 @@ fn relative_certificate_paths_resolve_against_the_config_directory() {
     assert_eq!(
         spec.listeners[0].tls.as_ref().unwrap().certificates[0].cert_file,
         dir.path().join("certs/c.pem")
+    );
+}
+
+#[test]
+fn auth_blocks_replace_public_and_are_checked() {
+    let base = "listeners:\n  - id: a\n    address: 127.0.0.1:8443\n    tls: {}\nupstreams:\n  - id: echo\n    kind: echo\nroutes:\n  - id: r\n    path: /r/\n    methods: [GET]\n    upstream: echo\n";
+    // An auth block satisfies deny-by-default.
+    let ok = format!("{base}    auth:\n      api_key: {{}}\n");
+    assert!(portcullis_config::load_str(&ok, std::path::Path::new("t.yaml")).is_ok());
+    // Both auth and public is a contradiction.
+    let both = format!("{base}    public: true\n    auth:\n      api_key: {{}}\n");
+    let e = portcullis_config::load_str(&both, std::path::Path::new("t.yaml"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("routes[0].public") && e.contains("cannot be public"),
+        "{e}"
+    );
+    // An empty auth block names no method.
+    let empty = format!("{base}    auth: {{}}\n");
+    let e = portcullis_config::load_str(&empty, std::path::Path::new("t.yaml"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("routes[0].auth"), "{e}");
+    // Keys in the query string are allowed only when named, and warned about.
+    let query = format!("{base}    auth:\n      api_key: {{ query: api_key }}\n");
+    let loaded = portcullis_config::load_str(&query, std::path::Path::new("t.yaml")).unwrap();
+    assert!(
+        loaded
+            .warnings
+            .iter()
+            .any(|w| w.to_string().contains("auth.api_key.query"))
     );
 }

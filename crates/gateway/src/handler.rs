@@ -346,8 +346,36 @@ fn prepare_upstream_request(
     if let Ok(v) = HeaderValue::from_str(cx.request_id.as_str()) {
         parts.headers.insert(rt.request_id_header.clone(), v);
     }
+    set_identity_headers(&mut parts.headers, cx.identity.as_ref());
     parts.version = http::Version::HTTP_11;
     Ok(Request::from_parts(parts, body))
+}
+
+/// Identity headers the gateway alone may set: client-supplied copies are always removed,
+/// and the authenticated identity (if any) is written, so upstreams can trust them.
+const IDENTITY_HEADERS: [&str; 4] = [
+    "x-consumer-id",
+    "x-consumer-scopes",
+    "x-consumer-roles",
+    "x-authenticated-by",
+];
+
+fn set_identity_headers(headers: &mut HeaderMap, identity: Option<&portcullis_core::Identity>) {
+    for name in IDENTITY_HEADERS {
+        headers.remove(name);
+    }
+    let Some(id) = identity else { return };
+    let values = [
+        id.consumer_id.clone(),
+        id.scopes.join(" "),
+        id.roles.join(" "),
+        id.method.to_string(),
+    ];
+    for (name, value) in IDENTITY_HEADERS.iter().zip(values) {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert(*name, v);
+        }
+    }
 }
 
 /// A 308 to the https URL of the same host and target.

@@ -50,6 +50,8 @@ pub struct Shared {
     pub version: AtomicU64,
     /// Ready for traffic (readiness probe).
     pub ready: Arc<AtomicBool>,
+    /// Store and pepper, when a route uses them.
+    pub services: Option<runtime::Services>,
     /// The config file, for reloads (`None`: embedded config, no reloads).
     pub config_path: Option<PathBuf>,
 }
@@ -70,6 +72,9 @@ pub enum StartError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The credential store or pepper could not be opened.
+    #[error("credential store: {0}")]
+    Services(String),
     /// TLS setup failed (certificate files, dev certificate).
     #[error("listener `{id}`: TLS: {source}")]
     Tls {
@@ -105,7 +110,13 @@ impl Gateway {
         let listeners = spec.listeners.clone();
         let admin = spec.admin.clone();
         let data_dir = spec.data_dir.clone();
-        let runtime = RuntimeConfig::compile(spec, 1)?;
+        let needs_services = spec.routes.iter().any(|r| r.auth.is_some());
+        let services = if needs_services {
+            Some(runtime::Services::open(&spec).map_err(StartError::Services)?)
+        } else {
+            None
+        };
+        let runtime = RuntimeConfig::compile(spec, 1, services.as_ref())?;
         metrics.config_loaded(1, true);
         let shared = Arc::new(Shared {
             config: ArcSwap::from_pointee(runtime),
@@ -113,6 +124,7 @@ impl Gateway {
             conn_limits,
             version: AtomicU64::new(1),
             ready: Arc::new(AtomicBool::new(false)),
+            services,
             config_path: config_path.map(Path::to_path_buf),
         });
 

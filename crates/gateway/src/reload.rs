@@ -33,7 +33,7 @@ pub async fn reload_now(shared: &Arc<Shared>) -> Result<u64, String> {
                     "listener, admin or connection-cap changes take effect only after a restart"
                 );
             }
-            match RuntimeConfig::compile(loaded.spec, version) {
+            match RuntimeConfig::compile(loaded.spec, version, shared.services.as_ref()) {
                 Ok(rt) => {
                     shared.config.store(Arc::new(rt));
                     shared.version.store(version, Ordering::SeqCst);

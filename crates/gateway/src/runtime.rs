@@ -36,6 +36,35 @@ pub struct Route {
     pub requires_auth: bool,
 }
 
+/// Long-lived services that guards use, opened once at start (changing them needs a restart).
+#[derive(Clone)]
+pub struct Services {
+    /// The credential store.
+    pub store: Arc<dyn portcullis_store::Store>,
+    /// The API-key pepper.
+    pub pepper: Arc<portcullis_auth::api_key::Pepper>,
+}
+
+impl Services {
+    /// Opens the store and loads the pepper named by the config.
+    pub fn open(spec: &ConfigSpec) -> Result<Self, String> {
+        let path = spec
+            .store
+            .path
+            .clone()
+            .unwrap_or_else(|| spec.data_dir.join("portcullis.db"));
+        let store = portcullis_store::SqliteStore::open(&path).map_err(|e| e.to_string())?;
+        let pepper = portcullis_auth::pepper::load_pepper(
+            spec.store.pepper_file.as_deref(),
+            &spec.data_dir.join("pepper"),
+        )?;
+        Ok(Self {
+            store: Arc::new(store),
+            pepper: Arc::new(pepper),
+        })
+    }
+}
+
 /// Everything compiled from one config file.
 pub struct RuntimeConfig {
     /// Monotonic version, for logs and metrics.
@@ -91,7 +120,11 @@ pub enum CompileError {
 impl RuntimeConfig {
     /// Compiles a validated config. Upstreams from `previous` are not reused: pools and health
     /// state start fresh, and the old ones stop when the last request holding them ends.
-    pub fn compile(spec: ConfigSpec, version: u64) -> Result<Self, CompileError> {
+    pub fn compile(
+        spec: ConfigSpec,
+        version: u64,
+        services: Option<&Services>,
+    ) -> Result<Self, CompileError> {
         let mut upstreams = HashMap::new();
         for u in &spec.upstreams {
             let built = Upstream::build(u).map_err(|source| CompileError::Upstream {
@@ -120,6 +153,24 @@ impl RuntimeConfig {
                 limits.max_uri_bytes,
                 max_body_bytes,
             ))));
+            if let Some(api_key) = r.auth.as_ref().and_then(|a| a.api_key.as_ref()) {
+                let services = services.ok_or_else(|| {
+                    CompileError::Invalid(format!(
+                        "route `{}`: API keys need the credential store",
+                        r.id
+                    ))
+                })?;
+                let guard = portcullis_auth::ApiKeyGuard::new(
+                    api_key,
+                    &r.id,
+                    services.store.clone(),
+                    services.pepper.clone(),
+                )
+                .ok_or_else(|| {
+                    CompileError::Invalid(format!("route `{}`: bad api_key header", r.id))
+                })?;
+                entries.push(ChainEntry::enforce(Arc::new(guard)));
+            }
             entries.push(ChainEntry::enforce(headers_guard.clone()));
             if r.generic_errors {
                 entries.push(ChainEntry::enforce(Arc::new(GenericErrorsGuard)));

@@ -7,7 +7,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
+
+mod keys;
 
 /// portcullis — an API security gateway.
 #[derive(Parser, Debug)]
@@ -27,6 +29,14 @@ enum Command {
         #[arg(short, long, env = "PORTCULLIS_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// Issue, list, rotate and revoke API keys (stored hashed in the config's credential store).
+    Keys {
+        /// The config file (for the store location). Without it: the quickstart's `./data`.
+        #[arg(short, long, env = "PORTCULLIS_CONFIG", global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Validate a config file and lint it for security misconfiguration. Exit 0 when valid,
     /// 1 when not; every problem is printed as file:line:column: key: message.
     Check {
@@ -41,11 +51,84 @@ enum Command {
     },
 }
 
+/// `keys` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Create a key for a consumer (created if new) and print it once.
+    Create {
+        /// The consumer's name.
+        #[arg(long)]
+        consumer: String,
+        /// Scopes granted to the key (comma-separated or repeated).
+        #[arg(long, value_delimiter = ',')]
+        scopes: Vec<String>,
+        /// Validity, e.g. `90d`, `12h`. Default: no expiry.
+        #[arg(long)]
+        expires: Option<String>,
+        /// Client networks allowed to use the key (repeatable).
+        #[arg(long = "allow-ip")]
+        allow_ip: Vec<String>,
+        /// Origins (`https://app.example`) allowed as Origin/Referer (repeatable).
+        #[arg(long = "allow-referrer")]
+        allow_referrer: Vec<String>,
+        /// Route ids the key may call (comma-separated or repeated). Default: any.
+        #[arg(long, value_delimiter = ',')]
+        routes: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        output: Output,
+    },
+    /// List keys (never their secrets), optionally of one consumer.
+    List {
+        /// Only this consumer's keys.
+        #[arg(long)]
+        consumer: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        output: Output,
+    },
+    /// Show one key (never its secret): status, expiry, last use.
+    Show {
+        /// The key id (the part after `pcs_`).
+        id: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        output: Output,
+    },
+    /// Revoke a key: refused from the next request on.
+    Revoke {
+        /// The key id.
+        id: String,
+    },
+    /// Issue a successor with the same attributes; the old key keeps working for the grace
+    /// period, then is refused.
+    Rotate {
+        /// The key id.
+        id: String,
+        /// How long the old key stays valid, e.g. `24h`.
+        #[arg(long, default_value = "24h")]
+        grace: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        output: Output,
+    },
+}
+
+/// Output format of `keys` commands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    /// For people.
+    Text,
+    /// For scripts.
+    Json,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check { config } => check(&config),
         Command::Serve { config } => serve(config),
+        Command::Keys { config, command } => keys::run(config.as_deref(), command),
     }
 }
 

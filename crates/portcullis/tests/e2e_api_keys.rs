@@ -1,0 +1,175 @@
+//! End to end: API keys issued with `portcullis keys`, checked by the gateway against the
+//! SQLite store; revocation and rotation take effect without a restart.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::*;
+use portcullis_testkit::{GatewayProcess, RecordingUpstream};
+
+fn keys(gw: &GatewayProcess, args: &[&str]) -> serde_json::Value {
+    let out = Command::new(bin())
+        .arg("keys")
+        .args(args)
+        .arg("--config")
+        .arg(gw.config_path())
+        .args(["--output", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn run_keys(gw: &GatewayProcess, args: &[&str]) -> String {
+    let out = Command::new(bin())
+        .arg("keys")
+        .args(args)
+        .arg("--config")
+        .arg(gw.config_path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+async fn setup() -> (GatewayProcess, RecordingUpstream) {
+    let up = RecordingUpstream::start().await;
+    let routes = format!(
+        "upstreams:\n  - id: app\n    targets: [\"{}\"]\nroutes:\n  - id: app\n    path: /app/\n    methods: [GET]\n    upstream: app\n    auth:\n      api_key: {{}}\n  - id: other\n    path: /other/\n    methods: [GET]\n    upstream: app\n    auth:\n      api_key: {{}}\n",
+        up.url()
+    );
+    (start(&config(&routes)), up)
+}
+
+async fn call(gw: &GatewayProcess, path: &str, key: Option<&str>) -> reqwest::Response {
+    let mut req = client(gw).get(https_url(gw, path));
+    if let Some(k) = key {
+        req = req.header("x-api-key", k);
+    }
+    req.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn keys_authenticate_and_attacks_get_the_same_401() {
+    let (gw, up) = setup().await;
+    let issued = keys(
+        &gw,
+        &["create", "--consumer", "alice", "--scopes", "orders:read"],
+    );
+    let key = issued["key"].as_str().unwrap().to_string();
+    let id = issued["id"].as_str().unwrap().to_string();
+    assert!(key.starts_with("pcs_"));
+
+    // Benign: the key works; the upstream sees the identity, not the key.
+    let ok = call(&gw, "/app/x", Some(&key)).await;
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.headers()["cache-control"], "no-store");
+    let seen = up.requests();
+    assert_eq!(seen[0].headers["x-consumer-id"], "alice");
+    assert_eq!(seen[0].headers["x-consumer-scopes"], "orders:read");
+    assert!(seen[0].headers.get("x-api-key").is_none());
+
+    // Attacks: missing, malformed, a typo (checksum), a spliced key (alice's id with another
+    // secret), forged identity headers without a key. Same body shape, same status.
+    let mut typo = key.clone().into_bytes();
+    let i = 4 + 12 + 3;
+    typo[i] = if typo[i] == b'a' { b'b' } else { b'a' };
+    let typo = String::from_utf8(typo).unwrap();
+    let other = keys(&gw, &["create", "--consumer", "mallory"])["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let spliced = format!("{}{}", &key[..17], &other[17..]); // alice's id, mallory's secret+check
+    for bad in [
+        None,
+        Some("nonsense"),
+        Some(typo.as_str()),
+        Some(spliced.as_str()),
+    ] {
+        let r = call(&gw, "/app/x", bad).await;
+        assert_eq!(r.headers()["www-authenticate"], "ApiKey");
+        assert_problem(r, 401, "unauthorized").await;
+    }
+    let forged = client(&gw)
+        .get(https_url(&gw, "/app/x"))
+        .header("x-consumer-id", "admin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 401);
+    assert_eq!(up.requests().len(), 1, "no attack reached the upstream");
+
+    // The key never appears in the log.
+    let lines = gw.lines().join("\n");
+    assert!(!lines.contains(&key[20..]), "key secret in the log");
+    // `keys list` and `keys show` never print secrets, and show last use.
+    let listed = run_keys(&gw, &["list"]);
+    assert!(listed.contains(&id) && !listed.contains(&key));
+    let shown = keys(&gw, &["show", &id]);
+    assert!(shown["last_used_at"].as_i64().is_some(), "{shown}");
+    assert!(!shown.to_string().contains(&key));
+}
+
+#[tokio::test]
+async fn revocation_and_rotation_apply_on_the_next_request() {
+    let (gw, _up) = setup().await;
+    let a = keys(&gw, &["create", "--consumer", "bob"]);
+    let key_a = a["key"].as_str().unwrap().to_string();
+    assert_eq!(call(&gw, "/app/x", Some(&key_a)).await.status(), 200);
+
+    // Rotate with a 2 s grace: both work, then only the new one.
+    let b = keys(&gw, &["rotate", a["id"].as_str().unwrap(), "--grace", "2s"]);
+    let key_b = b["key"].as_str().unwrap().to_string();
+    assert_eq!(call(&gw, "/app/x", Some(&key_a)).await.status(), 200);
+    assert_eq!(call(&gw, "/app/x", Some(&key_b)).await.status(), 200);
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    assert_eq!(call(&gw, "/app/x", Some(&key_a)).await.status(), 401);
+    assert_eq!(call(&gw, "/app/x", Some(&key_b)).await.status(), 200);
+
+    // Revoke: refused from the next request on, no restart.
+    run_keys(&gw, &["revoke", b["id"].as_str().unwrap()]);
+    assert_eq!(call(&gw, "/app/x", Some(&key_b)).await.status(), 401);
+}
+
+#[tokio::test]
+async fn restrictions_by_route_and_ip() {
+    let (gw, _up) = setup().await;
+    let scoped = keys(&gw, &["create", "--consumer", "carol", "--routes", "app"])["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(call(&gw, "/app/x", Some(&scoped)).await.status(), 200);
+    assert_eq!(call(&gw, "/other/x", Some(&scoped)).await.status(), 403);
+    let far = keys(
+        &gw,
+        &["create", "--consumer", "dave", "--allow-ip", "10.0.0.0/8"],
+    )["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(call(&gw, "/app/x", Some(&far)).await.status(), 403);
+    let near = keys(
+        &gw,
+        &["create", "--consumer", "erin", "--allow-ip", "127.0.0.0/8"],
+    )["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(call(&gw, "/app/x", Some(&near)).await.status(), 200);
+    let expired = keys(&gw, &["create", "--consumer", "frank", "--expires", "1s"])["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_eq!(call(&gw, "/app/x", Some(&expired)).await.status(), 401);
+}
