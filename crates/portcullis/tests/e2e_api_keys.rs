@@ -173,3 +173,42 @@ async fn restrictions_by_route_and_ip() {
     tokio::time::sleep(Duration::from_millis(2100)).await;
     assert_eq!(call(&gw, "/app/x", Some(&expired)).await.status(), 401);
 }
+
+#[tokio::test]
+async fn keys_in_the_query_only_where_allowed_and_never_forwarded_or_logged() {
+    let up = RecordingUpstream::start().await;
+    let routes = format!(
+        "upstreams:\n  - id: app\n    targets: [\"{}\"]\nroutes:\n  - id: header-only\n    path: /h/\n    methods: [GET]\n    upstream: app\n    auth:\n      api_key: {{}}\n  - id: query-ok\n    path: /q/\n    methods: [GET]\n    upstream: app\n    auth:\n      api_key: {{ query: api_key }}\n",
+        up.url()
+    );
+    let gw = start(&config(&routes));
+    let key = keys(&gw, &["create", "--consumer", "gina"])["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let c = client(&gw);
+    // Refused in the query where the route does not allow it.
+    let r = c
+        .get(https_url(&gw, &format!("/h/x?api_key={key}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    // Accepted where allowed; removed from what the upstream sees; redacted in the log.
+    let r = c
+        .get(https_url(&gw, &format!("/q/x?page=2&api_key={key}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let seen = up.requests();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].uri, "/q/x?page=2");
+    let line = gw
+        .wait_access(|v| v.to_string().contains("query-ok"))
+        .expect("access log");
+    assert!(line.to_string().contains("api_key=[redacted]"), "{line}");
+    for l in gw.lines() {
+        assert!(!l.contains(&key[17..]), "key in log: {l}");
+    }
+}
