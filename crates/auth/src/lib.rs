@@ -15,6 +15,9 @@
 
 pub mod api_key;
 mod api_key_guard;
+pub mod jwt;
+mod jwt_guard;
 pub mod pepper;
 
 pub use api_key_guard::ApiKeyGuard;
+pub use jwt_guard::JwtGuard;

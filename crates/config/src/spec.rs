@@ -446,6 +446,54 @@ pub struct AuthSpec {
     /// API keys issued with `portcullis keys create`.
     #[serde(default)]
     pub api_key: Option<ApiKeyAuthSpec>,
+    /// JSON Web Tokens (`Authorization: Bearer …`) from an issuer whose keys are in a file.
+    #[serde(default)]
+    pub jwt: Option<JwtAuthSpec>,
+}
+
+/// JWT bearer-token authentication against one issuer.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JwtAuthSpec {
+    /// Required `iss` value.
+    pub issuer: String,
+    /// Accepted `aud` values (at least one; the token must name one of them).
+    pub audiences: Vec<String>,
+    /// PEM public key or JWKS (JSON) file with the issuer's keys. Header fields `jku`, `x5u`,
+    /// `jwk` and `x5c` are never used to find keys; `kid` only chooses among these.
+    pub keys_file: std::path::PathBuf,
+    /// Accepted algorithms: `RS256`, `RS384`, `RS512`, `PS256`, `PS384`, `PS512`, `ES256`,
+    /// `ES384`, `EdDSA`. `none` and HMAC algorithms are never accepted here. Default `[ES256]`.
+    #[serde(default = "default_jwt_algorithms")]
+    pub algorithms: Vec<String>,
+    /// Clock skew allowed on `exp`, `nbf` and `iat`; at most `60s`. Default `30s`.
+    #[serde(default = "default_jwt_leeway")]
+    pub leeway: HumanDuration,
+    /// Longest token accepted, in bytes. Default 8192.
+    #[serde(default = "default_jwt_max_bytes")]
+    pub max_token_bytes: usize,
+    /// Claim holding scopes: a space-separated string or an array. Default `scope`.
+    #[serde(default = "default_scopes_claim")]
+    pub scopes_claim: String,
+    /// Dotted path of the claim holding roles (e.g. `realm_access.roles`). Default `roles`.
+    #[serde(default = "default_roles_claim")]
+    pub roles_claim: String,
+}
+
+fn default_jwt_algorithms() -> Vec<String> {
+    vec!["ES256".into()]
+}
+fn default_jwt_leeway() -> HumanDuration {
+    HumanDuration::secs(30)
+}
+fn default_jwt_max_bytes() -> usize {
+    8192
+}
+fn default_scopes_claim() -> String {
+    "scope".into()
+}
+fn default_roles_claim() -> String {
+    "roles".into()
 }
 
 /// API-key authentication.

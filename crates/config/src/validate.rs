@@ -203,6 +203,55 @@ fn host_problem(host: &str) -> Option<String> {
     }
 }
 
+/// Algorithms a JWT issuer may use (never `none`, never HMAC here).
+const JWT_ALGORITHMS: [&str; 9] = [
+    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
+];
+
+fn validate_jwt(s: &mut Sink<'_>, i: usize, j: &crate::spec::JwtAuthSpec, with_api_key: bool) {
+    if with_api_key {
+        s.error(
+            format!("routes[{i}].auth"),
+            "one method per route for now: api_key or jwt",
+        );
+    }
+    if j.algorithms.is_empty() {
+        s.error(
+            format!("routes[{i}].auth.jwt.algorithms"),
+            "list at least one algorithm",
+        );
+    }
+    for a in &j.algorithms {
+        if !JWT_ALGORITHMS.contains(&a.as_str()) {
+            s.error(
+                format!("routes[{i}].auth.jwt.algorithms"),
+                format!(
+                    "`{a}` is not accepted (one of {})",
+                    JWT_ALGORITHMS.join(", ")
+                ),
+            );
+        }
+    }
+    if j.audiences.is_empty() {
+        s.error(
+            format!("routes[{i}].auth.jwt.audiences"),
+            "name at least one audience",
+        );
+    }
+    if j.issuer.trim().is_empty() {
+        s.error(format!("routes[{i}].auth.jwt.issuer"), "must not be empty");
+    }
+    if j.leeway.get() > std::time::Duration::from_secs(60) {
+        s.error(format!("routes[{i}].auth.jwt.leeway"), "at most 60s");
+    }
+    if !j.keys_file.exists() {
+        s.error(
+            format!("routes[{i}].auth.jwt.keys_file"),
+            format!("file `{}` does not exist", j.keys_file.display()),
+        );
+    }
+}
+
 /// Every error and warning for `spec`; `source` (the YAML text `spec` was parsed from) is
 /// used to locate them, `file` names them. Pass an empty `source` for a spec built in code:
 /// the diagnostics then carry no line and column.
@@ -533,10 +582,14 @@ fn routes(spec: &ConfigSpec, upstream_ids: &HashSet<&str>, s: &mut Sink<'_>) {
                 "a route with an auth block cannot be public; remove one of them",
             );
         } else if let Some(auth) = &r.auth {
+            if let Some(j) = &auth.jwt {
+                validate_jwt(s, i, j, auth.api_key.is_some());
+            }
             match &auth.api_key {
+                None if auth.jwt.is_some() => {}
                 None => s.error(
                     format!("routes[{i}].auth"),
-                    "name at least one method (api_key)",
+                    "name at least one method (api_key, jwt)",
                 ),
                 Some(k) => {
                     if !valid_header_name(&k.header) {

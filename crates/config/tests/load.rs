@@ -521,3 +521,33 @@ fn auth_blocks_replace_public_and_are_checked() {
             .any(|w| w.to_string().contains("auth.api_key.query"))
     );
 }
+
+#[test]
+fn jwt_blocks_refuse_none_hmac_and_long_leeway() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("k.pem");
+    std::fs::write(&keys, "x").unwrap();
+    let route = |jwt: &str| {
+        format!(
+            "listeners:\n  - id: a\n    address: 127.0.0.1:8443\n    tls: {{}}\nupstreams:\n  - id: echo\n    kind: echo\nroutes:\n  - id: r\n    path: /r/\n    methods: [GET]\n    upstream: echo\n    auth:\n      jwt:\n        issuer: https://idp\n        audiences: [api]\n        keys_file: {}\n{jwt}",
+            keys.display()
+        )
+    };
+    assert!(portcullis_config::load_str(&route(""), std::path::Path::new("t.yaml")).is_ok());
+    for (extra, path) in [
+        (
+            "        algorithms: [none]\n",
+            "routes[0].auth.jwt.algorithms",
+        ),
+        (
+            "        algorithms: [HS256]\n",
+            "routes[0].auth.jwt.algorithms",
+        ),
+        ("        leeway: 5m\n", "routes[0].auth.jwt.leeway"),
+    ] {
+        let e = portcullis_config::load_str(&route(extra), std::path::Path::new("t.yaml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(path), "{extra}: {e}");
+    }
+}

@@ -110,7 +110,10 @@ impl Gateway {
         let listeners = spec.listeners.clone();
         let admin = spec.admin.clone();
         let data_dir = spec.data_dir.clone();
-        let needs_services = spec.routes.iter().any(|r| r.auth.is_some());
+        let needs_services = spec
+            .routes
+            .iter()
+            .any(|r| r.auth.as_ref().is_some_and(|a| a.api_key.is_some()));
         let services = if needs_services {
             Some(runtime::Services::open(&spec).map_err(StartError::Services)?)
         } else {

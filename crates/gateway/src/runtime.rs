@@ -171,6 +171,13 @@ impl RuntimeConfig {
                 })?;
                 entries.push(ChainEntry::enforce(Arc::new(guard)));
             }
+            if let Some(jwt) = r.auth.as_ref().and_then(|a| a.jwt.as_ref()) {
+                let verifier = portcullis_auth::jwt::JwtVerifier::from_spec(jwt)
+                    .map_err(|e| CompileError::Invalid(format!("route `{}`: jwt: {e}", r.id)))?;
+                entries.push(ChainEntry::enforce(Arc::new(
+                    portcullis_auth::JwtGuard::new(Arc::new(verifier)),
+                )));
+            }
             entries.push(ChainEntry::enforce(headers_guard.clone()));
             if r.generic_errors {
                 entries.push(ChainEntry::enforce(Arc::new(GenericErrorsGuard)));

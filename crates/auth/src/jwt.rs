@@ -1,0 +1,178 @@
+//! JWT bearer tokens from one issuer with keys from a file (PEM or JWKS).
+//!
+//! Rules (ARCHITECTURE invariants): algorithm allow-list per issuer, never `none` or HMAC
+//! here; `jku`, `x5u`, `jwk` and `x5c` are never used to find keys, `kid` only chooses among
+//! the configured ones; `exp`, `iss` and `aud` are required; `nbf` and `iat` are honoured
+//! with a small leeway; oversized tokens are refused before parsing.
+
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
+use portcullis_config::JwtAuthSpec;
+use portcullis_core::Identity;
+use serde_json::Value;
+
+/// One issuer's verification settings, compiled once per config version.
+pub struct JwtVerifier {
+    issuer: String,
+    audiences: Vec<String>,
+    algorithms: Vec<Algorithm>,
+    keys: Vec<(Option<String>, DecodingKey)>,
+    leeway: u64,
+    max_token_bytes: usize,
+    scopes_claim: String,
+    roles_claim: String,
+}
+
+fn algorithm(name: &str) -> Option<Algorithm> {
+    Some(match name {
+        "RS256" => Algorithm::RS256,
+        "RS384" => Algorithm::RS384,
+        "RS512" => Algorithm::RS512,
+        "PS256" => Algorithm::PS256,
+        "PS384" => Algorithm::PS384,
+        "PS512" => Algorithm::PS512,
+        "ES256" => Algorithm::ES256,
+        "ES384" => Algorithm::ES384,
+        "EdDSA" => Algorithm::EdDSA,
+        _ => return None,
+    })
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The value at a dotted claim path.
+fn claim<'a>(claims: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(claims, |v, k| v.get(k))
+}
+
+fn strings(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::String(s)) => s.split_whitespace().map(str::to_string).collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+impl JwtVerifier {
+    /// Loads the issuer's keys and settings.
+    pub fn from_spec(spec: &JwtAuthSpec) -> Result<Self, String> {
+        let algorithms = spec
+            .algorithms
+            .iter()
+            .map(|a| algorithm(a).ok_or_else(|| format!("algorithm `{a}` is not accepted")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let text = std::fs::read_to_string(&spec.keys_file)
+            .map_err(|e| format!("{}: {e}", spec.keys_file.display()))?;
+        let mut keys = Vec::new();
+        if text.trim_start().starts_with('{') {
+            let set: JwkSet = serde_json::from_str(&text)
+                .map_err(|e| format!("{}: not a JWKS: {e}", spec.keys_file.display()))?;
+            for jwk in &set.keys {
+                let key = DecodingKey::from_jwk(jwk)
+                    .map_err(|e| format!("{}: {e}", spec.keys_file.display()))?;
+                keys.push((jwk.common.key_id.clone(), key));
+            }
+        } else {
+            let pem = text.as_bytes();
+            let key = DecodingKey::from_ec_pem(pem)
+                .or_else(|_| DecodingKey::from_rsa_pem(pem))
+                .or_else(|_| DecodingKey::from_ed_pem(pem))
+                .map_err(|e| format!("{}: no usable public key: {e}", spec.keys_file.display()))?;
+            keys.push((None, key));
+        }
+        if keys.is_empty() {
+            return Err(format!("{}: no keys", spec.keys_file.display()));
+        }
+        Ok(Self {
+            issuer: spec.issuer.clone(),
+            audiences: spec.audiences.clone(),
+            algorithms,
+            keys,
+            leeway: spec.leeway.get().as_secs().min(60),
+            max_token_bytes: spec.max_token_bytes,
+            scopes_claim: spec.scopes_claim.clone(),
+            roles_claim: spec.roles_claim.clone(),
+        })
+    }
+
+    /// Verifies a token; the error is a reason for the log only.
+    pub fn verify(&self, token: &str) -> Result<Identity, &'static str> {
+        if token.len() > self.max_token_bytes {
+            return Err("jwt_too_large");
+        }
+        let header = decode_header(token).map_err(|_| "jwt_malformed")?;
+        if !self.algorithms.contains(&header.alg) {
+            return Err("jwt_algorithm_not_allowed");
+        }
+        let candidates: Vec<&DecodingKey> = match &header.kid {
+            Some(kid) => self
+                .keys
+                .iter()
+                .filter(|(k, _)| k.as_deref() == Some(kid.as_str()) || k.is_none())
+                .map(|(_, key)| key)
+                .collect(),
+            None => self.keys.iter().map(|(_, key)| key).collect(),
+        };
+        if candidates.is_empty() {
+            return Err("jwt_unknown_kid");
+        }
+        let mut validation = Validation::new(header.alg);
+        validation.algorithms = vec![header.alg];
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&self.audiences);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
+        validation.leeway = self.leeway;
+        let mut last = "jwt_bad_signature";
+        for key in candidates {
+            match decode::<Value>(token, key, &validation) {
+                Ok(data) => {
+                    let claims = data.claims;
+                    if let Some(iat) = claims.get("iat") {
+                        let Some(iat) = iat.as_u64() else {
+                            return Err("jwt_bad_iat");
+                        };
+                        if iat > now().saturating_add(self.leeway) {
+                            return Err("jwt_issued_in_future");
+                        }
+                    }
+                    let sub = claims
+                        .get("sub")
+                        .and_then(Value::as_str)
+                        .ok_or("jwt_no_subject")?;
+                    return Ok(Identity {
+                        consumer_id: sub.to_string(),
+                        method: "jwt",
+                        scopes: strings(claim(&claims, &self.scopes_claim)),
+                        roles: strings(claim(&claims, &self.roles_claim)),
+                    });
+                }
+                Err(e) => {
+                    use jsonwebtoken::errors::ErrorKind as K;
+                    last = match e.kind() {
+                        K::ExpiredSignature => "jwt_expired",
+                        K::ImmatureSignature => "jwt_not_yet_valid",
+                        K::InvalidIssuer => "jwt_wrong_issuer",
+                        K::InvalidAudience => "jwt_wrong_audience",
+                        K::MissingRequiredClaim(_) => "jwt_missing_claim",
+                        K::InvalidAlgorithm => "jwt_algorithm_not_allowed",
+                        K::InvalidSignature => "jwt_bad_signature",
+                        _ => "jwt_invalid",
+                    };
+                    // Claim errors do not depend on the key: no point trying others.
+                    if last != "jwt_bad_signature" && last != "jwt_invalid" {
+                        return Err(last);
+                    }
+                }
+            }
+        }
+        Err(last)
+    }
+}
