@@ -43,6 +43,7 @@ pub fn echo_response(req: &Request<Bytes>) -> Response<Bytes> {
         .get("x-echo-status")
         .and_then(|v| v.to_str().ok())
         .and_then(|s| s.parse::<u16>().ok())
+        .filter(|n| (200..=599).contains(n))
         .and_then(|n| StatusCode::from_u16(n).ok())
         .unwrap_or(StatusCode::OK);
     let custom_body = req
@@ -69,6 +70,12 @@ pub fn echo_response(req: &Request<Bytes>) -> Response<Bytes> {
         let Some((name, value)) = text.split_once(':') else {
             continue;
         };
+        // Framing headers would contradict the real body.
+        if ["content-length", "transfer-encoding", "connection"]
+            .contains(&name.trim().to_ascii_lowercase().as_str())
+        {
+            continue;
+        }
         if let (Ok(n), Ok(v)) = (
             HeaderName::from_bytes(name.trim().as_bytes()),
             HeaderValue::from_str(value.trim()),

@@ -186,15 +186,17 @@ impl Upstream {
     pub async fn send(&self, req: Request<Bytes>) -> Result<UpstreamResponse, UpstreamError> {
         let inner = &self.inner;
         let started = Instant::now();
-        if inner.max_in_flight > 0 && inner.in_flight.load(Ordering::SeqCst) >= inner.max_in_flight
-        {
+        // Admission is one atomic step, so concurrent requests never overshoot the cap; the
+        // slot is released when the response body ends (or on any early return).
+        let admitted = inner.in_flight.fetch_add(1, Ordering::SeqCst);
+        let mut admission = InFlight(vec![inner.in_flight.clone()]);
+        if inner.max_in_flight > 0 && admitted >= inner.max_in_flight {
             return Err(UpstreamError::new(
                 UpstreamErrorKind::Overloaded,
                 "max_in_flight reached",
             ));
         }
         let Some(client) = &inner.client else {
-            let _guard = InFlight::enter(vec![inner.in_flight.clone()]);
             let resp = echo_response(&req);
             let (parts, body) = resp.into_parts();
             let body = Full::new(body).map_err(|never| match never {}).boxed();
@@ -250,15 +252,17 @@ impl Upstream {
                     "cannot build request",
                 ));
             };
-            let guard = InFlight::enter(vec![inner.in_flight.clone(), target.in_flight.clone()]);
+            let mut guard = InFlight::enter(vec![target.in_flight.clone()]);
             match tokio::time::timeout(inner.request_timeout, client.request(outgoing)).await {
                 Ok(Ok(resp)) => {
                     let failed = matches!(resp.status().as_u16(), 502..=504);
                     target.record(!failed, inner.eject_after, inner.eject_for);
                     let (parts, incoming) = resp.into_parts();
+                    let mut counters = std::mem::take(&mut admission.0);
+                    counters.append(&mut guard.0);
                     let body = Tracked {
                         inner: incoming,
-                        guard: Some(guard),
+                        guard: Some(InFlight(counters)),
                     }
                     .boxed();
                     return Ok(UpstreamResponse {
