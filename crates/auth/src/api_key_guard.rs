@@ -230,6 +230,9 @@ impl Guard for ApiKeyGuard {
                         record.scopes
                     },
                     roles: consumer.roles,
+                    credential_id: Some(record.id),
+                    plan: consumer.plan,
+                    claims: None,
                 });
                 Step::Continue
             });

@@ -147,11 +147,19 @@ impl JwtVerifier {
                         .get("sub")
                         .and_then(Value::as_str)
                         .ok_or("jwt_no_subject")?;
+                    let credential_id =
+                        claims.get("jti").and_then(Value::as_str).map(str::to_owned);
                     return Ok(Identity {
                         consumer_id: sub.to_string(),
                         method: "jwt",
                         scopes: strings(claim(&claims, &self.scopes_claim)),
                         roles: strings(claim(&claims, &self.roles_claim)),
+                        credential_id,
+                        plan: claims
+                            .get("plan")
+                            .and_then(Value::as_str)
+                            .map(str::to_owned),
+                        claims: Some(std::sync::Arc::new(claims)),
                     });
                 }
                 Err(e) => {

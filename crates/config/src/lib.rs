@@ -20,6 +20,7 @@ mod diagnostic;
 pub mod duration;
 mod load;
 mod locate;
+pub mod rate;
 pub mod schema;
 pub mod spec;
 mod validate;
@@ -29,6 +30,7 @@ pub use diagnostic::{ConfigError, Diagnostic, Severity};
 pub use duration::HumanDuration;
 pub use load::{Loaded, MAX_CONFIG_BYTES, load_file, load_str, resolve_paths};
 pub use locate::{SourceMap, locate};
+pub use rate::{KeyPart, parse_key, parse_rate};
 pub use spec::*;
 pub use validate::{
     FORBIDDEN_METHODS, MAX_BODY_LIMIT, MAX_HEADER_LIMIT, ROUTABLE_METHODS, validate,

@@ -437,6 +437,190 @@ pub struct RouteSpec {
     /// How callers of this route authenticate. Absent: the route must say `public: true`.
     #[serde(default)]
     pub auth: Option<AuthSpec>,
+    /// Who may call, once authenticated: scopes, roles, the owner rule. Least privilege: an
+    /// authenticated route must have this block, and admits every authenticated caller only
+    /// if it says `any_authenticated: true`.
+    #[serde(default)]
+    pub authorize: Option<AuthorizeSpec>,
+    /// Rate limits (GCRA), all of which must admit a request. Checked after authentication,
+    /// so limits can be keyed by consumer or credential.
+    #[serde(default)]
+    pub rate_limits: Vec<RateLimitSpec>,
+    /// Calendar quotas (per day or month), persisted in the store.
+    #[serde(default)]
+    pub quotas: Vec<QuotaSpec>,
+    /// Cap on requests in flight per key (e.g. per consumer) on this route.
+    #[serde(default)]
+    pub concurrency: Option<ConcurrencySpec>,
+}
+
+/// Authorization of a route: every part present must hold.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorizeSpec {
+    /// Admit every authenticated caller without a scope or role requirement. Must be said
+    /// explicitly: least privilege is the default. Default false.
+    #[serde(default)]
+    pub any_authenticated: bool,
+    /// Scopes the caller must hold for every method of the route.
+    #[serde(default)]
+    pub scopes: Option<RequirementSpec>,
+    /// Roles the caller must hold for every method of the route.
+    #[serde(default)]
+    pub roles: Option<RequirementSpec>,
+    /// Further requirements per method (`GET`, `POST`...), on top of the route's.
+    #[serde(default)]
+    pub methods: std::collections::BTreeMap<String, MethodAuthorizeSpec>,
+    /// Object-level rule (against BOLA): a value of the request must belong to the caller.
+    #[serde(default)]
+    pub owner: Option<OwnerRuleSpec>,
+}
+
+/// Extra requirements for one method.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MethodAuthorizeSpec {
+    /// Scopes required for this method.
+    #[serde(default)]
+    pub scopes: Option<RequirementSpec>,
+    /// Roles required for this method.
+    #[serde(default)]
+    pub roles: Option<RequirementSpec>,
+}
+
+/// A set requirement: the caller holds every one of `all_of` and at least one of `any_of`
+/// (an empty list is no requirement).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequirementSpec {
+    /// All of these are required.
+    #[serde(default)]
+    pub all_of: Vec<String>,
+    /// At least one of these is required.
+    #[serde(default)]
+    pub any_of: Vec<String>,
+}
+
+/// The owner rule: the value at `value` must equal the principal attribute `owner`, or be
+/// one of its elements when that attribute is a list.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OwnerRuleSpec {
+    /// Where the object's owner is named: `path:<param>`, `query:<name>` or
+    /// `body:<JSON pointer>` (e.g. `body:/owner_id`).
+    pub value: String,
+    /// The principal attribute it must match: `consumer_id` or `claim:<dotted path>` (e.g.
+    /// `claim:tenant` or `claim:projects` for a list). Default `consumer_id`.
+    #[serde(default = "default_owner_principal")]
+    pub owner: String,
+    /// Callers with one of these roles pass without the check (e.g. support staff).
+    #[serde(default)]
+    pub bypass_roles: Vec<String>,
+}
+
+fn default_owner_principal() -> String {
+    "consumer_id".into()
+}
+
+/// One rate limit. Requests are counted per key; the key is made of the listed parts.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSpec {
+    /// Name shown in the `RateLimit` headers, logs and metrics. Default: `limit<N>`.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// What a request is counted against, combined: `consumer`, `credential`, `ip`, `route`,
+    /// `header:<name>`. Default `[consumer]` on authenticated routes, `[ip]` on public ones.
+    #[serde(default)]
+    pub key: Vec<String>,
+    /// Sustained rate: `<count>/<period>`, e.g. `100/1m`, `10/s`, `5000/1h`.
+    pub rate: String,
+    /// Requests admitted at once from idle. Default: the count of `rate`.
+    #[serde(default)]
+    pub burst: Option<u32>,
+    /// Per-plan overrides of `rate` and `burst` (the consumer's plan picks one).
+    #[serde(default)]
+    pub plans: std::collections::BTreeMap<String, PlanRateSpec>,
+    /// Slow requests down instead of refusing them, up to a bound.
+    #[serde(default)]
+    pub throttle: Option<ThrottleSpec>,
+}
+
+/// A plan's rate.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlanRateSpec {
+    /// `<count>/<period>`.
+    pub rate: String,
+    /// Burst. Default: the count of `rate`.
+    #[serde(default)]
+    pub burst: Option<u32>,
+}
+
+/// Throttling: a request over the limit waits for its slot instead of being refused.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ThrottleSpec {
+    /// Longest a request is held; beyond it the request gets 429. Default `2s`.
+    #[serde(default = "default_throttle_wait")]
+    pub max_wait: HumanDuration,
+    /// Most requests of one key waiting at once; beyond it 429. Default 10.
+    #[serde(default = "default_throttle_queue")]
+    pub max_queue: u32,
+}
+
+fn default_throttle_wait() -> HumanDuration {
+    HumanDuration::secs(2)
+}
+fn default_throttle_queue() -> u32 {
+    10
+}
+
+/// A calendar quota.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaSpec {
+    /// Name for headers, logs and `portcullis keys show`. Default `quota<N>`.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// What is counted (same parts as rate-limit keys). Default `[consumer]`.
+    #[serde(default)]
+    pub key: Vec<String>,
+    /// `day` or `month`: calendar windows in `time_zone`.
+    pub per: QuotaPeriod,
+    /// Requests per window.
+    pub limit: u64,
+    /// Per-plan limits.
+    #[serde(default)]
+    pub plans: std::collections::BTreeMap<String, u64>,
+    /// IANA time zone of the calendar (e.g. `Europe/Berlin`). Default `UTC`.
+    #[serde(default = "default_time_zone")]
+    pub time_zone: String,
+}
+
+fn default_time_zone() -> String {
+    "UTC".into()
+}
+
+/// Quota window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum QuotaPeriod {
+    /// A calendar day.
+    Day,
+    /// A calendar month.
+    Month,
+}
+
+/// Concurrency cap.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConcurrencySpec {
+    /// What is counted. Default `[consumer]` (authenticated) or `[ip]` (public).
+    #[serde(default)]
+    pub key: Vec<String>,
+    /// Requests of one key in flight at once; more get 429 with `Retry-After: 1`.
+    pub max_in_flight: u32,
 }
 
 /// Authentication required by a route.

@@ -31,6 +31,8 @@ pub const MAX_HEADER_LIMIT: usize = 1 << 20;
 /// method.
 type RouteMatchKey = (Vec<String>, String, Vec<(String, String)>);
 
+mod access;
+
 struct Sink<'a> {
     source: &'a str,
     map: SourceMap,
@@ -626,6 +628,7 @@ fn routes(spec: &ConfigSpec, upstream_ids: &HashSet<&str>, s: &mut Sink<'_>) {
                 "deny by default: this route has no authentication; add an `auth` block or set `public: true` to serve it to anyone",
             );
         }
+        access::route_access(s, i, r);
         if let Some(b) = r.max_body_bytes
             && b > MAX_BODY_LIMIT
         {

@@ -492,7 +492,7 @@ fn relative_certificate_paths_resolve_against_the_config_directory() {
 
 #[test]
 fn auth_blocks_replace_public_and_are_checked() {
-    let base = "listeners:\n  - id: a\n    address: 127.0.0.1:8443\n    tls: {}\nupstreams:\n  - id: echo\n    kind: echo\nroutes:\n  - id: r\n    path: /r/\n    methods: [GET]\n    upstream: echo\n";
+    let base = "listeners:\n  - id: a\n    address: 127.0.0.1:8443\n    tls: {}\nupstreams:\n  - id: echo\n    kind: echo\nroutes:\n  - id: r\n    path: /r/\n    methods: [GET]\n    upstream: echo\n    authorize: { any_authenticated: true }\n";
     // An auth block satisfies deny-by-default.
     let ok = format!("{base}    auth:\n      api_key: {{}}\n");
     assert!(portcullis_config::load_str(&ok, std::path::Path::new("t.yaml")).is_ok());
@@ -529,7 +529,7 @@ fn jwt_blocks_refuse_none_hmac_and_long_leeway() {
     std::fs::write(&keys, "x").unwrap();
     let route = |jwt: &str| {
         format!(
-            "listeners:\n  - id: a\n    address: 127.0.0.1:8443\n    tls: {{}}\nupstreams:\n  - id: echo\n    kind: echo\nroutes:\n  - id: r\n    path: /r/\n    methods: [GET]\n    upstream: echo\n    auth:\n      jwt:\n        issuer: https://idp\n        audiences: [api]\n        keys_file: {}\n{jwt}",
+            "listeners:\n  - id: a\n    address: 127.0.0.1:8443\n    tls: {{}}\nupstreams:\n  - id: echo\n    kind: echo\nroutes:\n  - id: r\n    path: /r/\n    methods: [GET]\n    upstream: echo\n    authorize: {{ any_authenticated: true }}\n    auth:\n      jwt:\n        issuer: https://idp\n        audiences: [api]\n        keys_file: {}\n{jwt}",
             keys.display()
         )
     };
@@ -549,5 +549,63 @@ fn jwt_blocks_refuse_none_hmac_and_long_leeway() {
             .unwrap_err()
             .to_string();
         assert!(e.contains(path), "{extra}: {e}");
+    }
+}
+
+#[test]
+fn least_privilege_and_limits_are_checked() {
+    let base = "listeners:\n  - id: a\n    address: 127.0.0.1:8443\n    tls: {}\nupstreams:\n  - id: echo\n    kind: echo\nroutes:\n  - id: r\n    path: /r/{id}\n    methods: [GET, POST]\n    upstream: echo\n    auth:\n      api_key: {}\n";
+    let load = |extra: &str| {
+        portcullis_config::load_str(&format!("{base}{extra}"), std::path::Path::new("t.yaml"))
+    };
+    // No authorize block on an authenticated route: refused, naming the fix.
+    let e = load("").unwrap_err().to_string();
+    assert!(
+        e.contains("least privilege") && e.contains("any_authenticated"),
+        "{e}"
+    );
+    // An authorize block that names nothing is refused too.
+    let e = load("    authorize: {}\n").unwrap_err().to_string();
+    assert!(e.contains("routes[0].authorize"), "{e}");
+    // Scopes, per-method scopes, an owner rule on a real path parameter: accepted.
+    let ok = "    authorize:\n      scopes: { all_of: [orders:read] }\n      methods:\n        POST: { scopes: { all_of: [orders:write] } }\n      owner: { value: 'path:id' }\n    rate_limits:\n      - { rate: 10/s, burst: 20, key: [consumer, ip], plans: { gold: { rate: 100/s } }, throttle: { max_wait: 1s } }\n    quotas:\n      - { per: day, limit: 1000, time_zone: Europe/Berlin }\n    concurrency: { max_in_flight: 4 }\n";
+    load(ok).unwrap();
+    for (extra, needle) in [
+        (
+            "    authorize:\n      any_authenticated: true\n      methods: { DELETE: { roles: { any_of: [admin] } } }\n",
+            "authorize.methods.DELETE",
+        ),
+        (
+            "    authorize:\n      owner: { value: 'path:user' }\n",
+            "authorize.owner.value",
+        ),
+        (
+            "    authorize:\n      owner: { value: 'path:id', owner: tenant }\n",
+            "authorize.owner.owner",
+        ),
+        (
+            "    authorize: { any_authenticated: true }\n    rate_limits: [ { rate: ten/s } ]\n",
+            "rate_limits[0].rate",
+        ),
+        (
+            "    authorize: { any_authenticated: true }\n    rate_limits: [ { rate: 1/s, burst: 0 } ]\n",
+            "rate_limits[0].burst",
+        ),
+        (
+            "    authorize: { any_authenticated: true }\n    rate_limits: [ { rate: 1/s, key: [user] } ]\n",
+            "rate_limits[0].key[0]",
+        ),
+        (
+            "    authorize: { any_authenticated: true }\n    quotas: [ { per: day, limit: 5, time_zone: Mars/Olympus } ]\n",
+            "quotas[0].time_zone",
+        ),
+        (
+            "    authorize: { any_authenticated: true }\n    quotas: [ { per: week, limit: 5 } ]\n",
+            "per",
+        ),
+    ] {
+        let e = load(extra).unwrap_err().to_string();
+        assert!(e.contains(needle), "{extra}: {e}");
+        assert!(e.contains("t.yaml:"), "{e}");
     }
 }

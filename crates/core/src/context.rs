@@ -89,6 +89,12 @@ pub struct Identity {
     pub scopes: Vec<String>,
     /// Granted roles.
     pub roles: Vec<String>,
+    /// The credential used (API-key id, JWT `jti`...), for per-credential limits. Safe to log.
+    pub credential_id: Option<String>,
+    /// The consumer's plan (for plan-specific limits and quotas).
+    pub plan: Option<String>,
+    /// All claims of a token (JWT, introspection), for policies and owner rules.
+    pub claims: Option<Arc<serde_json::Value>>,
 }
 
 /// What the TLS handshake established.

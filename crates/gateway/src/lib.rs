@@ -110,15 +110,10 @@ impl Gateway {
         let listeners = spec.listeners.clone();
         let admin = spec.admin.clone();
         let data_dir = spec.data_dir.clone();
-        let needs_services = spec
-            .routes
-            .iter()
-            .any(|r| r.auth.as_ref().is_some_and(|a| a.api_key.is_some()));
-        let services = if needs_services {
-            Some(runtime::Services::open(&spec).map_err(StartError::Services)?)
-        } else {
-            None
-        };
+        let services = Some(runtime::Services::open(&spec).map_err(StartError::Services)?);
+        if let Some(q) = services.as_ref().and_then(|s| s.quotas.as_ref()) {
+            q.start_flusher();
+        }
         let runtime = RuntimeConfig::compile(spec, 1, services.as_ref())?;
         metrics.config_loaded(1, true);
         let shared = Arc::new(Shared {
@@ -256,6 +251,12 @@ impl Gateway {
             .is_err()
         {
             tracing::warn!("drain deadline passed; closing remaining connections");
+        }
+        if let Some(q) = self.shared.services.as_ref().and_then(|s| s.quotas.clone()) {
+            match tokio::task::spawn_blocking(move || q.flush()).await {
+                Ok(Ok(())) => {}
+                _ => tracing::error!("quota counts could not be written at shutdown"),
+            }
         }
         self.admin_shutdown.cancel();
         drop(self.tls);

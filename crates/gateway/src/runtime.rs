@@ -37,30 +37,51 @@ pub struct Route {
 }
 
 /// Long-lived services that guards use, opened once at start (changing them needs a restart).
+/// Limit state lives here too, so a config reload keeps every counter.
 #[derive(Clone)]
 pub struct Services {
-    /// The credential store.
-    pub store: Arc<dyn portcullis_store::Store>,
-    /// The API-key pepper.
-    pub pepper: Arc<portcullis_auth::api_key::Pepper>,
+    /// The credential store (opened when a route uses API keys or quotas).
+    pub store: Option<Arc<dyn portcullis_store::Store>>,
+    /// The API-key pepper (loaded with the store).
+    pub pepper: Option<Arc<portcullis_auth::api_key::Pepper>>,
+    /// Rate-limit and concurrency state.
+    pub limits: portcullis_limits::LimitState,
+    /// Quota counters (with the store).
+    pub quotas: Option<Arc<portcullis_limits::QuotaState>>,
 }
 
 impl Services {
-    /// Opens the store and loads the pepper named by the config.
+    /// Opens what the config needs: the store and pepper if any route uses API keys or
+    /// quotas, and fresh limit state.
     pub fn open(spec: &ConfigSpec) -> Result<Self, String> {
+        let needs_store = spec
+            .routes
+            .iter()
+            .any(|r| r.auth.as_ref().is_some_and(|a| a.api_key.is_some()) || !r.quotas.is_empty());
+        if !needs_store {
+            return Ok(Self {
+                store: None,
+                pepper: None,
+                limits: portcullis_limits::LimitState::new(),
+                quotas: None,
+            });
+        }
         let path = spec
             .store
             .path
             .clone()
             .unwrap_or_else(|| spec.data_dir.join("portcullis.db"));
-        let store = portcullis_store::SqliteStore::open(&path).map_err(|e| e.to_string())?;
+        let store: Arc<dyn portcullis_store::Store> =
+            Arc::new(portcullis_store::SqliteStore::open(&path).map_err(|e| e.to_string())?);
         let pepper = portcullis_auth::pepper::load_pepper(
             spec.store.pepper_file.as_deref(),
             &spec.data_dir.join("pepper"),
         )?;
         Ok(Self {
-            store: Arc::new(store),
-            pepper: Arc::new(pepper),
+            quotas: Some(portcullis_limits::QuotaState::new(store.clone())),
+            store: Some(store),
+            pepper: Some(Arc::new(pepper)),
+            limits: portcullis_limits::LimitState::new(),
         })
     }
 }
@@ -154,21 +175,19 @@ impl RuntimeConfig {
                 max_body_bytes,
             ))));
             if let Some(api_key) = r.auth.as_ref().and_then(|a| a.api_key.as_ref()) {
-                let services = services.ok_or_else(|| {
-                    CompileError::Invalid(format!(
-                        "route `{}`: API keys need the credential store",
+                let (Some(store), Some(pepper)) = (
+                    services.and_then(|s| s.store.clone()),
+                    services.and_then(|s| s.pepper.clone()),
+                ) else {
+                    return Err(CompileError::Invalid(format!(
+                        "route `{}`: API keys need the credential store (restart to open it)",
                         r.id
-                    ))
-                })?;
-                let guard = portcullis_auth::ApiKeyGuard::new(
-                    api_key,
-                    &r.id,
-                    services.store.clone(),
-                    services.pepper.clone(),
-                )
-                .ok_or_else(|| {
-                    CompileError::Invalid(format!("route `{}`: bad api_key header", r.id))
-                })?;
+                    )));
+                };
+                let guard = portcullis_auth::ApiKeyGuard::new(api_key, &r.id, store, pepper)
+                    .ok_or_else(|| {
+                        CompileError::Invalid(format!("route `{}`: bad api_key header", r.id))
+                    })?;
                 entries.push(ChainEntry::enforce(Arc::new(guard)));
             }
             if let Some(jwt) = r.auth.as_ref().and_then(|a| a.jwt.as_ref()) {
@@ -178,6 +197,7 @@ impl RuntimeConfig {
                     portcullis_auth::JwtGuard::new(Arc::new(verifier)),
                 )));
             }
+            access_guards(r, services, &mut entries)?;
             entries.push(ChainEntry::enforce(headers_guard.clone()));
             if r.generic_errors {
                 entries.push(ChainEntry::enforce(Arc::new(GenericErrorsGuard)));
@@ -254,4 +274,58 @@ impl RuntimeConfig {
     pub fn listener(&self, id: &str) -> Option<&ListenerSpec> {
         self.spec.listeners.iter().find(|l| l.id == id)
     }
+}
+
+/// The guards after authentication, in order: rate limits and concurrency (so refused and
+/// forbidden attempts count too), authorization, then quotas (only authorized requests use
+/// quota).
+fn access_guards(
+    r: &portcullis_config::RouteSpec,
+    services: Option<&Services>,
+    entries: &mut Vec<ChainEntry>,
+) -> Result<(), CompileError> {
+    let authenticated = r.auth.is_some();
+    let invalid = |what: &str, e: &dyn std::fmt::Display| {
+        CompileError::Invalid(format!("route `{}`: {what}: {e}", r.id))
+    };
+    // Without services (unit tests) limits still work, with state private to this version.
+    let fallback = portcullis_limits::LimitState::new();
+    let limits = services.map_or(&fallback, |s| &s.limits);
+    if !r.rate_limits.is_empty() {
+        let guard = portcullis_limits::RateLimitGuard::new(
+            &r.id,
+            &r.rate_limits,
+            authenticated,
+            limits.rates.clone(),
+        )
+        .map_err(|e| invalid("rate_limits", &e))?;
+        entries.push(ChainEntry::enforce(Arc::new(guard)));
+    }
+    if let Some(c) = &r.concurrency {
+        let guard = portcullis_limits::ConcurrencyGuard::new(
+            &r.id,
+            c,
+            authenticated,
+            limits.in_flight.clone(),
+        )
+        .map_err(|e| invalid("concurrency", &e))?;
+        entries.push(ChainEntry::enforce(Arc::new(guard)));
+    }
+    if let Some(a) = &r.authorize {
+        entries.push(ChainEntry::enforce(Arc::new(
+            portcullis_policy::AuthorizeGuard::new(a),
+        )));
+    }
+    if !r.quotas.is_empty() {
+        let Some(state) = services.and_then(|s| s.quotas.clone()) else {
+            return Err(CompileError::Invalid(format!(
+                "route `{}`: quotas need the store (restart to open it)",
+                r.id
+            )));
+        };
+        let guard = portcullis_limits::QuotaGuard::new(&r.id, &r.quotas, authenticated, state)
+            .map_err(|e| invalid("quotas", &e))?;
+        entries.push(ChainEntry::enforce(Arc::new(guard)));
+    }
+    Ok(())
 }

@@ -45,7 +45,7 @@ fn run_keys(gw: &GatewayProcess, args: &[&str]) -> String {
 async fn setup() -> (GatewayProcess, RecordingUpstream) {
     let up = RecordingUpstream::start().await;
     let routes = format!(
-        "upstreams:\n  - id: app\n    targets: [\"{}\"]\nroutes:\n  - id: app\n    path: /app/\n    methods: [GET]\n    upstream: app\n    auth:\n      api_key: {{}}\n  - id: other\n    path: /other/\n    methods: [GET]\n    upstream: app\n    auth:\n      api_key: {{}}\n",
+        "upstreams:\n  - id: app\n    targets: [\"{}\"]\nroutes:\n  - id: app\n    path: /app/\n    methods: [GET]\n    upstream: app\n    authorize: {{ any_authenticated: true }}\n    auth:\n      api_key: {{}}\n  - id: other\n    path: /other/\n    methods: [GET]\n    upstream: app\n    authorize: {{ any_authenticated: true }}\n    auth:\n      api_key: {{}}\n",
         up.url()
     );
     (start(&config(&routes)), up)
@@ -178,7 +178,7 @@ async fn restrictions_by_route_and_ip() {
 async fn keys_in_the_query_only_where_allowed_and_never_forwarded_or_logged() {
     let up = RecordingUpstream::start().await;
     let routes = format!(
-        "upstreams:\n  - id: app\n    targets: [\"{}\"]\nroutes:\n  - id: header-only\n    path: /h/\n    methods: [GET]\n    upstream: app\n    auth:\n      api_key: {{}}\n  - id: query-ok\n    path: /q/\n    methods: [GET]\n    upstream: app\n    auth:\n      api_key: {{ query: api_key }}\n",
+        "upstreams:\n  - id: app\n    targets: [\"{}\"]\nroutes:\n  - id: header-only\n    path: /h/\n    methods: [GET]\n    upstream: app\n    authorize: {{ any_authenticated: true }}\n    auth:\n      api_key: {{}}\n  - id: query-ok\n    path: /q/\n    methods: [GET]\n    upstream: app\n    authorize: {{ any_authenticated: true }}\n    auth:\n      api_key: {{ query: api_key }}\n",
         up.url()
     );
     let gw = start(&config(&routes));

@@ -24,7 +24,7 @@ async fn bearer_tokens_from_the_configured_issuer_only() {
     let keys = dir.path().join("idp.pem");
     std::fs::write(&keys, kp.public_key_pem()).unwrap();
     let routes = format!(
-        "upstreams:\n  - id: app\n    targets: [\"{}\"]\nroutes:\n  - id: orders\n    path: /orders/\n    methods: [GET]\n    upstream: app\n    auth:\n      jwt:\n        issuer: https://idp.example\n        audiences: [orders-api]\n        keys_file: {}\n",
+        "upstreams:\n  - id: app\n    targets: [\"{}\"]\nroutes:\n  - id: orders\n    path: /orders/\n    methods: [GET]\n    upstream: app\n    authorize: {{ any_authenticated: true }}\n    auth:\n      jwt:\n        issuer: https://idp.example\n        audiences: [orders-api]\n        keys_file: {}\n",
         up.url(),
         keys.display()
     );

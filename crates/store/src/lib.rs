@@ -77,4 +77,10 @@ pub trait Store: Send + Sync {
     fn touch_api_key(&self, id: &str, now: i64) -> Result<()>;
     /// The newest history entries, newest first.
     fn history(&self, limit: usize) -> Result<Vec<HistoryEntry>>;
+    /// Requests counted against quota `key` in calendar window `window` (e.g. `2026-12-03`).
+    fn quota_used(&self, key: &str, window: &str) -> Result<u64>;
+    /// Adds counts `(key, window, delta)` in one transaction.
+    fn quota_add(&self, deltas: &[(String, String, u64)]) -> Result<()>;
+    /// Usage rows `(key, window, used)` whose key contains `fragment`, newest window first.
+    fn quota_usage(&self, fragment: &str) -> Result<Vec<(String, String, u64)>>;
 }

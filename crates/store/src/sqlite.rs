@@ -11,7 +11,8 @@ use crate::model::{ApiKeyRecord, Consumer, HistoryEntry, NewConsumer};
 use crate::{Result, Store, StoreError};
 
 /// Schema migrations; entry `i` moves the file from version `i` to `i + 1`. Append only.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE consumers (
     id          TEXT PRIMARY KEY,
     name        TEXT NOT NULL UNIQUE,
@@ -44,7 +45,16 @@ CREATE TABLE history (
     subject  TEXT NOT NULL,
     detail   TEXT NOT NULL DEFAULT '{}'
 );
-"#];
+"#,
+    r#"
+CREATE TABLE quota_usage (
+    key      TEXT NOT NULL,
+    window   TEXT NOT NULL,
+    used     INTEGER NOT NULL,
+    PRIMARY KEY (key, window)
+);
+"#,
+];
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
@@ -357,6 +367,65 @@ impl Store for SqliteStore {
             )
             .map_err(backend)?;
             Ok(())
+        })
+    }
+
+    fn quota_used(&self, key: &str, window: &str) -> Result<u64> {
+        self.with(|conn| {
+            let used: Option<i64> = conn
+                .query_row(
+                    "SELECT used FROM quota_usage WHERE key = ?1 AND window = ?2",
+                    params![key, window],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(backend)?;
+            Ok(used.and_then(|u| u64::try_from(u).ok()).unwrap_or(0))
+        })
+    }
+
+    fn quota_add(&self, deltas: &[(String, String, u64)]) -> Result<()> {
+        self.with(|conn| {
+            let tx = conn.unchecked_transaction().map_err(backend)?;
+            {
+                let mut stmt = tx
+                    .prepare_cached(
+                        "INSERT INTO quota_usage (key, window, used) VALUES (?1, ?2, ?3)
+                         ON CONFLICT (key, window) DO UPDATE SET used = used + excluded.used",
+                    )
+                    .map_err(backend)?;
+                for (key, window, delta) in deltas {
+                    let delta = i64::try_from(*delta).unwrap_or(i64::MAX);
+                    stmt.execute(params![key, window, delta]).map_err(backend)?;
+                }
+            }
+            tx.commit().map_err(backend)
+        })
+    }
+
+    fn quota_usage(&self, fragment: &str) -> Result<Vec<(String, String, u64)>> {
+        self.with(|conn| {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT key, window, used FROM quota_usage
+                     WHERE instr(key, ?1) > 0 ORDER BY window DESC, key",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(params![fragment], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, i64>(2)?,
+                    ))
+                })
+                .map_err(backend)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (k, w, u) = row.map_err(backend)?;
+                out.push((k, w, u64::try_from(u).unwrap_or(0)));
+            }
+            Ok(out)
         })
     }
 

@@ -1,0 +1,143 @@
+//! Checks of the access-control blocks of a route: `authorize`, `rate_limits`, `quotas`,
+//! `concurrency`.
+
+use super::Sink;
+use crate::spec::{RequirementSpec, RouteSpec};
+use crate::{KeyPart, parse_key, parse_rate};
+
+pub(super) fn route_access(s: &mut Sink<'_>, i: usize, r: &RouteSpec) {
+    let authenticated = r.auth.is_some();
+    match &r.authorize {
+        None if authenticated => s.error(
+            format!("routes[{i}].auth"),
+            "least privilege: an authenticated route needs an `authorize` block naming scopes or roles, or `authorize: { any_authenticated: true }`",
+        ),
+        None => {}
+        Some(_) if !authenticated => s.error(
+            format!("routes[{i}].authorize"),
+            "authorization needs an authenticated caller: add an `auth` block",
+        ),
+        Some(a) => {
+            let names_something = requirement_named(a.scopes.as_ref())
+                || requirement_named(a.roles.as_ref())
+                || a.owner.is_some()
+                || a.methods.values().any(|m| {
+                    requirement_named(m.scopes.as_ref()) || requirement_named(m.roles.as_ref())
+                });
+            if !a.any_authenticated && !names_something {
+                s.error(
+                    format!("routes[{i}].authorize"),
+                    "names no scope, role or owner rule; say `any_authenticated: true` to admit every authenticated caller",
+                );
+            }
+            for m in a.methods.keys() {
+                let upper = m.to_ascii_uppercase();
+                if !r.methods.iter().any(|x| x.eq_ignore_ascii_case(&upper)) {
+                    s.error_at_key(
+                        format!("routes[{i}].authorize.methods.{m}"),
+                        format!("`{m}` is not one of the route's methods"),
+                    );
+                }
+            }
+            if let Some(o) = &a.owner {
+                let source_ok = o.value.strip_prefix("path:").is_some_and(|p| {
+                    !p.is_empty() && (r.path.contains(&format!("{{{p}}}")) || r.path.contains(&format!("{{*{p}}}")))
+                }) || o.value.strip_prefix("query:").is_some_and(|q| !q.is_empty())
+                    || o.value.strip_prefix("body:").is_some_and(|b| b.starts_with('/'));
+                if !source_ok {
+                    s.error(
+                        format!("routes[{i}].authorize.owner.value"),
+                        format!(
+                            "`{}` must be `path:<a parameter of {}>`, `query:<name>` or `body:/<json pointer>`",
+                            o.value, r.path
+                        ),
+                    );
+                }
+                if o.owner != "consumer_id"
+                    && o.owner.strip_prefix("claim:").is_none_or(str::is_empty)
+                {
+                    s.error(
+                        format!("routes[{i}].authorize.owner.owner"),
+                        "must be `consumer_id` or `claim:<dotted path>`",
+                    );
+                }
+            }
+        }
+    }
+    for (j, l) in r.rate_limits.iter().enumerate() {
+        let at = format!("routes[{i}].rate_limits[{j}]");
+        if let Err(e) = parse_rate(&l.rate) {
+            s.error(format!("{at}.rate"), e);
+        }
+        if l.burst == Some(0) {
+            s.error(format!("{at}.burst"), "must be at least 1");
+        }
+        for (plan, p) in &l.plans {
+            if let Err(e) = parse_rate(&p.rate) {
+                s.error(format!("{at}.plans.{plan}.rate"), e);
+            }
+            if p.burst == Some(0) {
+                s.error(format!("{at}.plans.{plan}.burst"), "must be at least 1");
+            }
+        }
+        key_parts(s, &format!("{at}.key"), &l.key, authenticated);
+        if let Some(t) = &l.throttle {
+            if t.max_wait.get() > std::time::Duration::from_secs(60) {
+                s.error(
+                    format!("{at}.throttle.max_wait"),
+                    "at most 60s: held requests hold a connection",
+                );
+            }
+            if t.max_queue == 0 {
+                s.error(format!("{at}.throttle.max_queue"), "must be at least 1");
+            }
+        }
+    }
+    for (j, q) in r.quotas.iter().enumerate() {
+        let at = format!("routes[{i}].quotas[{j}]");
+        key_parts(s, &format!("{at}.key"), &q.key, authenticated);
+        if jiff::tz::TimeZone::get(&q.time_zone).is_err() {
+            s.error(
+                format!("{at}.time_zone"),
+                format!("`{}` is not a known IANA time zone", q.time_zone),
+            );
+        }
+        if q.key.is_empty() && !authenticated {
+            s.error(
+                format!("{at}.key"),
+                "a public route has no consumer: name a key such as `[ip]`",
+            );
+        }
+    }
+    if let Some(c) = &r.concurrency {
+        key_parts(
+            s,
+            &format!("routes[{i}].concurrency.key"),
+            &c.key,
+            authenticated,
+        );
+        if c.max_in_flight == 0 {
+            s.error(
+                format!("routes[{i}].concurrency.max_in_flight"),
+                "must be at least 1",
+            );
+        }
+    }
+}
+
+fn requirement_named(r: Option<&RequirementSpec>) -> bool {
+    r.is_some_and(|r| !r.all_of.is_empty() || !r.any_of.is_empty())
+}
+
+fn key_parts(s: &mut Sink<'_>, at: &str, parts: &[String], authenticated: bool) {
+    for (k, part) in parts.iter().enumerate() {
+        match parse_key(part) {
+            Err(e) => s.error(format!("{at}[{k}]"), e),
+            Ok(KeyPart::Consumer | KeyPart::Credential) if !authenticated => s.error(
+                format!("{at}[{k}]"),
+                format!("`{part}` needs an authenticated route"),
+            ),
+            Ok(_) => {}
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! The authorization guard: runs after authentication; checks scopes and roles, then the
+//! owner rule (on the head for path and query values, on the body for body fields).
+
+use bytes::Bytes;
+use portcullis_config::AuthorizeSpec;
+use portcullis_core::{Denial, Guard, GuardId, Phase, ProblemType, RequestCx, Step};
+
+use crate::owner::{OwnerRule, Source, body_value, query_value};
+use crate::requirements::{Missing, Requirements};
+
+const ID: GuardId = GuardId("authorize");
+
+/// Enforces a route's `authorize` block.
+#[derive(Debug)]
+pub struct AuthorizeGuard {
+    requirements: Requirements,
+    owner: Option<OwnerRule>,
+    phases: &'static [Phase],
+}
+
+fn forbidden(reason: &'static str) -> Step {
+    Step::Deny(Denial::new(ProblemType::Forbidden, reason, ID))
+}
+
+impl AuthorizeGuard {
+    /// Compiles an authorize block.
+    pub fn new(spec: &AuthorizeSpec) -> Self {
+        let owner = spec.owner.as_ref().and_then(OwnerRule::compile);
+        let phases: &'static [Phase] = match owner.as_ref().map(|o| &o.source) {
+            Some(Source::Body(_)) => &[Phase::Request, Phase::Body],
+            _ => &[Phase::Request],
+        };
+        Self {
+            requirements: Requirements::compile(spec),
+            owner,
+            phases,
+        }
+    }
+}
+
+impl Guard for AuthorizeGuard {
+    fn id(&self) -> GuardId {
+        ID
+    }
+
+    fn phases(&self) -> &'static [Phase] {
+        self.phases
+    }
+
+    fn on_request(&self, cx: &mut RequestCx, req: &mut http::request::Parts) -> Step {
+        // Deny by default: without a proven caller nothing is authorized.
+        let Some(identity) = cx.identity.as_ref() else {
+            return Step::Deny(Denial::new(ProblemType::Unauthorized, "no_identity", ID));
+        };
+        match self
+            .requirements
+            .check(&req.method, &identity.scopes, &identity.roles)
+        {
+            Err(Missing::Scope) => return forbidden("missing_scope"),
+            Err(Missing::Role) => return forbidden("missing_role"),
+            Ok(()) => {}
+        }
+        let Some(rule) = &self.owner else {
+            return Step::Continue;
+        };
+        if rule.bypassed_by(identity) {
+            return Step::Continue;
+        }
+        let value = match &rule.source {
+            // Compared as the upstream will read it: percent-decoded.
+            Source::Path(name) => cx.path_param(name).map(|v| {
+                percent_encoding::percent_decode_str(v)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            }),
+            Source::Query(name) => match query_value(req.uri.query(), name) {
+                Ok(v) => v,
+                Err(_) => return forbidden("owner_ambiguous"),
+            },
+            Source::Body(_) => return Step::Continue,
+        };
+        match value {
+            Some(v) if rule.owns(identity, &v) => Step::Continue,
+            Some(_) => forbidden("not_owner"),
+            None => forbidden("owner_missing"),
+        }
+    }
+
+    fn on_body(&self, cx: &mut RequestCx, _req: &http::request::Parts, body: &Bytes) -> Step {
+        let (Some(rule), Some(identity)) = (&self.owner, cx.identity.as_ref()) else {
+            return Step::Continue;
+        };
+        let Source::Body(pointer) = &rule.source else {
+            return Step::Continue;
+        };
+        if rule.bypassed_by(identity) {
+            return Step::Continue;
+        }
+        match body_value(body, pointer) {
+            Some(v) if rule.owns(identity, &v) => Step::Continue,
+            Some(_) => forbidden("not_owner"),
+            None => forbidden("owner_missing"),
+        }
+    }
+}

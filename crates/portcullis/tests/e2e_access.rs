@@ -1,0 +1,336 @@
+//! End to end: least privilege (scopes, roles, per-method requirements), the owner rule
+//! against BOLA, rate limits with their headers, throttling, and quotas that survive a
+//! restart — through the real binary, with callers proven by JWTs.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use portcullis_testkit::{GatewayProcess, RecordingUpstream};
+use serde_json::{Value, json};
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// An identity provider key and a way to mint tokens for it.
+struct Idp {
+    key: rcgen::KeyPair,
+    _dir: tempfile::TempDir,
+    pem: std::path::PathBuf,
+}
+
+impl Idp {
+    fn new() -> Self {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let pem = dir.path().join("idp.pem");
+        std::fs::write(&pem, key.public_key_pem()).unwrap();
+        Self {
+            key,
+            _dir: dir,
+            pem,
+        }
+    }
+
+    fn token(&self, sub: &str, extra: Value) -> String {
+        let mut claims = json!({ "iss": "https://idp.example", "aud": "api", "sub": sub,
+                                 "exp": now() + 300 });
+        for (k, v) in extra.as_object().unwrap() {
+            claims[k] = v.clone();
+        }
+        encode(
+            &Header::new(Algorithm::ES256),
+            &claims,
+            &EncodingKey::from_ec_pem(self.key.serialize_pem().as_bytes()).unwrap(),
+        )
+        .unwrap()
+    }
+
+    fn auth(&self) -> String {
+        format!(
+            "    auth:\n      jwt:\n        issuer: https://idp.example\n        audiences: [api]\n        keys_file: {}\n",
+            self.pem.display()
+        )
+    }
+}
+
+async fn status(c: &reqwest::Client, method: reqwest::Method, url: String, token: &str) -> u16 {
+    c.request(method, url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn scopes_roles_and_the_owner_rule() {
+    let up = RecordingUpstream::start().await;
+    let idp = Idp::new();
+    let auth = idp.auth();
+    let routes = format!(
+        "upstreams:\n  - id: app\n    targets: [\"{up}\"]\nroutes:\n  - id: orders\n    path: /orders/\n    methods: [GET, POST, DELETE]\n    upstream: app\n{auth}    authorize:\n      scopes: {{ any_of: [orders:read, orders:admin] }}\n      methods:\n        POST: {{ scopes: {{ all_of: [orders:write] }} }}\n        DELETE: {{ roles: {{ any_of: [admin] }} }}\n  - id: users\n    path: /users/{{id}}\n    methods: [GET]\n    upstream: app\n{auth}    authorize:\n      owner: {{ value: 'path:id', bypass_roles: [support] }}\n  - id: projects\n    path: /projects\n    methods: [GET, POST]\n    upstream: app\n{auth}    authorize:\n      owner: {{ value: 'body:/project', owner: 'claim:projects' }}\n",
+        up = up.url()
+    );
+    let gw = start(&config(&routes));
+    let c = client(&gw);
+    let reader = idp.token("alice", json!({"scope": "orders:read"}));
+    let writer = idp.token("wendy", json!({"scope": "orders:read orders:write"}));
+    let admin = idp.token("ada", json!({"scope": "orders:read", "roles": ["admin"]}));
+    let nobody = idp.token("nick", json!({"scope": "profile"}));
+    use reqwest::Method as M;
+    let u = |p: &str| https_url(&gw, p);
+    // Route-level any_of.
+    assert_eq!(status(&c, M::GET, u("/orders/1"), &reader).await, 200);
+    assert_eq!(status(&c, M::GET, u("/orders/1"), &nobody).await, 403);
+    // Per-method all_of on top of the route's requirement.
+    assert_eq!(status(&c, M::POST, u("/orders/1"), &reader).await, 403);
+    assert_eq!(status(&c, M::POST, u("/orders/1"), &writer).await, 200);
+    // Per-method role.
+    assert_eq!(status(&c, M::DELETE, u("/orders/1"), &writer).await, 403);
+    assert_eq!(status(&c, M::DELETE, u("/orders/1"), &admin).await, 200);
+    // Forbidden is a problem, and says nothing about what was missing.
+    let r = c
+        .get(u("/orders/1"))
+        .bearer_auth(&nobody)
+        .send()
+        .await
+        .unwrap();
+    let body = assert_problem(r, 403, "forbidden").await;
+    assert!(!body.to_string().contains("orders:read"), "{body}");
+
+    // Owner rule: alice reads her own record, not bob's (BOLA); support staff bypass.
+    assert_eq!(status(&c, M::GET, u("/users/alice"), &reader).await, 200);
+    assert_eq!(status(&c, M::GET, u("/users/bob"), &reader).await, 403);
+    assert_eq!(status(&c, M::GET, u("/users/al%69ce"), &reader).await, 200);
+    let support = idp.token("sam", json!({"roles": ["support"]}));
+    assert_eq!(status(&c, M::GET, u("/users/bob"), &support).await, 200);
+    // Owner in the body, against a list claim.
+    let member = idp.token("mia", json!({"projects": ["p1", "p2"]}));
+    for (project, want) in [("p1", 200), ("p3", 403)] {
+        let r = c
+            .post(u("/projects"))
+            .bearer_auth(&member)
+            .json(&json!({"project": project, "name": "x"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), want, "{project}");
+    }
+    let r = c
+        .post(u("/projects"))
+        .bearer_auth(&member)
+        .body("not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    // Denials never reached the upstream, and the log names the reason.
+    let forwarded = up.requests();
+    assert!(
+        forwarded
+            .iter()
+            .all(|r| !r.uri.contains("/users/bob") || r.headers["x-consumer-id"] == "sam")
+    );
+    assert!(
+        gw.wait_access(|v| v.to_string().contains("not_owner"))
+            .is_some()
+    );
+    assert!(
+        gw.wait_access(|v| v.to_string().contains("missing_scope"))
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn rate_limits_per_consumer_and_plan_with_headers() {
+    let up = RecordingUpstream::start().await;
+    let idp = Idp::new();
+    let auth = idp.auth();
+    let routes = format!(
+        "upstreams:\n  - id: app\n    targets: [\"{up}\"]\nroutes:\n  - id: api\n    path: /api/\n    methods: [GET]\n    upstream: app\n{auth}    authorize: {{ any_authenticated: true }}\n    rate_limits:\n      - name: per-consumer\n        rate: 3/1m\n        plans: {{ gold: {{ rate: 6/1m }} }}\n",
+        up = up.url()
+    );
+    let gw = start(&config(&routes));
+    let c = client(&gw);
+    let alice = idp.token("alice", json!({}));
+    let bob = idp.token("bob", json!({}));
+    let gold = idp.token("gina", json!({"plan": "gold"}));
+    let url = https_url(&gw, "/api/x");
+    let mut remaining = Vec::new();
+    for _ in 0..3 {
+        let r = c.get(&url).bearer_auth(&alice).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["ratelimit-policy"], "\"per-consumer\";q=3;w=60");
+        remaining.push(r.headers()["ratelimit"].to_str().unwrap().to_string());
+    }
+    assert!(
+        remaining[0].starts_with("\"per-consumer\";r=2;t="),
+        "{remaining:?}"
+    );
+    assert!(
+        remaining[2].starts_with("\"per-consumer\";r=0;t="),
+        "{remaining:?}"
+    );
+    let r = c.get(&url).bearer_auth(&alice).send().await.unwrap();
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((19..=20).contains(&retry), "retry-after {retry}");
+    assert_problem(r, 429, "too-many-requests").await;
+    // Another consumer has its own budget; the gold plan a bigger one.
+    assert_eq!(
+        status(&c, reqwest::Method::GET, url.clone(), &bob).await,
+        200
+    );
+    let mut gold_ok = 0;
+    for _ in 0..8 {
+        if status(&c, reqwest::Method::GET, url.clone(), &gold).await == 200 {
+            gold_ok += 1;
+        }
+    }
+    assert_eq!(gold_ok, 6);
+    assert_eq!(up.requests().len(), 3 + 1 + 6);
+    assert!(
+        gw.wait_access(|v| v.to_string().contains("rate_limited"))
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn throttling_delays_instead_of_refusing_and_loses_nothing() {
+    let up = RecordingUpstream::start().await;
+    let routes = format!(
+        "upstreams:\n  - id: app\n    targets: [\"{}\"]\nroutes:\n  - id: slow\n    path: /slow/\n    methods: [GET]\n    upstream: app\n    public: true\n    rate_limits:\n      - rate: 4/s\n        burst: 1\n        key: [route]\n        throttle: {{ max_wait: 1s, max_queue: 3 }}\n",
+        up.url()
+    );
+    let gw = start(&config(&routes));
+    let c = client(&gw);
+    let url = https_url(&gw, "/slow/x");
+    // Warm the connection pool so handshakes do not blur the timing.
+    let _ = c.get(https_url(&gw, "/nope")).send().await;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let c = c.clone();
+        let url = url.clone();
+        tasks.push(tokio::spawn(async move {
+            let r = c.get(url).send().await.unwrap();
+            (r.status().as_u16(), started.elapsed())
+        }));
+    }
+    let mut results = Vec::new();
+    for t in tasks {
+        results.push(t.await.unwrap());
+    }
+    results.sort_by_key(|(_, d)| *d);
+    // One now, then one every 250 ms: 0, 250, 500, 750 ms (all within max_wait and the queue).
+    assert!(results.iter().all(|(s, _)| *s == 200), "{results:?}");
+    let last = results[3].1;
+    assert!(last >= Duration::from_millis(700), "{results:?}");
+    assert!(last < Duration::from_millis(1500), "{results:?}");
+    assert!(results[1].1 >= Duration::from_millis(200), "{results:?}");
+    assert_eq!(up.requests().len(), 4);
+    // Over the queue bound: refused at once with 429, not held.
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let c = c.clone();
+        let url = url.clone();
+        tasks.push(tokio::spawn(async move {
+            c.get(url).send().await.unwrap().status().as_u16()
+        }));
+    }
+    let mut codes = Vec::new();
+    for t in tasks {
+        codes.push(t.await.unwrap());
+    }
+    assert!(codes.contains(&429), "{codes:?}");
+    assert!(codes.contains(&200), "{codes:?}");
+    let delayed = gw
+        .access_log()
+        .iter()
+        .filter(|v| v.to_string().contains("throttled"))
+        .count();
+    assert!(delayed >= 3, "delayed requests are logged");
+}
+
+#[tokio::test]
+async fn quotas_survive_a_restart() {
+    let up = RecordingUpstream::start().await;
+    let idp = Idp::new();
+    let data = tempfile::tempdir().unwrap();
+    let routes = format!(
+        "data_dir: {}\nupstreams:\n  - id: app\n    targets: [\"{}\"]\nroutes:\n  - id: api\n    path: /api/\n    methods: [GET]\n    upstream: app\n{}    authorize: {{ any_authenticated: true }}\n    quotas:\n      - {{ name: daily, per: day, limit: 3, time_zone: Europe/Berlin }}\n",
+        data.path().display(),
+        up.url(),
+        idp.auth()
+    );
+    let alice = idp.token("alice", json!({}));
+    let gw = start(&config(&routes));
+    let trusting = || {
+        let pem = std::fs::read(data.path().join("dev-tls/cert.pem")).unwrap();
+        reqwest::Client::builder()
+            .tls_certs_only([reqwest::Certificate::from_pem(&pem).unwrap()])
+            .no_proxy()
+            .build()
+            .unwrap()
+    };
+    let c = trusting();
+    for i in 0..2 {
+        let r = c
+            .get(https_url(&gw, "/api/x"))
+            .bearer_auth(&alice)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let state = r.headers()["ratelimit"].to_str().unwrap().to_string();
+        assert!(
+            state.starts_with(&format!("\"daily\";r={};t=", 2 - i)),
+            "{state}"
+        );
+    }
+    drop(c);
+    let mut gw = gw;
+    gw.signal("TERM");
+    // Wait off the test's runtime thread, which must go on closing the client's connection.
+    let code = tokio::task::spawn_blocking(move || gw.wait_exit(Duration::from_secs(10)))
+        .await
+        .unwrap();
+    assert_eq!(code, Some(0));
+    let gw: GatewayProcess = start(&config(&routes));
+    let c = trusting();
+    let r = c
+        .get(https_url(&gw, "/api/x"))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "third request of the day");
+    let r = c
+        .get(https_url(&gw, "/api/x"))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap();
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        retry <= 25 * 3600,
+        "until the next Berlin midnight: {retry}"
+    );
+    assert_problem(r, 429, "too-many-requests").await;
+    assert_eq!(up.requests().len(), 3);
+}
