@@ -184,6 +184,16 @@ impl ConfigSpec {
         {
             fix(p);
         }
+        for r in &mut self.routes {
+            if let Some(j) = r.auth.as_mut().and_then(|a| a.jwt.as_mut()) {
+                fix(&mut j.keys_file);
+            }
+        }
+        if let Some(p) = &mut self.policies {
+            for f in &mut p.files {
+                fix(f);
+            }
+        }
         for u in &mut self.upstreams {
             for p in [
                 &mut u.tls.ca_file,

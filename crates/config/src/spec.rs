@@ -113,6 +113,42 @@ pub struct ConfigSpec {
     /// The credential store.
     #[serde(default)]
     pub store: StoreSpec,
+    /// Cedar policies, evaluated on routes whose `authorize` block says `policy: true`.
+    #[serde(default)]
+    pub policies: Option<PoliciesSpec>,
+}
+
+/// The policy engine (Cedar). `portcullis check` validates the policies against a schema
+/// generated from this config (`portcullis policy-schema` prints it).
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PoliciesSpec {
+    /// Cedar policy files. Relative paths are resolved against the config file's directory.
+    /// Reloaded with the config.
+    pub files: Vec<PathBuf>,
+    /// Request headers exposed to policies as `context.headers["<name>"]` (lower-case).
+    #[serde(default)]
+    pub context_headers: Vec<String>,
+    /// Token claims exposed as `principal.claims.<name>`, with their type.
+    #[serde(default)]
+    pub claims: std::collections::BTreeMap<String, ClaimType>,
+    /// IANA time zone of `context.time` (hour, weekday...). Default `UTC`.
+    #[serde(default = "default_time_zone")]
+    pub time_zone: String,
+}
+
+/// The Cedar type of an exposed claim.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimType {
+    /// A string.
+    String,
+    /// An integer.
+    Long,
+    /// A boolean.
+    Bool,
+    /// A set of strings (a JSON array, or a space-separated string).
+    SetOfStrings,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -474,6 +510,10 @@ pub struct AuthorizeSpec {
     /// Object-level rule (against BOLA): a value of the request must belong to the caller.
     #[serde(default)]
     pub owner: Option<OwnerRuleSpec>,
+    /// Also evaluate the Cedar policies (top-level `policies`): some `permit` must apply and
+    /// no `forbid`. Default false.
+    #[serde(default)]
+    pub policy: bool,
 }
 
 /// Extra requirements for one method.

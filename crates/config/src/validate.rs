@@ -268,6 +268,9 @@ pub fn validate(spec: &ConfigSpec, source: &str, file: &Path) -> Vec<Diagnostic>
     let upstream_ids = upstreams(spec, &mut s);
     routes(spec, &upstream_ids, &mut s);
     limits_and_logging(spec, &mut s);
+    if let Some(p) = &spec.policies {
+        access::policies(&mut s, p);
+    }
     s.out
 }
 
@@ -628,7 +631,7 @@ fn routes(spec: &ConfigSpec, upstream_ids: &HashSet<&str>, s: &mut Sink<'_>) {
                 "deny by default: this route has no authentication; add an `auth` block or set `public: true` to serve it to anyone",
             );
         }
-        access::route_access(s, i, r);
+        access::route_access(s, i, r, spec.policies.as_ref());
         if let Some(b) = r.max_body_bytes
             && b > MAX_BODY_LIMIT
         {

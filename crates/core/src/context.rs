@@ -109,3 +109,25 @@ pub struct TlsInfo {
     /// The client certificate chain (DER), end-entity first, if one was presented and verified.
     pub client_certs: Option<Arc<Vec<Vec<u8>>>>,
 }
+
+/// The client's country (ISO 3166-1 alpha-2, upper case), when a GeoIP database knows it.
+/// Set in the request context's extensions by the tier guard; read by policies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Country(pub [u8; 2]);
+
+impl Country {
+    /// From a two-letter code (case-insensitive); `None` otherwise.
+    pub fn parse(code: &str) -> Option<Self> {
+        match code.as_bytes() {
+            [a, b] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => {
+                Some(Self([a.to_ascii_uppercase(), b.to_ascii_uppercase()]))
+            }
+            _ => None,
+        }
+    }
+
+    /// The code as text.
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("")
+    }
+}

@@ -73,13 +73,24 @@ fn same_listeners(a: &portcullis_config::ConfigSpec, b: &portcullis_config::Conf
     key(a) == key(b)
 }
 
-/// Reloads on SIGHUP and when the config file changes (its directory is watched, since
-/// editors replace files; events are debounced by 250 ms and a reload happens only if the
-/// content changed).
+/// Reloads on SIGHUP and when the config file or a policy file changes (their directories
+/// are watched, since editors replace files; events are debounced by 250 ms and a reload
+/// happens only if the content changed). Policy files in a directory first named by a
+/// reload are picked up on the next SIGHUP or config change.
 pub async fn watch(shared: Arc<Shared>, shutdown: CancellationToken) {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<()>(1);
     let _watcher = file_watcher(&shared, tx);
-    let read = |s: &Shared| s.config_path.as_ref().and_then(|p| std::fs::read(p).ok());
+    // The config and the policy files it names: a change to either reloads.
+    let read = |s: &Shared| {
+        let mut bytes = s.config_path.as_ref().and_then(|p| std::fs::read(p).ok())?;
+        if let Some(p) = &s.config.load().spec.policies {
+            for f in &p.files {
+                bytes.push(0);
+                bytes.extend(std::fs::read(f).unwrap_or_default());
+            }
+        }
+        Some(bytes)
+    };
     let mut last = read(&shared);
     #[cfg(unix)]
     let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
@@ -122,18 +133,29 @@ fn file_watcher(
 ) -> Option<notify::RecommendedWatcher> {
     use notify::Watcher;
     let path = shared.config_path.clone()?;
-    let dir = path
-        .parent()
-        .map(std::path::Path::to_path_buf)
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or_else(|| ".".into());
-    let name = path.file_name().map(std::ffi::OsStr::to_os_string);
+    let mut files = vec![path];
+    if let Some(p) = &shared.config.load().spec.policies {
+        files.extend(p.files.iter().cloned());
+    }
+    let dir_of = |p: &std::path::Path| {
+        p.parent()
+            .map(std::path::Path::to_path_buf)
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or_else(|| ".".into())
+    };
+    let mut dirs: Vec<std::path::PathBuf> = files.iter().map(|f| dir_of(f)).collect();
+    dirs.sort();
+    dirs.dedup();
+    let names: Vec<std::ffi::OsString> = files
+        .iter()
+        .filter_map(|f| f.file_name().map(std::ffi::OsStr::to_os_string))
+        .collect();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         if let Ok(event) = event
-            && event
-                .paths
-                .iter()
-                .any(|p| p.file_name().map(std::ffi::OsStr::to_os_string) == name)
+            && event.paths.iter().any(|p| {
+                p.file_name()
+                    .is_some_and(|n| names.iter().any(|w| w.as_os_str() == n))
+            })
         {
             let _ = tx.try_send(());
         }
@@ -142,10 +164,12 @@ fn file_watcher(
         |e| tracing::warn!(error = %e, "config file watching unavailable; SIGHUP still reloads"),
     )
     .ok()?;
-    watcher
-        .watch(&dir, notify::RecursiveMode::NonRecursive)
-        .map_err(|e| tracing::warn!(error = %e, "config file watching unavailable; SIGHUP still reloads"))
-        .ok()?;
+    for dir in &dirs {
+        watcher
+            .watch(dir, notify::RecursiveMode::NonRecursive)
+            .map_err(|e| tracing::warn!(error = %e, "config file watching unavailable; SIGHUP still reloads"))
+            .ok()?;
+    }
     Some(watcher)
 }
 

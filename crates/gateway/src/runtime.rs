@@ -156,6 +156,9 @@ impl RuntimeConfig {
         }
         let limits: &LimitsSpec = &spec.limits;
         let headers_guard = Arc::new(SecurityHeadersGuard::compile(&spec.security_headers));
+        let policies = portcullis_policy::cedar::PolicyEngine::load(&spec)
+            .map_err(|e| CompileError::Invalid(format!("policies:\n{e}")))?
+            .map(Arc::new);
         let mut routes = Vec::with_capacity(spec.routes.len());
         let mut keys = Vec::with_capacity(spec.routes.len());
         for r in &spec.routes {
@@ -197,7 +200,7 @@ impl RuntimeConfig {
                     portcullis_auth::JwtGuard::new(Arc::new(verifier)),
                 )));
             }
-            access_guards(r, services, &mut entries)?;
+            access_guards(r, services, policies.as_ref(), &mut entries)?;
             entries.push(ChainEntry::enforce(headers_guard.clone()));
             if r.generic_errors {
                 entries.push(ChainEntry::enforce(Arc::new(GenericErrorsGuard)));
@@ -282,6 +285,7 @@ impl RuntimeConfig {
 fn access_guards(
     r: &portcullis_config::RouteSpec,
     services: Option<&Services>,
+    policies: Option<&Arc<portcullis_policy::cedar::PolicyEngine>>,
     entries: &mut Vec<ChainEntry>,
 ) -> Result<(), CompileError> {
     let authenticated = r.auth.is_some();
@@ -313,7 +317,7 @@ fn access_guards(
     }
     if let Some(a) = &r.authorize {
         entries.push(ChainEntry::enforce(Arc::new(
-            portcullis_policy::AuthorizeGuard::new(a),
+            portcullis_policy::AuthorizeGuard::with_policies(a, policies.cloned(), &r.id, &r.path),
         )));
     }
     if !r.quotas.is_empty() {

@@ -1,10 +1,13 @@
 //! The authorization guard: runs after authentication; checks scopes and roles, then the
 //! owner rule (on the head for path and query values, on the body for body fields).
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use portcullis_config::AuthorizeSpec;
 use portcullis_core::{Denial, Guard, GuardId, Phase, ProblemType, RequestCx, Step};
 
+use crate::cedar::{PolicyEngine, PolicyInput};
 use crate::owner::{OwnerRule, Source, body_value, query_value};
 use crate::requirements::{Missing, Requirements};
 
@@ -15,7 +18,16 @@ const ID: GuardId = GuardId("authorize");
 pub struct AuthorizeGuard {
     requirements: Requirements,
     owner: Option<OwnerRule>,
+    policy: Option<RoutePolicy>,
     phases: &'static [Phase],
+}
+
+/// The policy engine as one route uses it.
+#[derive(Debug)]
+struct RoutePolicy {
+    engine: Arc<PolicyEngine>,
+    route: String,
+    template: String,
 }
 
 fn forbidden(reason: &'static str) -> Step {
@@ -23,8 +35,24 @@ fn forbidden(reason: &'static str) -> Step {
 }
 
 impl AuthorizeGuard {
-    /// Compiles an authorize block.
+    /// Compiles an authorize block without policies.
     pub fn new(spec: &AuthorizeSpec) -> Self {
+        Self::with_policies(spec, None, "", "")
+    }
+
+    /// Compiles an authorize block; `engine` evaluates the Cedar policies when the block
+    /// says `policy: true` (route `route`, path template `template`).
+    pub fn with_policies(
+        spec: &AuthorizeSpec,
+        engine: Option<Arc<PolicyEngine>>,
+        route: &str,
+        template: &str,
+    ) -> Self {
+        let policy = engine.filter(|_| spec.policy).map(|engine| RoutePolicy {
+            engine,
+            route: route.to_string(),
+            template: template.to_string(),
+        });
         let owner = spec.owner.as_ref().and_then(OwnerRule::compile);
         let phases: &'static [Phase] = match owner.as_ref().map(|o| &o.source) {
             Some(Source::Body(_)) => &[Phase::Request, Phase::Body],
@@ -33,6 +61,7 @@ impl AuthorizeGuard {
         Self {
             requirements: Requirements::compile(spec),
             owner,
+            policy,
             phases,
         }
     }
@@ -59,6 +88,35 @@ impl Guard for AuthorizeGuard {
             Err(Missing::Scope) => return forbidden("missing_scope"),
             Err(Missing::Role) => return forbidden("missing_role"),
             Ok(()) => {}
+        }
+        if let Some(p) = &self.policy {
+            let country = cx.extensions.get::<portcullis_core::Country>().copied();
+            let decision = p.engine.authorize(&PolicyInput {
+                route: &p.route,
+                template: &p.template,
+                identity,
+                method: req.method.as_str(),
+                path: req.uri.path(),
+                params: &cx.path_params,
+                ip: cx.client_ip.0,
+                country: country.as_ref().map_or("", |c| c.as_str()),
+                headers: &req.headers,
+                now: jiff::Timestamp::now(),
+            });
+            for e in &decision.errors {
+                tracing::warn!(target: "portcullis::audit", request_id = %cx.request_id, route = %p.route, error = %e, "policy evaluation error");
+            }
+            if !decision.allowed {
+                tracing::warn!(
+                    target: "portcullis::audit",
+                    request_id = %cx.request_id,
+                    route = %p.route,
+                    consumer = %identity.consumer_id,
+                    policies = ?decision.deciding,
+                    "policy denied"
+                );
+                return forbidden("policy_denied");
+            }
         }
         let Some(rule) = &self.owner else {
             return Step::Continue;

@@ -16,6 +16,7 @@
     )
 )]
 
+pub mod cedar;
 pub mod guard;
 pub mod owner;
 pub mod requirements;

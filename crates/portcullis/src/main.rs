@@ -49,6 +49,39 @@ enum Command {
         )]
         config: PathBuf,
     },
+    /// Print the Cedar schema that policies are validated against (generated from the config).
+    PolicySchema {
+        /// The config file (YAML).
+        #[arg(
+            short,
+            long,
+            env = "PORTCULLIS_CONFIG",
+            default_value = "portcullis.yaml"
+        )]
+        config: PathBuf,
+    },
+}
+
+/// Prints the Cedar schema generated from a config, to write policies against.
+fn policy_schema(path: &std::path::Path) -> ExitCode {
+    let loaded = match portcullis_config::load_file(path) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(1);
+        }
+    };
+    let json = portcullis_policy::cedar::schema_json(&loaded.spec);
+    match portcullis_policy::cedar::schema_text(json) {
+        Ok(text) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 /// `keys` subcommands.
@@ -127,6 +160,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check { config } => check(&config),
+        Command::PolicySchema { config } => policy_schema(&config),
         Command::Serve { config } => serve(config),
         Command::Keys { config, command } => keys::run(config.as_deref(), command),
     }
@@ -137,6 +171,14 @@ fn check(path: &std::path::Path) -> ExitCode {
         Ok(loaded) => {
             for w in &loaded.warnings {
                 println!("{w}");
+            }
+            // Policies are validated against the schema generated from this config.
+            if let Err(e) = portcullis_policy::cedar::PolicyEngine::load(&loaded.spec) {
+                for d in &e.0 {
+                    eprintln!("error: {d}");
+                }
+                eprintln!("{}: {} policy error(s)", path.display(), e.0.len());
+                return ExitCode::from(1);
             }
             println!(
                 "{}: ok ({} warnings)",

@@ -334,3 +334,60 @@ async fn quotas_survive_a_restart() {
     assert_problem(r, 429, "too-many-requests").await;
     assert_eq!(up.requests().len(), 3);
 }
+
+#[tokio::test]
+async fn cedar_policies_decide_are_logged_and_reload_with_their_file() {
+    let up = RecordingUpstream::start().await;
+    let idp = Idp::new();
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("payments.cedar");
+    let strict = "@id(\"payments-read\")\npermit (principal, action in Portcullis::Action::\"payments\", resource)\nwhen { principal.scopes.contains(\"payments\") };\n\n@id(\"writes-need-mfa\")\nforbid (principal, action in Portcullis::Action::\"write\", resource)\nunless { principal.mfa };\n";
+    std::fs::write(&policy, strict).unwrap();
+    let routes = format!(
+        "policies:\n  files: [{}]\nupstreams:\n  - id: app\n    targets: [\"{}\"]\nroutes:\n  - id: payments\n    path: /payments/\n    methods: [GET, POST]\n    upstream: app\n{}    authorize: {{ policy: true }}\n",
+        policy.display(),
+        up.url(),
+        idp.auth()
+    );
+    let gw = start(&config(&routes));
+    let c = client(&gw);
+    let url = https_url(&gw, "/payments/1");
+    let pwd = idp.token("pat", json!({"scope": "payments", "amr": ["pwd"]}));
+    let otp = idp.token("ola", json!({"scope": "payments", "amr": ["pwd", "otp"]}));
+    let none = idp.token("nina", json!({"scope": "profile", "amr": ["otp"]}));
+    use reqwest::Method as M;
+    assert_eq!(status(&c, M::GET, url.clone(), &pwd).await, 200);
+    assert_eq!(status(&c, M::POST, url.clone(), &pwd).await, 403);
+    assert_eq!(status(&c, M::POST, url.clone(), &otp).await, 200);
+    assert_eq!(
+        status(&c, M::GET, url.clone(), &none).await,
+        403,
+        "no permit applies"
+    );
+    // The deny is logged with the policy that decided.
+    assert!(
+        gw.wait_line("writes-need-mfa", Duration::from_secs(5)),
+        "policy id in the audit log"
+    );
+    assert_eq!(up.requests().len(), 2);
+    // Relax the policy file: the gateway reloads it without a restart.
+    std::fs::write(
+        &policy,
+        strict.split("@id(\"writes-need-mfa\")").next().unwrap(),
+    )
+    .unwrap();
+    let mut allowed = false;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if status(&c, M::POST, url.clone(), &pwd).await == 200 {
+            allowed = true;
+            break;
+        }
+    }
+    assert!(allowed, "policy file change applied");
+    // A broken policy file is refused and the last good policies stay.
+    std::fs::write(&policy, "permit(principal, action resource);").unwrap();
+    assert!(gw.wait_line("unexpected token", Duration::from_secs(5)));
+    assert_eq!(status(&c, M::GET, url.clone(), &pwd).await, 200);
+    assert_eq!(status(&c, M::GET, url.clone(), &none).await, 403);
+}

@@ -2,10 +2,15 @@
 //! `concurrency`.
 
 use super::Sink;
-use crate::spec::{RequirementSpec, RouteSpec};
+use crate::spec::{PoliciesSpec, RequirementSpec, RouteSpec};
 use crate::{KeyPart, parse_key, parse_rate};
 
-pub(super) fn route_access(s: &mut Sink<'_>, i: usize, r: &RouteSpec) {
+pub(super) fn route_access(
+    s: &mut Sink<'_>,
+    i: usize,
+    r: &RouteSpec,
+    policies: Option<&PoliciesSpec>,
+) {
     let authenticated = r.auth.is_some();
     match &r.authorize {
         None if authenticated => s.error(
@@ -21,6 +26,7 @@ pub(super) fn route_access(s: &mut Sink<'_>, i: usize, r: &RouteSpec) {
             let names_something = requirement_named(a.scopes.as_ref())
                 || requirement_named(a.roles.as_ref())
                 || a.owner.is_some()
+                || a.policy
                 || a.methods.values().any(|m| {
                     requirement_named(m.scopes.as_ref()) || requirement_named(m.roles.as_ref())
                 });
@@ -28,6 +34,12 @@ pub(super) fn route_access(s: &mut Sink<'_>, i: usize, r: &RouteSpec) {
                 s.error(
                     format!("routes[{i}].authorize"),
                     "names no scope, role or owner rule; say `any_authenticated: true` to admit every authenticated caller",
+                );
+            }
+            if a.policy && policies.is_none() {
+                s.error(
+                    format!("routes[{i}].authorize.policy"),
+                    "no policies are configured: add a top-level `policies: { files: [...] }`",
                 );
             }
             for m in a.methods.keys() {
@@ -139,5 +151,50 @@ fn key_parts(s: &mut Sink<'_>, at: &str, parts: &[String], authenticated: bool) 
             ),
             Ok(_) => {}
         }
+    }
+}
+
+pub(super) fn policies(s: &mut Sink<'_>, p: &PoliciesSpec) {
+    if p.files.is_empty() {
+        s.error(
+            "policies.files".into(),
+            "name at least one Cedar policy file",
+        );
+    }
+    for (i, f) in p.files.iter().enumerate() {
+        if !f.is_file() {
+            s.error(
+                format!("policies.files[{i}]"),
+                format!(
+                    "file `{}` does not exist (relative paths are resolved against the config file's directory)",
+                    f.display()
+                ),
+            );
+        }
+    }
+    for (i, h) in p.context_headers.iter().enumerate() {
+        if http::HeaderName::from_bytes(h.as_bytes()).is_err() {
+            s.error(
+                format!("policies.context_headers[{i}]"),
+                format!("`{h}` is not a header name"),
+            );
+        }
+    }
+    for name in p.claims.keys() {
+        if name.is_empty()
+            || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            || name.starts_with(|c: char| c.is_ascii_digit())
+        {
+            s.error_at_key(
+                format!("policies.claims.{name}"),
+                "claim names exposed to policies are identifiers: letters, digits and `_`",
+            );
+        }
+    }
+    if jiff::tz::TimeZone::get(&p.time_zone).is_err() {
+        s.error(
+            "policies.time_zone".into(),
+            format!("`{}` is not a known IANA time zone", p.time_zone),
+        );
     }
 }

@@ -1,0 +1,553 @@
+//! The Cedar policy engine: attribute- and policy-based access control.
+//!
+//! The model handed to policies (namespace `Portcullis`):
+//!
+//! - **principal** `Portcullis::Consumer::"<id>"`: `id`, `roles` and `scopes` (sets), `plan`
+//!   (`""` when none), `auth_method` (`api_key`, `jwt`...), `mfa` (bool), `claims` (a record
+//!   of the claims the config exposes, each optional);
+//! - **action** `Portcullis::Action::"<route>:<METHOD>"`, member of the groups
+//!   `Action::"<route>"` and `Action::"read"` (GET, HEAD, OPTIONS) or `Action::"write"`;
+//! - **resource** `Portcullis::Route::"<route>"`: `id`, `path` (the template);
+//! - **context**: `ip` (an `ipaddr`), `country` (ISO code or `""`), `method`, `path`,
+//!   `params` (the route's path parameters by name), `headers` (the exposed headers, each
+//!   optional), `time` (`hour`, `minute`, `weekday` 1 = Monday … 7, `day`, `month`, `year`,
+//!   `unix`, in the configured time zone).
+//!
+//! The schema is generated from the config, so `portcullis check` can validate every policy
+//! strictly (unknown attributes, wrong types and impossible actions are errors, with file and
+//! line). Cedar denies unless some `permit` applies and no `forbid` does.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use cedar_policy::{
+    Authorizer, Context, Decision, Entities, Entity, EntityUid, PolicyId, PolicySet, Request,
+    Schema, ValidationMode, Validator,
+};
+use jiff::tz::TimeZone;
+use miette::Diagnostic;
+use portcullis_config::{ClaimType, ConfigSpec, PoliciesSpec};
+use serde_json::{Value, json};
+
+/// The namespace of every generated type.
+pub const NAMESPACE: &str = "Portcullis";
+
+/// A problem in a policy file, located.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyDiagnostic {
+    /// The file.
+    pub file: PathBuf,
+    /// 1-based line (0 when unknown).
+    pub line: usize,
+    /// 1-based column (0 when unknown).
+    pub column: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for PolicyDiagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.line > 0 {
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.file.display(),
+                self.line,
+                self.column,
+                self.message
+            )
+        } else {
+            write!(f, "{}: {}", self.file.display(), self.message)
+        }
+    }
+}
+
+/// Policies could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+pub struct PolicyErrors(pub Vec<PolicyDiagnostic>);
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset.min(text.len())).unwrap_or("");
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+fn diagnostic(file: &Path, text: &str, d: &dyn Diagnostic, message: String) -> PolicyDiagnostic {
+    let offset = d.labels().and_then(|mut l| l.next()).map(|l| l.offset());
+    let (line, column) = offset.map_or((0, 0), |o| line_col(text, o));
+    let help = d.help().map(|h| format!(" ({h})")).unwrap_or_default();
+    PolicyDiagnostic {
+        file: file.to_path_buf(),
+        line,
+        column,
+        message: format!("{message}{help}"),
+    }
+}
+
+/// `read` for safe methods, `write` for the rest.
+fn method_group(method: &str) -> &'static str {
+    match method {
+        "GET" | "HEAD" | "OPTIONS" => "read",
+        _ => "write",
+    }
+}
+
+/// The route's path parameters, from its template.
+pub fn path_params(template: &str) -> Vec<String> {
+    template
+        .split('/')
+        .filter_map(|seg| {
+            let inner = seg.strip_prefix('{')?.strip_suffix('}')?;
+            Some(inner.trim_start_matches('*').to_string())
+        })
+        .collect()
+}
+
+fn claim_type(t: ClaimType) -> Value {
+    match t {
+        ClaimType::String => json!({"type": "String", "required": false}),
+        ClaimType::Long => json!({"type": "Long", "required": false}),
+        ClaimType::Bool => json!({"type": "Boolean", "required": false}),
+        ClaimType::SetOfStrings => {
+            json!({"type": "Set", "element": {"type": "String"}, "required": false})
+        }
+    }
+}
+
+/// The Cedar schema (JSON form) generated from a config.
+pub fn schema_json(spec: &ConfigSpec) -> Value {
+    let policies = spec.policies.clone().unwrap_or(PoliciesSpec {
+        files: vec![],
+        context_headers: vec![],
+        claims: BTreeMap::new(),
+        time_zone: "UTC".into(),
+    });
+    let claims: serde_json::Map<String, Value> = policies
+        .claims
+        .iter()
+        .map(|(k, t)| (k.clone(), claim_type(*t)))
+        .collect();
+    let headers: serde_json::Map<String, Value> = policies
+        .context_headers
+        .iter()
+        .map(|h| {
+            (
+                h.to_ascii_lowercase(),
+                json!({"type": "String", "required": false}),
+            )
+        })
+        .collect();
+    let string_set = json!({"type": "Set", "element": {"type": "String"}});
+    let long = json!({"type": "Long"});
+    let mut actions = serde_json::Map::new();
+    actions.insert("read".into(), json!({}));
+    actions.insert("write".into(), json!({}));
+    for r in &spec.routes {
+        actions.insert(r.id.clone(), json!({}));
+        let params: serde_json::Map<String, Value> = path_params(&r.path)
+            .into_iter()
+            .map(|p| (p, json!({"type": "String"})))
+            .collect();
+        for m in &r.methods {
+            let m = m.to_ascii_uppercase();
+            actions.insert(
+                format!("{}:{m}", r.id),
+                json!({
+                    "memberOf": [{"id": r.id}, {"id": method_group(&m)}],
+                    "appliesTo": {
+                        "principalTypes": ["Consumer"],
+                        "resourceTypes": ["Route"],
+                        "context": {"type": "Record", "attributes": {
+                            "ip": {"type": "Extension", "name": "ipaddr"},
+                            "country": {"type": "String"},
+                            "method": {"type": "String"},
+                            "path": {"type": "String"},
+                            "params": {"type": "Record", "attributes": params},
+                            "headers": {"type": "Record", "attributes": headers},
+                            "time": {"type": "Record", "attributes": {
+                                "hour": long, "minute": long, "weekday": long, "day": long,
+                                "month": long, "year": long, "unix": long,
+                            }},
+                        }},
+                    },
+                }),
+            );
+        }
+    }
+    json!({ NAMESPACE: {
+        "entityTypes": {
+            "Consumer": {"shape": {"type": "Record", "attributes": {
+                "id": {"type": "String"},
+                "roles": string_set,
+                "scopes": string_set,
+                "plan": {"type": "String"},
+                "auth_method": {"type": "String"},
+                "mfa": {"type": "Boolean"},
+                "claims": {"type": "Record", "attributes": claims},
+            }}},
+            "Route": {"shape": {"type": "Record", "attributes": {
+                "id": {"type": "String"},
+                "path": {"type": "String"},
+            }}},
+        },
+        "actions": actions,
+    }})
+}
+
+/// The schema in Cedar's human-readable form.
+pub fn schema_text(json: Value) -> Result<String, String> {
+    cedar_policy::SchemaFragment::from_json_value(json)
+        .map_err(|e| e.to_string())?
+        .to_cedarschema()
+        .map_err(|e| e.to_string())
+}
+
+/// Policies compiled for one config version.
+pub struct PolicyEngine {
+    policies: PolicySet,
+    schema: Schema,
+    names: HashMap<PolicyId, String>,
+    headers: Vec<String>,
+    claims: Vec<(String, ClaimType)>,
+    tz: TimeZone,
+    authorizer: Authorizer,
+}
+
+impl std::fmt::Debug for PolicyEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PolicyEngine")
+            .field("policies", &self.names.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a request looks like to the policies.
+#[derive(Debug)]
+pub struct PolicyInput<'a> {
+    /// The route id.
+    pub route: &'a str,
+    /// The route's path template.
+    pub template: &'a str,
+    /// The caller.
+    pub identity: &'a portcullis_core::Identity,
+    /// The method (upper case).
+    pub method: &'a str,
+    /// The request path.
+    pub path: &'a str,
+    /// Path parameters.
+    pub params: &'a [(String, String)],
+    /// The client address.
+    pub ip: std::net::IpAddr,
+    /// ISO country code, `""` when unknown.
+    pub country: &'a str,
+    /// Request headers.
+    pub headers: &'a http::HeaderMap,
+    /// Now.
+    pub now: jiff::Timestamp,
+}
+
+/// The engine's answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyDecision {
+    /// Allowed.
+    pub allowed: bool,
+    /// Ids of the policies that decided (`@id` annotations where given, else
+    /// `<file>#<n>`): the permits that allowed, or the forbids that denied (empty when no
+    /// permit applied).
+    pub deciding: Vec<String>,
+    /// Policy evaluation errors (a policy that errors is skipped, as Cedar specifies).
+    pub errors: Vec<String>,
+}
+
+/// `amr` values that mean a second factor was used (RFC 8176).
+const MFA_AMR: &[&str] = &[
+    "mfa", "otp", "hwk", "swk", "sms", "fpt", "face", "iris", "pop",
+];
+
+/// Whether an identity proved a second factor (`amr` of a token).
+pub fn has_mfa(identity: &portcullis_core::Identity) -> bool {
+    identity
+        .claims
+        .as_deref()
+        .and_then(|c| c.get("amr"))
+        .and_then(Value::as_array)
+        .is_some_and(|amr| {
+            amr.iter()
+                .filter_map(Value::as_str)
+                .any(|a| MFA_AMR.contains(&a))
+        })
+}
+
+impl PolicyEngine {
+    /// Loads and strictly validates the policy files of `spec` against the generated schema.
+    /// `Ok(None)` when the config names no policies.
+    pub fn load(spec: &ConfigSpec) -> Result<Option<Self>, PolicyErrors> {
+        let Some(p) = &spec.policies else {
+            return Ok(None);
+        };
+        let mut errors = Vec::new();
+        let schema = Schema::from_json_value(schema_json(spec)).map_err(|e| {
+            PolicyErrors(vec![PolicyDiagnostic {
+                file: PathBuf::from("<generated schema>"),
+                line: 0,
+                column: 0,
+                message: e.to_string(),
+            }])
+        })?;
+        let validator = Validator::new(schema.clone());
+        let mut policies = PolicySet::new();
+        let mut names = HashMap::new();
+        for file in &p.files {
+            let text = match std::fs::read_to_string(file) {
+                Ok(t) => t,
+                Err(e) => {
+                    errors.push(PolicyDiagnostic {
+                        file: file.clone(),
+                        line: 0,
+                        column: 0,
+                        message: format!("cannot read: {e}"),
+                    });
+                    continue;
+                }
+            };
+            let set = match PolicySet::from_str(&text) {
+                Ok(s) => s,
+                Err(parse) => {
+                    for e in parse.iter() {
+                        errors.push(diagnostic(file, &text, e, e.to_string()));
+                    }
+                    continue;
+                }
+            };
+            let result = validator.validate(&set, ValidationMode::Strict);
+            for e in result.validation_errors() {
+                errors.push(diagnostic(file, &text, e, e.to_string()));
+            }
+            let base = file
+                .file_name()
+                .map_or_else(|| "policies".into(), |n| n.to_string_lossy().into_owned());
+            for policy in set.policies() {
+                let id = PolicyId::new(format!("{base}#{}", policy.id()));
+                let name = policy
+                    .annotation("id")
+                    .map_or_else(|| id.to_string(), str::to_string);
+                if let Err(e) = policies.add(policy.new_id(id.clone())) {
+                    errors.push(PolicyDiagnostic {
+                        file: file.clone(),
+                        line: 0,
+                        column: 0,
+                        message: e.to_string(),
+                    });
+                }
+                names.insert(id, name);
+            }
+        }
+        if !errors.is_empty() {
+            return Err(PolicyErrors(errors));
+        }
+        let tz = TimeZone::get(&p.time_zone).map_err(|e| {
+            PolicyErrors(vec![PolicyDiagnostic {
+                file: PathBuf::from("<config>"),
+                line: 0,
+                column: 0,
+                message: format!("policies.time_zone: {e}"),
+            }])
+        })?;
+        Ok(Some(Self {
+            policies,
+            schema,
+            names,
+            headers: p
+                .context_headers
+                .iter()
+                .map(|h| h.to_ascii_lowercase())
+                .collect(),
+            claims: p.claims.iter().map(|(k, t)| (k.clone(), *t)).collect(),
+            tz,
+            authorizer: Authorizer::new(),
+        }))
+    }
+
+    fn claims_record(&self, identity: &portcullis_core::Identity) -> Value {
+        let mut out = serde_json::Map::new();
+        let Some(claims) = identity.claims.as_deref() else {
+            return Value::Object(out);
+        };
+        for (name, ty) in &self.claims {
+            let Some(v) = claims.get(name) else { continue };
+            let converted = match (ty, v) {
+                (ClaimType::String, Value::String(_)) => Some(v.clone()),
+                (ClaimType::Long, Value::Number(n)) => n.as_i64().map(Value::from),
+                (ClaimType::Bool, Value::Bool(_)) => Some(v.clone()),
+                (ClaimType::SetOfStrings, Value::Array(items)) => Some(Value::Array(
+                    items.iter().filter(|i| i.is_string()).cloned().collect(),
+                )),
+                (ClaimType::SetOfStrings, Value::String(s)) => Some(Value::Array(
+                    s.split_whitespace()
+                        .map(|x| Value::from(x.to_string()))
+                        .collect(),
+                )),
+                // A claim of the wrong type is left out, as if absent: policies that need it
+                // must test `has` and so fail closed.
+                _ => None,
+            };
+            if let Some(c) = converted {
+                out.insert(name.clone(), c);
+            }
+        }
+        Value::Object(out)
+    }
+
+    /// Decides one request.
+    pub fn authorize(&self, input: &PolicyInput<'_>) -> PolicyDecision {
+        let fail = |msg: String| PolicyDecision {
+            allowed: false,
+            deciding: Vec::new(),
+            errors: vec![msg],
+        };
+        let id = input.identity;
+        let principal_uid = match uid("Consumer", &id.consumer_id) {
+            Ok(u) => u,
+            Err(e) => return fail(e),
+        };
+        let resource_uid = match uid("Route", input.route) {
+            Ok(u) => u,
+            Err(e) => return fail(e),
+        };
+        let action_uid = match uid("Action", &format!("{}:{}", input.route, input.method)) {
+            Ok(u) => u,
+            Err(e) => return fail(e),
+        };
+        let principal = json!({
+            "uid": {"type": format!("{NAMESPACE}::Consumer"), "id": id.consumer_id},
+            "attrs": {
+                "id": id.consumer_id,
+                "roles": id.roles,
+                "scopes": id.scopes,
+                "plan": id.plan.clone().unwrap_or_default(),
+                "auth_method": id.method,
+                "mfa": has_mfa(id),
+                "claims": self.claims_record(id),
+            },
+            "parents": [],
+        });
+        let resource = json!({
+            "uid": {"type": format!("{NAMESPACE}::Route"), "id": input.route},
+            "attrs": {"id": input.route, "path": input.template},
+            "parents": [],
+        });
+        let mut list = Vec::with_capacity(2);
+        for v in [principal, resource] {
+            match Entity::from_json_value(v, Some(&self.schema)) {
+                Ok(e) => list.push(e),
+                Err(e) => return fail(format!("entity: {e}")),
+            }
+        }
+        let entities = match Entities::from_entities(list, Some(&self.schema)) {
+            Ok(e) => e,
+            Err(e) => return fail(format!("entities: {e}")),
+        };
+        let params: serde_json::Map<String, Value> = path_params(input.template)
+            .into_iter()
+            .map(|name| {
+                let v = input
+                    .params
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| {
+                        percent_encoding::percent_decode_str(v)
+                            .decode_utf8_lossy()
+                            .into_owned()
+                    })
+                    .unwrap_or_default();
+                (name, Value::from(v))
+            })
+            .collect();
+        let headers: serde_json::Map<String, Value> = self
+            .headers
+            .iter()
+            .filter_map(|h| {
+                let v = input.headers.get(h.as_str())?.to_str().ok()?;
+                Some((h.clone(), Value::from(v)))
+            })
+            .collect();
+        let zoned = input.now.to_zoned(self.tz.clone());
+        let context = json!({
+            "ip": {"__extn": {"fn": "ip", "arg": input.ip.to_string()}},
+            "country": input.country,
+            "method": input.method,
+            "path": input.path,
+            "params": params,
+            "headers": headers,
+            "time": {
+                "hour": zoned.hour(), "minute": zoned.minute(),
+                "weekday": zoned.weekday().to_monday_one_offset(),
+                "day": zoned.day(), "month": zoned.month(), "year": zoned.year(),
+                "unix": input.now.as_second(),
+            },
+        });
+        let context = match Context::from_json_value(context, Some((&self.schema, &action_uid))) {
+            Ok(c) => c,
+            Err(e) => return fail(format!("context: {e}")),
+        };
+        let request = match Request::new(
+            principal_uid,
+            action_uid,
+            resource_uid,
+            context,
+            Some(&self.schema),
+        ) {
+            Ok(r) => r,
+            Err(e) => return fail(format!("request: {e}")),
+        };
+        let response = self
+            .authorizer
+            .is_authorized(&request, &self.policies, &entities);
+        let diagnostics = response.diagnostics();
+        let mut deciding: Vec<String> = diagnostics
+            .reason()
+            .map(|id| {
+                self.names
+                    .get(id)
+                    .cloned()
+                    .unwrap_or_else(|| id.to_string())
+            })
+            .collect();
+        deciding.sort();
+        PolicyDecision {
+            allowed: response.decision() == Decision::Allow,
+            deciding,
+            errors: diagnostics.errors().map(ToString::to_string).collect(),
+        }
+    }
+}
+
+fn uid(kind: &str, id: &str) -> Result<EntityUid, String> {
+    let ty = cedar_policy::EntityTypeName::from_str(&format!("{NAMESPACE}::{kind}"))
+        .map_err(|e| e.to_string())?;
+    Ok(EntityUid::from_type_name_and_id(
+        ty,
+        cedar_policy::EntityId::new(id),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column_from_offsets() {
+        assert_eq!(line_col("ab\ncd\nef", 0), (1, 1));
+        assert_eq!(line_col("ab\ncd\nef", 4), (2, 2));
+        assert_eq!(line_col("ab\ncd\nef", 100), (3, 3));
+    }
+
+    #[test]
+    fn params_from_templates() {
+        assert_eq!(path_params("/users/{id}/files/{*rest}"), vec!["id", "rest"]);
+        assert!(path_params("/users/").is_empty());
+    }
+}
