@@ -16,8 +16,10 @@
 )]
 
 pub mod cidr;
+pub mod contract;
 mod diagnostic;
 pub mod duration;
+pub mod firewall;
 mod load;
 mod locate;
 pub mod rate;

@@ -188,6 +188,9 @@ impl ConfigSpec {
             if let Some(j) = r.auth.as_mut().and_then(|a| a.jwt.as_mut()) {
                 fix(&mut j.keys_file);
             }
+            if let Some(o) = &mut r.openapi {
+                fix(&mut o.file);
+            }
         }
         if let Some(p) = &mut self.policies {
             for f in &mut p.files {

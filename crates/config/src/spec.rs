@@ -488,6 +488,18 @@ pub struct RouteSpec {
     /// Cap on requests in flight per key (e.g. per consumer) on this route.
     #[serde(default)]
     pub concurrency: Option<ConcurrencySpec>,
+    /// The OpenAPI document requests must follow (positive model of the API firewall).
+    #[serde(default)]
+    pub openapi: Option<crate::contract::OpenApiSpec>,
+    /// Structural limits on request bodies (JSON depth, keys, duplicate keys, XML without
+    /// DTDs, form and multipart limits). Applied on every route; these are the defaults.
+    #[serde(default)]
+    pub body_limits: crate::contract::BodyLimitsSpec,
+    /// The API firewall's detectors (SQL, NoSQL, LDAP, OS-command, XML, template injection,
+    /// XSS, path traversal, SSRF, CRLF, Log4Shell...) on every free-text value of the request.
+    /// On in blocking mode by default; `mode: detect_only` to tune, `mode: off` to disable.
+    #[serde(default)]
+    pub firewall: crate::firewall::FirewallSpec,
 }
 
 /// Authorization of a route: every part present must hold.

@@ -632,6 +632,7 @@ fn routes(spec: &ConfigSpec, upstream_ids: &HashSet<&str>, s: &mut Sink<'_>) {
             );
         }
         access::route_access(s, i, r, spec.policies.as_ref());
+        access::route_contract(s, i, r);
         if let Some(b) = r.max_body_bytes
             && b > MAX_BODY_LIMIT
         {

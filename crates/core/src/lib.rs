@@ -20,5 +20,5 @@ pub use chain::{Chain, ChainEntry, GuardMode, Outcome, RequestRun};
 pub use context::{Country, Decision, Identity, RequestCx, TlsInfo};
 pub use guard::{Guard, Phase, Resume, Step, Wait};
 pub use ids::{ClientIp, GuardId, RequestId, RouteId};
-pub use problem::{Denial, GatewayResponse, ProblemType};
+pub use problem::{Denial, GatewayResponse, ProblemMembers, ProblemType};
 pub use secret::{Redacted, Secret};

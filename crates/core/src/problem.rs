@@ -144,6 +144,13 @@ impl ProblemType {
     ];
 }
 
+/// Extra members of the problem body a guard wants the client to see (RFC 9457 extension
+/// members), e.g. the JSON pointers and rules of an OpenAPI validation failure. Guards put it
+/// in the request context's extensions just before denying; it must never hold a value
+/// taken from the request.
+#[derive(Clone, Debug)]
+pub struct ProblemMembers(pub std::sync::Arc<serde_json::Map<String, serde_json::Value>>);
+
 /// A guard's refusal. `reason` is for the access and audit logs and never reaches the client;
 /// the client sees only the problem type, the status and the request id.
 #[derive(Clone, Debug)]

@@ -430,7 +430,8 @@ async fn deny_unrouted(rt: &RuntimeConfig, cx: &mut RequestCx, denial: Denial) -
 /// A problem response for a routed request; the route's response guards run on it.
 async fn deny_routed(route: &Route, cx: &mut RequestCx, denial: Denial) -> Response<Body> {
     record(cx, &denial);
-    let resp = problem_response(&denial, &cx.request_id);
+    let members = cx.extensions.remove::<portcullis_core::ProblemMembers>();
+    let resp = crate::problem::problem_response_with(&denial, &cx.request_id, members.as_ref());
     finish(&route.chain, cx, resp).await
 }
 

@@ -7,7 +7,7 @@
 use bytes::Bytes;
 use http::header::{CACHE_CONTROL, CONNECTION, CONTENT_TYPE, HeaderValue};
 use http::{Response, StatusCode};
-use portcullis_core::{Denial, GatewayResponse, ProblemType, RequestId};
+use portcullis_core::{Denial, GatewayResponse, ProblemMembers, ProblemType, RequestId};
 
 use crate::body::{Body, full};
 
@@ -28,11 +28,32 @@ pub fn problem_body(problem: ProblemType, status: StatusCode, request_id: &Reque
 
 /// The response for a denial.
 pub fn problem_response(denial: &Denial, request_id: &RequestId) -> Response<Body> {
-    let mut resp = Response::new(full(problem_body(
-        denial.problem,
-        denial.status,
-        request_id,
-    )));
+    problem_response_with(denial, request_id, None)
+}
+
+/// The response for a denial, with extension members a guard supplied (they never carry
+/// request values; the standard members cannot be overridden).
+pub fn problem_response_with(
+    denial: &Denial,
+    request_id: &RequestId,
+    members: Option<&ProblemMembers>,
+) -> Response<Body> {
+    let body = problem_body(denial.problem, denial.status, request_id);
+    let body = match members {
+        Some(m) => {
+            match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&body) {
+                Ok(mut base) => {
+                    for (k, v) in m.0.iter() {
+                        base.entry(k.clone()).or_insert_with(|| v.clone());
+                    }
+                    serde_json::to_vec(&base).map(Bytes::from).unwrap_or(body)
+                }
+                Err(_) => body,
+            }
+        }
+        None => body,
+    };
+    let mut resp = Response::new(full(body));
     *resp.status_mut() = denial.status;
     let h = resp.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));

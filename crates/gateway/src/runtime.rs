@@ -160,6 +160,18 @@ impl RuntimeConfig {
             .map_err(|e| CompileError::Invalid(format!("policies:\n{e}")))?
             .map(Arc::new);
         let mut routes = Vec::with_capacity(spec.routes.len());
+        let mut firewalls: Vec<(
+            portcullis_config::firewall::FirewallSpec,
+            Arc<portcullis_firewall::Firewall>,
+        )> = Vec::new();
+        // Routes naming the same spec file share one compiled contract.
+        let mut contracts: HashMap<
+            std::path::PathBuf,
+            (
+                portcullis_config::contract::OpenApiSpec,
+                Arc<portcullis_contract::Contract>,
+            ),
+        > = HashMap::new();
         let mut keys = Vec::with_capacity(spec.routes.len());
         for r in &spec.routes {
             let upstream = upstreams.get(&r.upstream).cloned().ok_or_else(|| {
@@ -201,6 +213,56 @@ impl RuntimeConfig {
                 )));
             }
             access_guards(r, services, policies.as_ref(), &mut entries)?;
+            // The positive model: structure first (duplicate keys, depth, XXE) so no parser
+            // builds a tree from a hostile body, then the OpenAPI contract.
+            entries.push(ChainEntry::enforce(Arc::new(
+                portcullis_contract::BodyHygieneGuard::compile(&r.body_limits),
+            )));
+            let mut route_contract = None;
+            if let Some(o) = &r.openapi {
+                let contract = match contracts.get(&o.file) {
+                    Some((spec, c)) if spec == o => c.clone(),
+                    _ => {
+                        let c = Arc::new(portcullis_contract::Contract::load(o).map_err(|e| {
+                            CompileError::Invalid(format!("route `{}`: openapi: {e}", r.id))
+                        })?);
+                        contracts.insert(o.file.clone(), (o.clone(), c.clone()));
+                        c
+                    }
+                };
+                entries.push(ChainEntry::enforce(Arc::new(
+                    portcullis_contract::ContractGuard::new(contract.clone()),
+                )));
+                route_contract = Some(contract);
+            }
+            if r.firewall.mode != portcullis_config::firewall::FirewallMode::Off {
+                // Compiling the rule set takes milliseconds: routes with the same settings
+                // share one.
+                let fw = match firewalls.iter().find(|(spec, _)| *spec == r.firewall) {
+                    Some((_, fw)) => fw.clone(),
+                    None => {
+                        let fw = Arc::new(
+                            portcullis_firewall::Firewall::new(&r.firewall).map_err(|e| {
+                                CompileError::Invalid(format!("route `{}`: firewall: {e}", r.id))
+                            })?,
+                        );
+                        firewalls.push((r.firewall.clone(), fw.clone()));
+                        fw
+                    }
+                };
+                let mut guard = portcullis_firewall::FirewallGuard::new(fw);
+                if let Some(contract) = route_contract.take() {
+                    // Values the matched operation constrains (integers, enums, UUIDs...) are
+                    // validated already; detectors spend their effort on free text.
+                    guard = guard.with_schema_hint(Arc::new(move |cx, loc| {
+                        cx.extensions
+                            .get::<portcullis_contract::MatchedOperation>()
+                            .and_then(|m| contract.operation(m.0))
+                            .is_some_and(|op| op.is_constrained(&loc.to_string()))
+                    }));
+                }
+                entries.push(ChainEntry::enforce(Arc::new(guard)));
+            }
             entries.push(ChainEntry::enforce(headers_guard.clone()));
             if r.generic_errors {
                 entries.push(ChainEntry::enforce(Arc::new(GenericErrorsGuard)));

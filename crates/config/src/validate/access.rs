@@ -198,3 +198,36 @@ pub(super) fn policies(s: &mut Sink<'_>, p: &PoliciesSpec) {
         );
     }
 }
+
+pub(super) fn route_contract(s: &mut Sink<'_>, i: usize, r: &RouteSpec) {
+    if let Some(o) = &r.openapi {
+        if !o.file.is_file() {
+            s.error(
+                format!("routes[{i}].openapi.file"),
+                format!(
+                    "file `{}` does not exist (relative paths are resolved against the config file's directory)",
+                    o.file.display()
+                ),
+            );
+        }
+        if o.validate_responses {
+            s.error(
+                format!("routes[{i}].openapi.validate_responses"),
+                "response validation is not implemented yet; remove it or set false",
+            );
+        }
+    }
+    let b = &r.body_limits;
+    for (name, v) in [
+        ("max_json_depth", b.max_json_depth),
+        ("max_json_keys", b.max_json_keys),
+        ("max_string_length", b.max_string_length),
+    ] {
+        if v == 0 {
+            s.error(
+                format!("routes[{i}].body_limits.{name}"),
+                "must be at least 1",
+            );
+        }
+    }
+}

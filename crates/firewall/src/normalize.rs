@@ -1,0 +1,658 @@
+//! The normalisation pipeline: one attacker-controlled value in, the variants detectors
+//! look at out.
+//!
+//! Applied once per value. Every step is a single linear pass over bounded input, and no
+//! step grows its input by more than a small constant factor, so the work per value is
+//! bounded by [`Limits::max_value_bytes`].
+//!
+//! | variant   | made of                                                                 |
+//! |-----------|-------------------------------------------------------------------------|
+//! | `decoded` | URL decoding (until stable, at most 4 rounds; `%uXXXX`), overlong UTF-8 → ASCII, `\xNN` / `\uNNNN` escapes, HTML entities, NUL removed, full-width ASCII → ASCII |
+//! | `lower`   | `decoded`, lower-cased (line breaks kept, for CRLF rules)               |
+//! | `folded`  | `lower`, every whitespace run folded to one space                       |
+//! | `sql`     | `lower` with SQL / C comments (`/* */`, `/*!50000`, `--`, `#`) and `+` replaced by a space, then folded |
+//! | `cmd`     | `lower` (whitespace folded, line breaks kept) without `\ ' " ^`, `$IFS` / `${IFS}` / `$@` / `$9` turned into separators (shell evasions) |
+//! | `path`    | `folded` with `\` → `/`, `//` and `/./` collapsed                       |
+
+/// Default cap on the bytes of one value that are inspected (64 KiB).
+pub const DEFAULT_MAX_VALUE_BYTES: usize = 64 * 1024;
+
+/// Bounds of the normaliser.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Bytes of a value inspected; the rest is ignored. Default [`DEFAULT_MAX_VALUE_BYTES`].
+    pub max_value_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_value_bytes: DEFAULT_MAX_VALUE_BYTES,
+        }
+    }
+}
+
+/// Rounds of URL decoding at most (double, triple and quadruple encoding).
+const MAX_URL_ROUNDS: usize = 4;
+
+/// The normalised variants of one value.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Normalized {
+    /// Fully decoded, case preserved.
+    pub decoded: String,
+    /// `decoded`, lower-cased, line breaks kept.
+    pub lower: String,
+    /// `lower` with whitespace runs folded to one space.
+    pub folded: String,
+    /// `lower` without SQL / C comments, folded.
+    pub sql: String,
+    /// `lower` without shell quoting and `$IFS` tricks, whitespace folded but line breaks
+    /// kept (a newline separates shell commands).
+    pub cmd: String,
+    /// `folded` with backslashes as slashes and `//`, `/./` collapsed.
+    pub path: String,
+    /// The input was longer than the limit and was cut.
+    pub truncated: bool,
+}
+
+impl Normalized {
+    /// Normalises `raw` (any bytes) within `limits`. Never panics.
+    pub fn new(raw: &[u8], limits: Limits) -> Self {
+        let truncated = raw.len() > limits.max_value_bytes;
+        let raw = raw.get(..limits.max_value_bytes).unwrap_or(raw);
+        let decoded = decode(raw);
+        let lower = decoded.to_lowercase();
+        let folded = fold_whitespace(&lower);
+        // `+` is a space to every form decoder; in a path or a raw body it reaches the
+        // SQL detectors undecoded (`24'union+all+select`).
+        let sql = fold_whitespace(&strip_sql_comments(&lower).replace('+', " "));
+        let cmd = shell_unquote(&lower);
+        let path = path_form(&folded);
+        Self {
+            decoded,
+            lower,
+            folded,
+            sql,
+            cmd,
+            path,
+            truncated,
+        }
+    }
+
+    /// The variant a rule runs on.
+    pub fn variant(&self, v: Variant) -> &str {
+        match v {
+            Variant::Decoded => &self.decoded,
+            Variant::Lower => &self.lower,
+            Variant::Folded => &self.folded,
+            Variant::Sql => &self.sql,
+            Variant::Cmd => &self.cmd,
+            Variant::Path => &self.path,
+        }
+    }
+}
+
+/// Which normalised form a rule looks at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Variant {
+    /// [`Normalized::decoded`].
+    Decoded,
+    /// [`Normalized::lower`].
+    Lower,
+    /// [`Normalized::folded`].
+    Folded,
+    /// [`Normalized::sql`].
+    Sql,
+    /// [`Normalized::cmd`].
+    Cmd,
+    /// [`Normalized::path`].
+    Path,
+}
+
+impl Variant {
+    /// All variants, in a fixed order (index = position).
+    pub const ALL: [Variant; 6] = [
+        Variant::Decoded,
+        Variant::Lower,
+        Variant::Folded,
+        Variant::Sql,
+        Variant::Cmd,
+        Variant::Path,
+    ];
+
+    /// Position in [`Variant::ALL`].
+    pub fn index(self) -> usize {
+        match self {
+            Variant::Decoded => 0,
+            Variant::Lower => 1,
+            Variant::Folded => 2,
+            Variant::Sql => 3,
+            Variant::Cmd => 4,
+            Variant::Path => 5,
+        }
+    }
+}
+
+/// Full decoding: URL rounds, overlong UTF-8, escapes, HTML entities, NUL removal,
+/// full-width forms. Every step shrinks its input except the lossy UTF-8 conversion
+/// (an invalid byte becomes the 3-byte U+FFFD), so the output is at most 3× the input.
+pub fn decode(raw: &[u8]) -> String {
+    let mut cur: Vec<u8> = raw.to_vec();
+    for _ in 0..MAX_URL_ROUNDS {
+        if !cur.contains(&b'%') {
+            break;
+        }
+        let next = url_decode_once(&cur);
+        if next == cur {
+            break;
+        }
+        cur = next;
+    }
+    let cur = overlong_to_ascii(&cur);
+    let cur = unescape_backslash(&cur);
+    let text = String::from_utf8_lossy(&cur);
+    let had_entities = text.contains('&');
+    let mut text = html_unescape(&text);
+    // `&amp;lt;` (entities encoded twice, e.g. by an XML body around an HTML payload).
+    if text.contains('&') {
+        text = html_unescape(&text);
+    }
+    let text = if had_entities && text.contains('%') {
+        // Entities may have hidden one more layer of percent encoding (`&#37;27`).
+        let again = url_decode_once(text.as_bytes());
+        String::from_utf8_lossy(&overlong_to_ascii(&again)).into_owned()
+    } else {
+        text
+    };
+    text.chars()
+        .filter(|&c| c != '\0')
+        .map(fullwidth_to_ascii)
+        .collect()
+}
+
+fn hex_val(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+fn hex_at(s: &[u8], i: usize, n: usize) -> Option<u32> {
+    let digits = s.get(i..i.checked_add(n)?)?;
+    let mut v: u32 = 0;
+    for &d in digits {
+        v = v.checked_mul(16)?.checked_add(u32::from(hex_val(d)?))?;
+    }
+    Some(v)
+}
+
+fn push_char(out: &mut Vec<u8>, c: char) {
+    let mut buf = [0u8; 4];
+    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+}
+
+/// One round of `%XX` and `%uXXXX` decoding; invalid sequences stay as they are.
+pub fn url_decode_once(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while let Some(&b) = s.get(i) {
+        if b == b'%' {
+            if let Some(v) = hex_at(s, i + 1, 2) {
+                out.push(u8::try_from(v).unwrap_or(b'?'));
+                i += 3;
+                continue;
+            }
+            if matches!(s.get(i + 1), Some(b'u' | b'U'))
+                && let Some(v) = hex_at(s, i + 2, 4)
+            {
+                push_char(&mut out, char::from_u32(v).unwrap_or('\u{fffd}'));
+                i += 6;
+                continue;
+            }
+        }
+        out.push(b);
+        i += 1;
+    }
+    out
+}
+
+/// Maps overlong UTF-8 encodings of ASCII (`C0 AF` = `/`, `E0 80 AE` = `.`) to the ASCII
+/// byte, as broken decoders (and old IIS) would.
+pub fn overlong_to_ascii(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while let Some(&b) = s.get(i) {
+        if (b == 0xC0 || b == 0xC1)
+            && let Some(&c) = s.get(i + 1)
+            && (0x80..0xC0).contains(&c)
+        {
+            out.push(((b & 0x01) << 6) | (c & 0x3F));
+            i += 2;
+            continue;
+        }
+        if b == 0xE0
+            && let (Some(&c1), Some(&c2)) = (s.get(i + 1), s.get(i + 2))
+            && (0x80..0x82).contains(&c1)
+            && (0x80..0xC0).contains(&c2)
+        {
+            out.push(((c1 & 0x01) << 6) | (c2 & 0x3F));
+            i += 3;
+            continue;
+        }
+        out.push(b);
+        i += 1;
+    }
+    out
+}
+
+/// Decodes `\xNN` and `\uNNNN` escapes (JavaScript, PHP, Python string literals). Other
+/// backslashes stay.
+fn unescape_backslash(s: &[u8]) -> Vec<u8> {
+    if !s.contains(&b'\\') {
+        return s.to_vec();
+    }
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while let Some(&b) = s.get(i) {
+        if b == b'\\' {
+            match s.get(i + 1) {
+                Some(b'x' | b'X') => {
+                    if let Some(v) = hex_at(s, i + 2, 2) {
+                        out.push(u8::try_from(v).unwrap_or(b'?'));
+                        i += 4;
+                        continue;
+                    }
+                }
+                Some(b'u' | b'U') => {
+                    if let Some(v) = hex_at(s, i + 2, 4) {
+                        push_char(&mut out, char::from_u32(v).unwrap_or('\u{fffd}'));
+                        i += 6;
+                        continue;
+                    }
+                }
+                _ => {}
+            }
+        }
+        out.push(b);
+        i += 1;
+    }
+    out
+}
+
+fn named_entity(name: &str) -> Option<char> {
+    Some(match name {
+        "lt" => '<',
+        "gt" => '>',
+        "amp" => '&',
+        "quot" => '"',
+        "apos" => '\'',
+        "nbsp" => ' ',
+        "colon" => ':',
+        "tab" | "Tab" => '\t',
+        "newline" | "NewLine" => '\n',
+        "lpar" => '(',
+        "rpar" => ')',
+        "sol" => '/',
+        "bsol" => '\\',
+        "semi" => ';',
+        "comma" => ',',
+        "period" => '.',
+        "excl" => '!',
+        "num" => '#',
+        "dollar" => '$',
+        "percnt" => '%',
+        "lsqb" | "lbrack" => '[',
+        "rsqb" | "rbrack" => ']',
+        "lcub" | "lbrace" => '{',
+        "rcub" | "rbrace" => '}',
+        "equals" => '=',
+        "plus" => '+',
+        "ast" | "midast" => '*',
+        "grave" => '`',
+        "hat" => '^',
+        "verbar" | "vert" => '|',
+        "lowbar" => '_',
+        "quest" => '?',
+        "commat" => '@',
+        "Hat" => '^',
+        _ => return None,
+    })
+}
+
+/// Decodes HTML character references: named (a common set, `;` required), decimal and hex
+/// (`;` optional, as browsers accept).
+pub fn html_unescape(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_owned();
+    }
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    let mut last = 0;
+    while let Some(&c) = b.get(i) {
+        if c != b'&' {
+            i += 1;
+            continue;
+        }
+        if let Some((ch, len)) = entity_at(b, i) {
+            out.push_str(s.get(last..i).unwrap_or(""));
+            out.push(ch);
+            i += len;
+            last = i;
+        } else {
+            i += 1;
+        }
+    }
+    out.push_str(s.get(last..).unwrap_or(""));
+    out
+}
+
+/// Parses a character reference starting at `b[i] == '&'`: the char and the bytes consumed.
+fn entity_at(b: &[u8], i: usize) -> Option<(char, usize)> {
+    let mut j = i + 1;
+    if b.get(j) == Some(&b'#') {
+        j += 1;
+        let hex = matches!(b.get(j), Some(b'x' | b'X'));
+        if hex {
+            j += 1;
+        }
+        let start = j;
+        let mut v: u32 = 0;
+        while let Some(&d) = b.get(j) {
+            let dv = if hex {
+                hex_val(d).map(u32::from)
+            } else if d.is_ascii_digit() {
+                Some(u32::from(d - b'0'))
+            } else {
+                None
+            };
+            let Some(dv) = dv else { break };
+            v = v
+                .saturating_mul(if hex { 16 } else { 10 })
+                .saturating_add(dv);
+            j += 1;
+            if j - start > 10 {
+                return None;
+            }
+        }
+        if j == start {
+            return None;
+        }
+        if b.get(j) == Some(&b';') {
+            j += 1;
+        }
+        let ch = char::from_u32(v).unwrap_or('\u{fffd}');
+        return Some((ch, j - i));
+    }
+    let start = j;
+    while let Some(&d) = b.get(j) {
+        if !d.is_ascii_alphanumeric() || j - start > 10 {
+            break;
+        }
+        j += 1;
+    }
+    if b.get(j) != Some(&b';') {
+        return None;
+    }
+    let name = std::str::from_utf8(b.get(start..j)?).ok()?;
+    named_entity(name).map(|ch| (ch, j + 1 - i))
+}
+
+/// Full-width ASCII forms (U+FF01..U+FF5E) to ASCII: `＜script＞` is `<script>` to some
+/// back ends that apply NFKC.
+fn fullwidth_to_ascii(c: char) -> char {
+    let u = u32::from(c);
+    if (0xFF01..=0xFF5E).contains(&u) {
+        char::from_u32(u - 0xFF01 + 0x21).unwrap_or(c)
+    } else {
+        c
+    }
+}
+
+/// Folds every run of whitespace (including vertical tab, form feed, NBSP) to one space.
+pub fn fold_whitespace(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut in_ws = false;
+    for c in s.chars() {
+        if c.is_whitespace() || c == '\u{0b}' || c == '\u{0c}' {
+            if !in_ws {
+                out.push(' ');
+            }
+            in_ws = true;
+        } else {
+            out.push(c);
+            in_ws = false;
+        }
+    }
+    out
+}
+
+/// Like [`fold_whitespace`], but a run containing a line break becomes one `\n`: for the
+/// shell, a newline separates commands.
+pub fn fold_whitespace_keep_lines(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut run: Option<char> = None;
+    for c in s.chars() {
+        if c.is_whitespace() {
+            let nl = c == '\n' || c == '\r';
+            run = Some(match run {
+                Some('\n') => '\n',
+                _ if nl => '\n',
+                _ => ' ',
+            });
+        } else {
+            if let Some(r) = run.take() {
+                out.push(r);
+            }
+            out.push(c);
+        }
+    }
+    if let Some(r) = run {
+        out.push(r);
+    }
+    out
+}
+
+/// Replaces SQL / C comments with one space: `/* ... */` (the body of a MySQL versioned
+/// comment `/*!50000 ... */` is kept), `-- ...` and `# ...` up to the end of the line.
+pub fn strip_sql_comments(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out: Vec<u8> = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        let next = b.get(i + 1).copied();
+        if c == b'/' && next == Some(b'*') {
+            if b.get(i + 2) == Some(&b'!') {
+                // Versioned comment: keep the body, drop the marker and the version digits.
+                let mut j = i + 3;
+                while b.get(j).is_some_and(u8::is_ascii_digit) {
+                    j += 1;
+                }
+                out.push(b' ');
+                i = j;
+                continue;
+            }
+            let end = find_from(b, i + 2, b"*/");
+            out.push(b' ');
+            i = end.map_or(b.len(), |e| e + 2);
+            continue;
+        }
+        if c == b'*' && next == Some(b'/') {
+            out.push(b' ');
+            i += 2;
+            continue;
+        }
+        if (c == b'-' && next == Some(b'-')) || c == b'#' {
+            let mut j = i;
+            while b.get(j).is_some_and(|&x| x != b'\n') {
+                j += 1;
+            }
+            out.push(b' ');
+            i = j;
+            continue;
+        }
+        out.push(c);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn find_from(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    hay.get(from..)?
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| p + from)
+}
+
+/// Undoes shell quoting tricks: `c'a't`, `c\at`, `c^at` (cmd.exe), `cat$IFS/etc/passwd`,
+/// `cat${IFS}x`, `c$@at`.
+pub fn shell_unquote(s: &str) -> String {
+    if !s.contains(['$', '[', '\\', '\'', '"', '^']) {
+        return fold_whitespace_keep_lines(s);
+    }
+    let s = s
+        .replace("${ifs}", " ")
+        .replace("$ifs$9", " ")
+        .replace("$ifs", " ")
+        .replace("$@", "")
+        .replace("$9", "")
+        .replace("$()", "");
+    let s = unglob(&s);
+    let out: String = s
+        .chars()
+        .filter(|c| !matches!(c, '\\' | '\'' | '"' | '^'))
+        .collect();
+    fold_whitespace_keep_lines(&out)
+}
+
+/// Replaces one-character glob classes by their character: `/etc/pas[s]wd`, `/bi[n]/sh`.
+fn unglob(s: &str) -> String {
+    if !s.contains('[') {
+        return s.to_owned();
+    }
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while let Some(&c) = chars.get(i) {
+        if c == '['
+            && let (Some(&x), Some(']')) = (chars.get(i + 1), chars.get(i + 2))
+            && x.is_ascii_alphanumeric()
+        {
+            out.push(x);
+            i += 3;
+            continue;
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
+/// Path form: backslashes as slashes, `//` and `/./` collapsed.
+pub fn path_form(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        // Backslash, and the look-alikes some servers fold to a separator.
+        let c = if matches!(c, '\\' | '\u{2216}' | '\u{2044}' | '\u{2215}' | '\u{ff3c}') {
+            '/'
+        } else {
+            c
+        };
+        if c == '/' && out.ends_with('/') {
+            continue;
+        }
+        if c == '/' && out.ends_with("/.") {
+            out.pop();
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn n(s: &str) -> Normalized {
+        Normalized::new(s.as_bytes(), Limits::default())
+    }
+
+    #[test]
+    fn url_decoding_is_repeated_up_to_three_rounds() {
+        assert_eq!(n("%27").decoded, "'");
+        assert_eq!(n("%2527").decoded, "'");
+        assert_eq!(n("%252527").decoded, "'");
+        assert_eq!(n("%25252527").decoded, "'");
+        assert_eq!(n("%2525252527").decoded, "%27");
+        assert_eq!(n("%u003cscript%u003e").decoded, "<script>");
+        assert_eq!(n("100%").decoded, "100%");
+        assert_eq!(n("%zz%4").decoded, "%zz%4");
+    }
+
+    #[test]
+    fn overlong_and_escapes_and_entities() {
+        assert_eq!(n("..%c0%af..%c0%afetc").decoded, "../../etc");
+        assert_eq!(n("%e0%80%ae%e0%80%ae/").decoded, "../");
+        assert_eq!(n("\\x3cscript\\u003e").decoded, "<script>");
+        assert_eq!(n("&lt;img src=x&gt;").decoded, "<img src=x>");
+        assert_eq!(n("&#60;&#x3C;&#0000060&#x3c;").decoded, "<<<<");
+        assert_eq!(n("&amp;#60;b&amp;gt;").decoded, "<b>");
+        assert_eq!(n("java&Tab;script&colon;").decoded, "java\tscript:");
+        assert_eq!(n("AT&T &amp co").decoded, "AT&T &amp co");
+        assert_eq!(n("a\0b").decoded, "ab");
+        assert_eq!(n("＜script＞").decoded, "<script>");
+    }
+
+    #[test]
+    fn folding_and_sql_and_shell_and_path_forms() {
+        let v = n("SELECT\t\n  *  FROM");
+        assert_eq!(v.folded, "select * from");
+        assert_eq!(v.lower, "select\t\n  *  from");
+        assert_eq!(
+            n("UN/**/ION/*!50000SELECT*/ 1-- x\nfrom").sql,
+            "un ion select 1 from"
+        );
+        assert_eq!(n("1 # comment").sql, "1 ");
+        assert_eq!(n("c'a't$IFS/etc/pa\\sswd").cmd, "cat /etc/passwd");
+        assert_eq!(n("/bi[n]/ca[t] /etc/pas[s]wd").cmd, "/bin/cat /etc/passwd");
+        assert_eq!(n("24'union+all+select").sql, "24'union all select");
+        assert_eq!(
+            n("..\\..\\windows\\\\win.ini").path,
+            "../../windows/win.ini"
+        );
+        assert_eq!(n("/etc/./passwd").path, "/etc/passwd");
+    }
+
+    #[test]
+    fn long_values_are_truncated() {
+        let big = vec![b'a'; 100];
+        let v = Normalized::new(
+            &big,
+            Limits {
+                max_value_bytes: 10,
+            },
+        );
+        assert!(v.truncated);
+        assert_eq!(v.decoded.len(), 10);
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_and_stays_bounded(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let v = Normalized::new(&bytes, Limits { max_value_bytes: 256 });
+            let cap = 256 * 3;
+            prop_assert!(v.decoded.len() <= cap);
+            prop_assert!(v.folded.len() <= cap * 2);
+            prop_assert!(v.sql.len() <= cap * 2);
+        }
+
+        #[test]
+        fn never_panics_on_encodingish_text(s in "[%&#;xuXU0-9a-fA-F\\\\<>'\"/.*-]{0,200}") {
+            let _ = Normalized::new(s.as_bytes(), Limits::default());
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! OS command injection: a shell separator (or the start of a command substitution)
+//! followed by a command that an attacker runs first, with its typical arguments. Runs on
+//! the `cmd` variant, where `c'a't`, `c\at`, `c^at` and `$IFS` are already undone.
+
+use super::{Category::Cmdi, PatternDef, Severity::*, p};
+use crate::normalize::Variant::Cmd;
+
+/// What starts a new command: separators, pipes, command substitution, a newline.
+macro_rules! sep {
+    () => {
+        r"(^|[;&|`\n\r]|\$\(|\$\{|<\(|>\()\s*(\{\s*)?"
+    };
+}
+
+/// Pattern rules.
+pub const PATTERNS: &[PatternDef] = &[
+    // Commands that are unambiguous on their own.
+    p(
+        "cmdi-101",
+        Cmdi,
+        Critical,
+        Cmd,
+        concat!(
+            sep!(),
+            r"(/usr)?(/s?bin/)?(whoami|uname(\s+-\w+)?|ifconfig|ipconfig|systeminfo|tasklist|netstat(\s+-\w+)?|nslookup\s+\S|hostname\b(\s|$|[;&|`)])|getent\s|printenv|uptime|lsb_release|sysctl\s|crontab\s+-|useradd\s|net\s+(user|localgroup|view|share|use)\b|wmic\s|reg\s+(query|add|delete)\s|certutil(\.exe)?\s|bitsadmin\s|mshta(\.exe)?\s|rundll32|regsvr32|cscript\s|wscript\s|powershell|pwsh\b|iwr\s+\S|iex\s*[(\s]|iwmi\s|invoke-\w+\s|cmd(\.exe)?\s*/[ck]|mkfifo\s|socat\s|telnet\s+\S|nc(at)?(\.exe)?\s+(-\w+\s+)*[\w.]+(\s+\d+|\s+-e)|netcat\s|busybox\s|xterm\s+-display)"
+        ),
+    ),
+    // File readers and listers with a path argument.
+    p(
+        "cmdi-102",
+        Cmdi,
+        Critical,
+        Cmd,
+        concat!(
+            sep!(),
+            r"(/usr)?(/s?bin/)?(cat|tac|more|less|head|tail|nl|od|xxd|strings|base64|type|dir|ls|ll|find|locate|grep|egrep|awk|sed|file|stat|cp|mv|rm|chmod|chown|touch|tar|zip|unzip|gzip|curl|wget|fetch|lwp-download|tftp|ftp|scp|rsync|echo|printf)\s+(-[\w-]+\s+)*([/~.]|[a-z]:|%\w+%|\$\w|https?:|ftp:|\+x|\w+\.(txt|sh|php|py|pl|log|conf|ini|exe|bat)\b|\*)"
+        ),
+    ),
+    // Interpreters and shells with an inline program or a reverse connection.
+    p(
+        "cmdi-103",
+        Cmdi,
+        Critical,
+        Cmd,
+        concat!(
+            sep!(),
+            r"(/usr)?(/s?bin/|/usr/bin/env\s+)?(ba|z|k|c|tc|da)?sh\s+(-\w*[ci]\b|<|-\s|/)|(/usr)?(/s?bin/)?(python[\d.]*|perl|ruby|php|node|lua|java)\s+-\w*[ecr]\b|/dev/(tcp|udp)/"
+        ),
+    ),
+    // Bare short commands (`id`, `ls`, `pwd`, `sleep 5`, `ping -c`) only right after an
+    // explicit separator and with nothing or an option after them.
+    p(
+        "cmdi-104",
+        Cmdi,
+        Critical,
+        Cmd,
+        r"([;&|`\n]|\$\()\s*(/usr)?(/s?bin/)?(id|ls|pwd|env|set|ps|w|who|dir|ver|ls\s+-\w+|ps\s+-?\w+|sleep\s+\d+|ping\s+(-\w+\s+\d+\s+)*-?[\w.]+|kill\s+-\d|reboot|halt|shutdown(\s+-\w+)?|exit|sh|bash)\s*($|[;&|`)#>\n]|\s+[;&|`]|\s*2>)",
+    ),
+    // Command substitution holding a command an attacker runs first.
+    p(
+        "cmdi-105",
+        Cmdi,
+        Critical,
+        Cmd,
+        r"\$\(\s*(/usr)?(/s?bin/)?(id|whoami|uname|cat|ls|pwd|wget|curl|nc|ncat|bash|sh|sleep|ping|echo|nslookup|dig|host|hostname|ifconfig|ps|env|printenv|python[\d.]*|perl|php|ruby|rm|touch|chmod|base64|head|tail|find|xargs|printf|expr|which|rev|tr|cut)\b",
+    ),
+    // The same inside backticks; markdown code spans look alike, so this alone does not
+    // block.
+    p(
+        "cmdi-109",
+        Cmdi,
+        Error,
+        Cmd,
+        r"(^|[^`])`\s*(/usr)?(/s?bin/)?(id|whoami|uname|cat|ls|pwd|wget|curl|nc|ncat|bash|sh|sleep|ping|nslookup|dig|hostname|ifconfig|ps|env|printenv|python[\d.]*|perl|php|ruby|rm|base64|expr|which)\b[^`\n]{0,80}`",
+    ),
+    // Redirection to or from sensitive places, and output to a web root.
+    p(
+        "cmdi-106",
+        Cmdi,
+        Critical,
+        Cmd,
+        r"[<>]\s*&?\s*/(etc|tmp|dev|var/www|proc)/|\d?>\s*&\s*\d|\|\s*(ba)?sh\b|\|\s*(nc|ncat|netcat)\s",
+    ),
+    // Windows environment variables and PowerShell idioms.
+    p(
+        "cmdi-107",
+        Cmdi,
+        Error,
+        Cmd,
+        r"%(comspec|systemroot|windir|userprofile|programfiles|temp|appdata)%|\b(invoke-(expression|webrequest|restmethod|command)|iex\s*\(|new-object\s+(system\.)?net\.webclient|downloadstring\s*\(|start-process|get-(content|childitem|process)\s|-encodedcommand|frombase64string)",
+    ),
+    // A separator, an optional launcher (`time`, `nohup`, `sudo` ...), then a command whose
+    // name is not an English word (so prose like `a; more info` does not match). Only
+    // explicit separators count: a value *starting* with `git commit` or a markdown code
+    // span is documentation, not an injection.
+    p(
+        "cmdi-110",
+        Cmdi,
+        Critical,
+        Cmd,
+        concat!(
+            r"([;&|]|\$\()\s*(\{\s*)?",
+            r"((time|nohup|strace|sudo|env|nice|timeout\s+\d+|xargs|exec)\s+)?(/usr)?(/s?bin/)?(ansible[\w-]*|apt-get|apt|aria2c|ash|awk|base32|base64|basenc|bzip2|bunzip2|busybox|cpulimit|chattr|chef-[\w-]+|chgrp|chmod|chown|chroot|cscli|csh|curl|dash|dmesg|dnf|docker|dpkg|easy_install|ethtool|exiftool|fdisk|flock|ftp|gawk|gcc|gdb|getfacl|gimp|git|gunzip|gzip|iptables|journalctl|jq|kubectl|ldd|lftp|losetup|lsblk|lsmod|lsof|ltrace|lua|lwp-\w+|mawk|mkfifo|mkfs\S*|modprobe|mysql|nawk|ncat|netcat|netstat|nmap|nohup|nsenter|nslookup|openssl|perl\d*|php\d*|pip\d?|pkexec|pkill|pgrep|psql|python[\d.]*|rmt[\w-]*|rpm|rsync|ruby|scp|screen|setarch|setfacl|sftp|smbclient|socat|sqlite3|ssh|sshpass|strace|sudo|systemctl|tcpdump|tclsh|telnet|tftp|tmux|uname|useradd|usermod|visudo|wget|whoami|xargs|xxd|yum|zip|zsh|zypper)(\s|$|[;&|`<>)])"
+        ),
+    ),
+    // cmd.exe loops and conditionals: `for /f "delims=" %i in (...) do ...`.
+    p(
+        "cmdi-111",
+        Cmdi,
+        Critical,
+        Cmd,
+        r"\bfor\s+(/[a-z]\s+)*([\w=;, ]*\s+)?%%?~?\w+\s+in\s*\(.{0,200}\)\s*do\b|\bif\s+(not\s+)?(exist|defined|errorlevel)\s+\S+\s+\S",
+    ),
+    // Expect-style wrappers that run commands.
+    p("cmdi-108", Cmdi, Critical, Cmd, r"\bexpect://\w"),
+];

@@ -1,0 +1,35 @@
+//! CRLF / header injection and response splitting: a line break (sent encoded, since the
+//! HTTP parser refuses raw ones in the head) followed by a header line or a new message.
+//! Runs on the `lower` variant, which keeps line breaks.
+
+use super::{Category::Crlf, PatternDef, Severity::*, p};
+use crate::normalize::Variant::Lower;
+
+/// Pattern rules.
+pub const PATTERNS: &[PatternDef] = &[
+    p(
+        "crlf-101",
+        Crlf,
+        Critical,
+        Lower,
+        r"[\r\n][\t ]*(set-cookie|set-cookie2|location|content-(type|length|disposition|security-policy|encoding|language)|refresh|x-xss-protection|x-frame-options|x-forwarded-[\w-]+|x-real-ip|x-original-url|x-rewrite-url|access-control-[\w-]+|transfer-encoding|link|cache-control|host|cookie|authorization|www-authenticate|last-modified|connection|upgrade|via|strict-transport-security|referrer-policy|x-[\w-]*(user|auth|token|admin|role|id|ip)[\w-]*)\s*:",
+    ),
+    // A new status line or request line after a break (response splitting / smuggling).
+    p(
+        "crlf-102",
+        Crlf,
+        Critical,
+        Lower,
+        r"[\r\n]\s*(http/\d(\.\d)?\s+\d{3}|(get|post|put|delete|head|options|patch|trace|connect)\s+\S+\s+http/\d)",
+    ),
+    // An empty line followed by markup: body injection through a header.
+    p("crlf-103", Crlf, Error, Lower, r"(\r?\n){2}\s*<\s*[a-z!]"),
+    // Unicode code points that some stacks truncate to CR / LF (`U+560A U+560D`, read as `\n\r` by some stacks).
+    p(
+        "crlf-104",
+        Crlf,
+        Critical,
+        Lower,
+        r"(\xe5\x98[\x8a\x8d])+\s*[a-z][\w-]{1,30}\s*:",
+    ),
+];

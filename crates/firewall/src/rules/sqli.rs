@@ -1,0 +1,245 @@
+//! SQL injection: libinjection's tokenizer/fingerprint check, plus patterns for the common
+//! forms it does not fingerprint (long payloads, stacked queries, blind-timing functions,
+//! catalogue probes).
+
+use super::{Category::Sqli, Detector, Hit, PatternDef, RuleInfo, Severity::*, Subject, p};
+use crate::normalize::Variant::{Lower, Sql};
+
+/// Pattern rules, run on the comment-stripped `sql` variant unless noted.
+pub const PATTERNS: &[PatternDef] = &[
+    p(
+        "sqli-101",
+        Sqli,
+        Critical,
+        Sql,
+        r"\bunion(\s+(all|distinct))?\s*\(*\s*select\b",
+    ),
+    // A quote or paren closes the literal, then a boolean joins a comparison.
+    p(
+        "sqli-102",
+        Sqli,
+        Critical,
+        Sql,
+        r#"['"`)]\s*(or|and|xor|\|\||&&)\s*\(*\s*['"`]?[\w@.]*['"`]?\s*(=|<>|!=|<=?|>=?|\blike\b|\bis\b|\bbetween\b|\bin\s*\(|\brlike\b|\bregexp\b)"#,
+    ),
+    // Numeric tautologies and contradictions: `1 or 1=1`, `and 1>0`.
+    p(
+        "sqli-103",
+        Sqli,
+        Critical,
+        Sql,
+        r"\b(or|and|xor|having|where)\s+\(*\s*(\d+|true|false|null)\s*\)*\s*(=|<>|!=|\blike\b)\s*\(*\s*(\d+|true|false|null)\b",
+    ),
+    // Stacked statements after a `;`.
+    p(
+        "sqli-104",
+        Sqli,
+        Critical,
+        Sql,
+        r"['`)\d]?\s*;\s*(drop\s+(table|database|schema|user)|truncate\s+table|alter\s+(table|user|database)|insert\s+into|delete\s+from|update\s+[\w.`\[\]]+\s+set\b|exec(ute)?\s+(xp_|sp_|master\.)|shutdown\b|declare\s+@|create\s+(table|user|database|function|procedure)|select\s+[\w*@(),\s]+\bfrom\b|select\s+(pg_sleep|sleep|benchmark|@@|version|user|load_file))",
+    ),
+    // Blind timing and out-of-band functions.
+    p(
+        "sqli-105",
+        Sqli,
+        Critical,
+        Sql,
+        r"\b(sleep|benchmark|pg_sleep|dbms_lock\.sleep|randomblob)\s*\(\s*[\d\w]|\bwaitfor\s+(delay|time)\s+['\d]|\b(load_file|utl_http\.request|utl_inaddr\.get_host_address|dbms_pipe\.receive_message|xp_cmdshell|xp_dirtree|sys_exec|sys_eval)\b|\binto\s+(out|dump)file\b",
+    ),
+    // Catalogue and fingerprinting probes.
+    p(
+        "sqli-106",
+        Sqli,
+        Critical,
+        Sql,
+        r"\b(information_schema\b|mysql\.(user|db)\b|sys\.(objects|tables|columns|databases)\b|sysobjects\b|syscolumns\b|pg_catalog\.|pg_shadow\b|sqlite_master\b|all_tables\b|user_tables\b|@@version\b|@@datadir\b|@@hostname\b)",
+    ),
+    // Error-based extraction functions with SQL arguments.
+    p(
+        "sqli-107",
+        Sqli,
+        Critical,
+        Sql,
+        r"\b(extractvalue|updatexml|exp\s*\(\s*~|geometrycollection|multipoint|polygon|linestring|floor\s*\(\s*rand|name_const|json_keys|gtid_subset)\s*\(|\b(convert|cast)\s*\(.{0,60}\b(as\s+(int|char|varchar|numeric)|using)\b",
+    ),
+    // A word, a quote, then a comment or statement end: the login bypass `admin'--`.
+    p(
+        "sqli-108",
+        Sqli,
+        Critical,
+        Lower,
+        r#"^[\w@.\-]*['"`]\s*\)*\s*((--|#|/\*)[^\n]{0,30}$|;)"#,
+    ),
+    // SQL functions often used in injected expressions.
+    p(
+        "sqli-109",
+        Sqli,
+        Warning,
+        Sql,
+        r"\b(concat(_ws)?|group_concat|char|chr|ascii|substr(ing)?|mid|ord|hex|unhex|md5|version|database|user|current_user|schema|system_user|session_user|if|ifnull|case\s+when|count|length|len)\s*\(.{0,80}(\bselect\b|\b0x[0-9a-f]+|\bchar\s*\(|@@)",
+    ),
+    // `order by` / `group by` column probing and `select ... from` right after a literal.
+    p(
+        "sqli-110",
+        Sqli,
+        Warning,
+        Sql,
+        r#"['"`)\d]\s*(order|group)\s+by\s+\d+|['"`)]\s*(select|insert|delete|update)\b.{1,80}\b(from|into|set|where)\b"#,
+    ),
+    // Hex / char() literals building strings: `0x61646d696e`, `char(97,100)`.
+    p(
+        "sqli-111",
+        Sqli,
+        Notice,
+        Sql,
+        r"\b0x[0-9a-f]{8,}\b|\bchar\s*\(\s*\d+\s*(,\s*\d+\s*){2,}\)",
+    ),
+    // A literal closed, an SQL operator or clause, and the rest of the query commented out:
+    // `x' and email ilike email--`, `user' collate nocase--`. Runs on `lower`, which still
+    // has the comment.
+    p(
+        "sqli-114",
+        Sqli,
+        Critical,
+        crate::normalize::Variant::Lower,
+        r#"['"`]\s*\)*\s*((or|and|xor|not|collate|union|having|group\s+by|order\s+by|limit|procedure|into|like|ilike|rlike|regexp|between|is|in|notnull|isnull)\b|\|\||&&|;).{0,120}(--|#|/\*)[^\n]{0,20}$"#,
+    ),
+    // MSSQL / PostgreSQL / Oracle specifics.
+    p(
+        "sqli-112",
+        Sqli,
+        Critical,
+        Sql,
+        r"\bexec(ute)?\s*\(?\s*(master\.\.|xp_|sp_(executesql|oacreate|configure|makewebtask|password))|\bopenrowset\s*\(|\bopendatasource\s*\(|\bdbms_\w+\.\w+\s*\(|\bcopy\s+\w+\s+(from|to)\s+program\b|\bpg_read_file\s*\(|\blo_import\s*\(",
+    ),
+];
+
+const LIBINJECTION_SQLI: RuleInfo = RuleInfo {
+    id: "sqli-001",
+    category: Sqli,
+    severity: Critical,
+};
+
+/// libinjection matched on a fingerprint that ordinary text also produces: three tokens
+/// or fewer (`s&s` for "what does 'or' mean"), or a whole statement starting with a
+/// keyword (`E...`: an SQL snippet pasted in a comment, not a value breaking out of a
+/// literal). Scored as a warning, so it blocks only together with another rule.
+const LIBINJECTION_SQLI_WEAK: RuleInfo = RuleInfo {
+    id: "sqli-002",
+    category: Sqli,
+    severity: Warning,
+};
+
+const COMMENT_SPLIT: RuleInfo = RuleInfo {
+    id: "sqli-113",
+    category: Sqli,
+    severity: Critical,
+};
+
+/// libinjection's SQLi check (`barbacane-libinjection`, a pure-Rust port differentially
+/// tested against the C library). It tokenises the value in the three quote contexts and
+/// compares the token fingerprint with a list of known injection fingerprints, which is
+/// what lets it pass `O'Brien` and flag `1' or '1'='1`.
+#[derive(Debug, Clone, Copy)]
+pub struct LibinjectionSqli;
+
+impl Detector for LibinjectionSqli {
+    fn rules(&self) -> &'static [RuleInfo] {
+        &[LIBINJECTION_SQLI, LIBINJECTION_SQLI_WEAK, COMMENT_SPLIT]
+    }
+
+    fn detect(&self, subject: &Subject<'_>, hits: &mut Vec<Hit>) {
+        let v = subject.norm.decoded.as_bytes();
+        // The tokenizer is the most expensive step of inspection. A value without a quote,
+        // an operator, a parenthesis or a comment cannot close a literal or build an
+        // expression; the bare keyword forms (`1 union select`) are the pattern rules' job.
+        let worth_it = v.len() >= 2
+            && (v.iter().any(|b| {
+                matches!(
+                    b,
+                    b'\''
+                        | b'"'
+                        | b'`'
+                        | b';'
+                        | b'='
+                        | b'('
+                        | b')'
+                        | b'|'
+                        | b'&'
+                        | b'<'
+                        | b'>'
+                        | b'*'
+                        | b'#'
+                        | b'\\'
+                )
+            }) || v.windows(2).any(|w| w == b"--" || w == b"/*"));
+        if !worth_it {
+            return;
+        }
+        let r = libinjectionrs::detect_sqli(v);
+        if r.is_injection() {
+            let fp = r.fingerprint.as_ref().map_or("", |f| f.as_str());
+            let weak = fp.len() <= 3 || fp.starts_with('E');
+            hits.push(Hit {
+                rule: if weak {
+                    LIBINJECTION_SQLI_WEAK
+                } else {
+                    LIBINJECTION_SQLI
+                },
+                variant: crate::normalize::Variant::Decoded,
+                span: (0, v.len()),
+            });
+        }
+        // `UN/**/ION SEL/**/ECT`: keywords split by comments, which the `sql` variant turns
+        // into spaces. Joined, they must form a statement.
+        let lower = subject.norm.lower.as_str();
+        if lower.contains("/*") {
+            let joined = join_comments(lower);
+            if joined != lower && split_keywords(&joined) {
+                hits.push(Hit {
+                    rule: COMMENT_SPLIT,
+                    variant: crate::normalize::Variant::Lower,
+                    span: (0, lower.len()),
+                });
+            }
+        }
+    }
+}
+
+/// Removes `/* ... */` comments without leaving a space.
+fn join_comments(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find("/*") {
+        out.push_str(rest.get(..i).unwrap_or(""));
+        let after = rest.get(i.saturating_add(2)..).unwrap_or("");
+        match after.find("*/") {
+            Some(j) => rest = after.get(j.saturating_add(2)..).unwrap_or(""),
+            None => {
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Whether a comment-joined value contains a UNION / stacked statement shape.
+fn split_keywords(joined: &str) -> bool {
+    let words: Vec<&str> = joined
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.windows(2).any(|w| {
+        matches!(
+            (w.first().copied(), w.get(1).copied()),
+            (Some("union"), Some("select" | "all" | "distinct"))
+                | (
+                    Some("select"),
+                    Some("from" | "null" | "version" | "user" | "database")
+                )
+                | (Some("drop"), Some("table" | "database"))
+                | (Some("or" | "and"), Some("1" | "true"))
+        )
+    })
+}

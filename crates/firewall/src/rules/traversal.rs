@@ -1,0 +1,139 @@
+//! Path traversal and local file inclusion, on the `path` variant (decoded in every
+//! encoding the normaliser knows, backslashes as slashes, `//` and `/./` collapsed).
+
+use super::{Category::Traversal, PatternDef, Severity::*, p};
+use crate::normalize::Variant::Path;
+
+/// Pattern rules.
+pub const PATTERNS: &[PatternDef] = &[
+    // Two or more parent steps.
+    p(
+        "lfi-101",
+        Traversal,
+        Critical,
+        Path,
+        r"(^|[/=:\s'])\.{2,}/+\.{2,}(/|$)|(^|/)\.\.;/",
+    ),
+    // One parent step: relative links use it too, so it takes a second signal to block.
+    p(
+        "lfi-102",
+        Traversal,
+        Warning,
+        Path,
+        r"(^|[/=\s'])\.{2,}(/|$)",
+    ),
+    // Files an attacker reads first (credentials, keys, process environment), anywhere in
+    // the value.
+    p(
+        "lfi-103",
+        Traversal,
+        Critical,
+        Path,
+        r"/etc/(passwd|shadow|gshadow|sudoers|master\.passwd|pwd\.db|security/opasswd|ssl/private)|/proc/(self|\d+|thread-self)/(environ|cmdline|fd|maps|status|exe|cwd|root|mem|mounts)|\.ssh/(id_[rd]sa|id_ecdsa|id_ed25519|authorized_keys)|/\.(bash_history|zsh_history|htpasswd|git/(config|head|index)|svn/entries|aws/credentials|docker/config\.json|kube/config|npmrc|pgpass|netrc|my\.cnf)",
+    ),
+    // System files and logs also named in ordinary technical prose ("add it to
+    // /etc/hosts"): blocks together with another signal (a traversal, an absolute value).
+    p(
+        "lfi-108",
+        Traversal,
+        Error,
+        Path,
+        r"/etc/(group|hosts|issue|motd|crontab|hostname|resolv\.conf|fstab|profile|environment|mysql/my\.cnf|httpd/|apache2?/|nginx/|ssh/|network/|inittab)|/var/(log|mail|spool|lib/mysql)/|/root/|/home/[\w.-]+/\.|/\.htaccess",
+    ),
+    // Windows system files and directories.
+    p(
+        "lfi-104",
+        Traversal,
+        Critical,
+        Path,
+        r"(^|[^\w])[a-z]:/+(windows|winnt|boot\.ini|inetpub|users/[^/]+/ntuser)|/(windows|winnt)/(system32|win\.ini|system\.ini|repair|debug|panther)|(^|/)(boot|win|system)\.ini\b|/system32/(config|drivers|inetsrv)|\bweb\.config\b|\bwp-config\.php\b",
+    ),
+    // Stream wrappers that read local files.
+    p(
+        "lfi-105",
+        Traversal,
+        Critical,
+        Path,
+        r"\b(file|php|zip|phar|glob|jar|netdoc|compress\.zlib|compress\.bzip2|rar|ogg|ssh2\.\w+)\s*:/+\w|\bphp:/+(filter|input|fd|memory|temp|stdin)\b|\bdata:/*text/plain",
+    ),
+    // The whole value is an absolute path into a system directory.
+    p(
+        "lfi-106",
+        Traversal,
+        Error,
+        Path,
+        r"^\s*/(etc|proc|sys|dev|boot|root|var|usr/local/etc|bin|sbin|tmp)/[\w.-]+(/[\w.-]*)*\s*$",
+    ),
+    // Traversal after a path prefix check (`/var/www/../../`) or with NUL truncation.
+    p(
+        "lfi-107",
+        Traversal,
+        Critical,
+        Path,
+        r"\.\./.{0,200}\.(php\d?|inc|conf|config|cfg|ini|log|xml|yml|yaml|json|properties|env|sh|db|sqlite|key|pem)\b|\.\./+(etc|windows|winnt|proc|var|usr|root|home|boot|sys|tmp|web-inf|meta-inf|app|config|bin)\b",
+    ),
+];
+
+use super::{Detector, Hit, RuleInfo, Subject};
+use crate::location::Part;
+
+const HIDDEN_PATH: RuleInfo = RuleInfo {
+    id: "lfi-001",
+    category: Traversal,
+    severity: Critical,
+};
+const FILENAME_TRAVERSAL: RuleInfo = RuleInfo {
+    id: "lfi-002",
+    category: Traversal,
+    severity: Critical,
+};
+
+/// Location-aware traversal checks that a pattern cannot make without false positives
+/// elsewhere: a request *path* naming a hidden file or directory (`/.env`, `/.git/config`,
+/// `/.aws/credentials`; only `/.well-known/` is public by convention) or a backup / dump
+/// file, and an uploaded *file name* with a parent step (`../../x.php`, `..\x`).
+#[derive(Debug, Clone, Copy)]
+pub struct PathProbeDetector;
+
+impl Detector for PathProbeDetector {
+    fn rules(&self) -> &'static [RuleInfo] {
+        &[HIDDEN_PATH, FILENAME_TRAVERSAL]
+    }
+
+    fn detect(&self, subject: &Subject<'_>, hits: &mut Vec<Hit>) {
+        let loc = subject.location;
+        let path = subject.norm.path.as_str();
+        if loc.part == Part::Path && loc.name.is_empty() {
+            let mut offset = 0usize;
+            for seg in path.split('/') {
+                let hidden = seg.len() > 1
+                    && seg.starts_with('.')
+                    && seg != ".."
+                    && seg != ".well-known"
+                    && !seg.starts_with("..");
+                let dump = [
+                    ".sql", ".bak", ".old", ".orig", ".swp", ".save", ".sqlite", ".sqlite3",
+                    ".mdb", ".log",
+                ]
+                .iter()
+                .any(|ext| seg.ends_with(ext) || seg.contains(&format!("{ext}.")));
+                if hidden || dump {
+                    hits.push(Hit {
+                        rule: HIDDEN_PATH,
+                        variant: Path,
+                        span: (offset, offset.saturating_add(seg.len())),
+                    });
+                    return;
+                }
+                offset = offset.saturating_add(seg.len()).saturating_add(1);
+            }
+        }
+        if loc.part == Part::FormKey && (path.contains("../") || path.starts_with("..")) {
+            hits.push(Hit {
+                rule: FILENAME_TRAVERSAL,
+                variant: Path,
+                span: (0, path.len()),
+            });
+        }
+    }
+}

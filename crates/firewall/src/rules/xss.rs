@@ -1,0 +1,158 @@
+//! Cross-site scripting: libinjection's HTML5 tokenizer check plus patterns for script
+//! tags, event handlers, script URIs and DOM sinks.
+
+use super::{Category::Xss, Detector, Hit, PatternDef, RuleInfo, Severity::*, Subject, p};
+use crate::normalize::Variant::{Cmd, Folded, Sql};
+
+/// Event-handler attribute names (`onerror`, `onload` ...), spelled out so that ordinary
+/// words beginning with "on" do not match.
+macro_rules! handlers {
+    () => {
+        r"on(error|load|unload|beforeunload|click|dblclick|auxclick|contextmenu|mouse\w{2,8}|pointer\w{2,8}|key(down|up|press)|focus(in|out)?|blur|change|input|invalid|submit|reset|select|search|toggle|scroll(end)?|wheel|resize|drag\w{0,5}|drop|copy|cut|paste|animation\w{3,9}|transition\w{3,9}|touch\w{3,6}|begin|end|repeat|show|start|finish|message|hashchange|popstate|pageshow|pagehide|storage|online|offline|afterprint|beforeprint|readystatechange|play(ing)?|pause|ended|loadstart|loadeddata|loadedmetadata|canplay(through)?|volumechange|seeked|seeking|stalled|suspend|timeupdate|waiting|durationchange|emptied|ratechange|progress|abort|formdata|securitypolicyviolation|beforeinput|beforetoggle|content\w{3,10}|cuechange|fullscreen\w{3,6}|gotpointercapture|lostpointercapture|mozfullscreen\w{3,6}|webkit\w{3,25}|bounce|activate|beforeactivate|beforecopy|beforecut|beforepaste|propertychange|filterchange|zoom|help|rowenter|rowexit|datasetchanged|errorupdate|losecapture|move(start|end)?|selectstart|selectionchange)"
+    };
+}
+
+/// Pattern rules, on the lower-cased whitespace-folded variant unless noted.
+pub const PATTERNS: &[PatternDef] = &[
+    p("xss-101", Xss, Critical, Folded, r"<\s*/?\s*script\b"),
+    // An event handler attribute after a tag, a quote, a slash or a space.
+    p(
+        "xss-102",
+        Xss,
+        Critical,
+        Folded,
+        concat!(r#"(<[a-z!][^>]*|['"`/]\s*|^\s*)\b"#, handlers!(), r"\s*="),
+    ),
+    // Script URIs where a URL is expected, followed by code (a call, an assignment, a
+    // comment) rather than prose; `Cmd` has quotes and backslashes removed.
+    p(
+        "xss-103",
+        Xss,
+        Critical,
+        Cmd,
+        r"(^|[=(<,\s])\s*(j\s*a\s*v\s*a|v\s*b|l\s*i\s*v\s*e)\s*s\s*c\s*r\s*i\s*p\s*t\s*:\s*([\w$.]+\s*[(`=\[]|[/'`{(!~+-]|[\w$]+\s*$)|data\s*:\s*(text/html|image/svg\+xml|application/(x-)?(javascript|ecmascript|xhtml))[^,]{0,40}[,;]",
+    ),
+    // Tags that load or run active content.
+    p(
+        "xss-104",
+        Xss,
+        Critical,
+        Folded,
+        r"<\s*(iframe|frame|frameset|object|embed|applet|meta\s[^>]*http-equiv|base\s[^>]*href|link\s[^>]*(rel|href)|isindex|xml\s|import\s|svg\s*[/\s][^>]*(on|href)|math\s*>|template|portal|set\s|animate\w*\s|handler|xss\b|v\s*:\s*\w+|noscript|\?\s*import|import\s+implementation)",
+    ),
+    // Markup attributes that take script: `srcdoc`, `formaction`, `xlink:href=javascript`.
+    p(
+        "xss-105",
+        Xss,
+        Critical,
+        Folded,
+        r#"<[a-z][^>]*\b(srcdoc|formaction|xlink:href|href|src|action|background|dynsrc|lowsrc|data|poster|code)\s*=\s*['"]?\s*(javascript|vbscript|data:text|&#|%26#)|<[a-z][^>]*\bstyle\s*=[^>]*(expression\s*\(|url\s*\(\s*['"]?\s*javascript|-moz-binding|behavior\s*:)"#,
+    ),
+    // DOM sinks and sources that a stored or reflected payload reaches for; on the `sql`
+    // variant, where `/* */` comments (`document/**/.cookie`) are already gone.
+    p(
+        "xss-106",
+        Xss,
+        Critical,
+        Sql,
+        r#"\bdocument\s*\.\s*(cookie|domain|write(ln)?\s*\(|location\s*=)|\bwindow\s*\.\s*(location|open)\s*[=(]|\.\s*(innerhtml|outerhtml)\s*=|\bstring\s*\.\s*fromcharcode\s*\(|\b(top|self|parent|window|globalthis|frames|document)\s*\)?\s*\[\s*['"`]|\beval\s*\(\s*(atob|unescape|string|decodeuri|location|name|this|window|\x22|'|`)|\bset(timeout|interval)\s*\(\s*['`]|\bnew\s+function\s*\(|\bimport\s*\(\s*['`]\s*(https?:|data:|//)"#,
+    ),
+    // Dialog calls used to prove execution: `alert(1)`, ``prompt`1` ``, `confirm(document..)`.
+    p(
+        "xss-107",
+        Xss,
+        Warning,
+        Folded,
+        r#"\b(alert|prompt|confirm)\s*(\(\s*(\d|['"`/]|document|window|this|self|top|origin|location|string)|`)"#,
+    ),
+    // A tag opened right after a closing quote or tag: the classic breakout `"><img`.
+    p(
+        "xss-108",
+        Xss,
+        Warning,
+        Folded,
+        r#"['"]\s*/?\s*>\s*<\s*[a-z]|<\s*/\s*(title|textarea|style|noscript|xmp|plaintext|iframe|noembed|select|template)\s*>\s*<"#,
+    ),
+    // CSS / legacy script vectors.
+    p(
+        "xss-109",
+        Xss,
+        Critical,
+        Folded,
+        r"<\s*style[^>]*>[^<]*(@import|expression\s*\(|javascript:|-moz-binding|behavior\s*:)|\bvbscript\s*:|\bmocha\s*:|\blivescript\s*:|-moz-binding\s*:\s*url\s*\(|\bbehavior\s*:\s*url\s*\(",
+    ),
+    // UTF-7 encoded angle brackets (`+ADw-script+AD4-`): `+` and `-` never both occur in
+    // base64 text, so this does not fire on blobs.
+    p("xss-111", Xss, Critical, Folded, r"\+ad[w4]-"),
+    // JSFuck fragments and tagged-template calls that run code without parentheses.
+    p(
+        "xss-112",
+        Xss,
+        Critical,
+        Folded,
+        r"\(\s*!\s*\[\s*\]\s*\+\s*\[\s*\]\s*\)|\+\s*!\s*!\s*\[\s*\]|\[\s*\+\s*!\s*\+\s*\[\s*\]\s*\]|\.\s*(call|apply|bind)\s*`|`\s*\$\{\s*(alert|eval|prompt|confirm|navigation|location|document|window|top|self)\b",
+    ),
+];
+
+const LIBINJECTION_XSS: RuleInfo = RuleInfo {
+    id: "xss-001",
+    category: Xss,
+    severity: Critical,
+};
+
+/// libinjection flagged a value that opens no tag (an attribute context such as
+/// `style=color:red`, or an `<?xml` declaration): it produces false positives there, so it
+/// blocks only together with another rule.
+const LIBINJECTION_XSS_ATTR: RuleInfo = RuleInfo {
+    id: "xss-002",
+    category: Xss,
+    severity: Error,
+};
+
+/// libinjection's XSS check: an HTML5 tokenizer run in the contexts a value can land in
+/// (data, attribute values), flagging tags, attributes and URLs known to execute script.
+#[derive(Debug, Clone, Copy)]
+pub struct LibinjectionXss;
+
+impl Detector for LibinjectionXss {
+    fn rules(&self) -> &'static [RuleInfo] {
+        &[LIBINJECTION_XSS, LIBINJECTION_XSS_ATTR]
+    }
+
+    fn detect(&self, subject: &Subject<'_>, hits: &mut Vec<Hit>) {
+        let v = subject.norm.decoded.as_bytes();
+        // Without one of these bytes no HTML context can be entered or left.
+        if !v
+            .iter()
+            .any(|b| matches!(b, b'<' | b'>' | b'"' | b'\'' | b'`' | b'=' | b':'))
+        {
+            return;
+        }
+        // An XML document in a field starts with its declaration, which libinjection reads
+        // as markup; inspect what follows it.
+        let v = match v.strip_prefix(b"<?xml") {
+            Some(rest) => rest
+                .windows(2)
+                .position(|w| w == b"?>")
+                .and_then(|i| rest.get(i.saturating_add(2)..))
+                .unwrap_or(rest),
+            None => v,
+        };
+        if libinjectionrs::detect_xss(v).is_injection() {
+            let opens_tag = v.windows(2).any(|w| {
+                w.first() == Some(&b'<')
+                    && w.get(1)
+                        .is_some_and(|b| b.is_ascii_alphabetic() || matches!(b, b'/' | b'!'))
+            });
+            hits.push(Hit {
+                rule: if opens_tag {
+                    LIBINJECTION_XSS
+                } else {
+                    LIBINJECTION_XSS_ATTR
+                },
+                variant: crate::normalize::Variant::Decoded,
+                span: (0, v.len()),
+            });
+        }
+    }
+}

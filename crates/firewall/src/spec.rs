@@ -1,0 +1,3 @@
+//! The config types live in `portcullis-config` (every YAML mapping does); re-exported here.
+
+pub use portcullis_config::firewall::*;
