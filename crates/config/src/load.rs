@@ -192,6 +192,14 @@ impl ConfigSpec {
                 fix(&mut o.file);
             }
         }
+        if let Some(g) = &mut self.geoip {
+            fix(&mut g.database);
+        }
+        for t in &mut self.tiers {
+            for f in &mut t.ip_files {
+                fix(f);
+            }
+        }
         if let Some(p) = &mut self.policies {
             for f in &mut p.files {
                 fix(f);

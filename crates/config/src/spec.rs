@@ -116,6 +116,44 @@ pub struct ConfigSpec {
     /// Cedar policies, evaluated on routes whose `authorize` block says `policy: true`.
     #[serde(default)]
     pub policies: Option<PoliciesSpec>,
+    /// A MaxMind-format (GeoIP2 / GeoLite2 Country, `.mmdb`) database giving the client's
+    /// country to tiers and policies.
+    #[serde(default)]
+    pub geoip: Option<GeoIpSpec>,
+    /// Source tiers: clients from listed networks or countries get stricter limits and
+    /// quotas (`tiers:` in rate limits and quotas) or are refused. The first matching tier
+    /// applies.
+    #[serde(default)]
+    pub tiers: Vec<TierSpec>,
+}
+
+/// The GeoIP database.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GeoIpSpec {
+    /// The `.mmdb` file (country or city database). Reloaded with the config.
+    pub database: PathBuf,
+}
+
+/// A tier of suspicious (or trusted) sources.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TierSpec {
+    /// Name, referenced by `tiers:` of rate limits and quotas and shown in logs.
+    pub name: String,
+    /// Files of networks, one address or CIDR per line (`#` comments). Reloaded with the
+    /// config and when they change.
+    #[serde(default)]
+    pub ip_files: Vec<PathBuf>,
+    /// Networks listed inline.
+    #[serde(default)]
+    pub networks: Vec<Cidr>,
+    /// ISO 3166-1 alpha-2 country codes (needs `geoip`).
+    #[serde(default)]
+    pub countries: Vec<String>,
+    /// Refuse requests from this tier outright (403). Default false.
+    #[serde(default)]
+    pub block: bool,
 }
 
 /// The policy engine (Cedar). `portcullis check` validates the policies against a schema
@@ -593,6 +631,9 @@ pub struct RateLimitSpec {
     /// Per-plan overrides of `rate` and `burst` (the consumer's plan picks one).
     #[serde(default)]
     pub plans: std::collections::BTreeMap<String, PlanRateSpec>,
+    /// Per-tier overrides (a client in a tier gets its rate, before any plan).
+    #[serde(default)]
+    pub tiers: std::collections::BTreeMap<String, PlanRateSpec>,
     /// Slow requests down instead of refusing them, up to a bound.
     #[serde(default)]
     pub throttle: Option<ThrottleSpec>,
@@ -645,6 +686,9 @@ pub struct QuotaSpec {
     /// Per-plan limits.
     #[serde(default)]
     pub plans: std::collections::BTreeMap<String, u64>,
+    /// Per-tier limits (before any plan).
+    #[serde(default)]
+    pub tiers: std::collections::BTreeMap<String, u64>,
     /// IANA time zone of the calendar (e.g. `Europe/Berlin`). Default `UTC`.
     #[serde(default = "default_time_zone")]
     pub time_zone: String,

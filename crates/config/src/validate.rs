@@ -271,6 +271,7 @@ pub fn validate(spec: &ConfigSpec, source: &str, file: &Path) -> Vec<Diagnostic>
     if let Some(p) = &spec.policies {
         access::policies(&mut s, p);
     }
+    access::tiers(&mut s, spec);
     s.out
 }
 
@@ -481,6 +482,7 @@ fn upstreams<'a>(spec: &'a ConfigSpec, s: &mut Sink<'_>) -> HashSet<&'a str> {
 
 fn routes(spec: &ConfigSpec, upstream_ids: &HashSet<&str>, s: &mut Sink<'_>) {
     let mut route_ids = HashSet::new();
+    let tier_names: Vec<&str> = spec.tiers.iter().map(|t| t.name.as_str()).collect();
     let mut seen: HashMap<RouteMatchKey, Vec<(usize, Vec<String>)>> = HashMap::new();
     for (i, r) in spec.routes.iter().enumerate() {
         if r.id.trim().is_empty() {
@@ -631,7 +633,7 @@ fn routes(spec: &ConfigSpec, upstream_ids: &HashSet<&str>, s: &mut Sink<'_>) {
                 "deny by default: this route has no authentication; add an `auth` block or set `public: true` to serve it to anyone",
             );
         }
-        access::route_access(s, i, r, spec.policies.as_ref());
+        access::route_access(s, i, r, spec.policies.as_ref(), &tier_names);
         access::route_contract(s, i, r);
         if let Some(b) = r.max_body_bytes
             && b > MAX_BODY_LIMIT

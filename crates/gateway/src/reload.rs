@@ -83,11 +83,9 @@ pub async fn watch(shared: Arc<Shared>, shutdown: CancellationToken) {
     // The config and the policy files it names: a change to either reloads.
     let read = |s: &Shared| {
         let mut bytes = s.config_path.as_ref().and_then(|p| std::fs::read(p).ok())?;
-        if let Some(p) = &s.config.load().spec.policies {
-            for f in &p.files {
-                bytes.push(0);
-                bytes.extend(std::fs::read(f).unwrap_or_default());
-            }
+        for f in watched_files(&s.config.load().spec) {
+            bytes.push(0);
+            bytes.extend(std::fs::read(f).unwrap_or_default());
         }
         Some(bytes)
     };
@@ -134,9 +132,7 @@ fn file_watcher(
     use notify::Watcher;
     let path = shared.config_path.clone()?;
     let mut files = vec![path];
-    if let Some(p) = &shared.config.load().spec.policies {
-        files.extend(p.files.iter().cloned());
-    }
+    files.extend(watched_files(&shared.config.load().spec));
     let dir_of = |p: &std::path::Path| {
         p.parent()
             .map(std::path::Path::to_path_buf)
@@ -171,6 +167,21 @@ fn file_watcher(
             .ok()?;
     }
     Some(watcher)
+}
+
+/// Files besides the config whose change reloads it: policies, tier lists, the GeoIP database.
+fn watched_files(spec: &portcullis_config::ConfigSpec) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    if let Some(p) = &spec.policies {
+        files.extend(p.files.iter().cloned());
+    }
+    for t in &spec.tiers {
+        files.extend(t.ip_files.iter().cloned());
+    }
+    if let Some(g) = &spec.geoip {
+        files.push(g.database.clone());
+    }
+    files
 }
 
 /// Waits for SIGTERM or SIGINT.

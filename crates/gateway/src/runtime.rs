@@ -156,6 +156,7 @@ impl RuntimeConfig {
         }
         let limits: &LimitsSpec = &spec.limits;
         let headers_guard = Arc::new(SecurityHeadersGuard::compile(&spec.security_headers));
+        let tiers = portcullis_limits::Tiers::load(&spec).map_err(CompileError::Invalid)?;
         let policies = portcullis_policy::cedar::PolicyEngine::load(&spec)
             .map_err(|e| CompileError::Invalid(format!("policies:\n{e}")))?
             .map(Arc::new);
@@ -184,6 +185,12 @@ impl RuntimeConfig {
             let mut entries = Vec::new();
             if let Some(ip) = IpPolicyGuard::compile(&spec.ip_policy, &r.ip_policy) {
                 entries.push(ChainEntry::enforce(Arc::new(ip)));
+            }
+            if let Some(t) = &tiers {
+                // First: country and tier are facts every later guard may use.
+                entries.push(ChainEntry::enforce(Arc::new(
+                    portcullis_limits::TierGuard::new(t.clone()),
+                )));
             }
             entries.push(ChainEntry::enforce(Arc::new(RequestLimitsGuard::new(
                 limits.max_uri_bytes,

@@ -4,7 +4,8 @@
 //! - [`keyed`]: per-key state with bounded memory (attackers choose keys);
 //! - [`RateLimitGuard`]: per-route limits with plans, `RateLimit` headers and throttling;
 //! - [`QuotaGuard`]: calendar quotas persisted in the store;
-//! - [`ConcurrencyGuard`]: requests in flight per key.
+//! - [`ConcurrencyGuard`]: requests in flight per key;
+//! - [`TierGuard`]: stricter tiers for networks and countries (GeoIP).
 //!
 //! State lives in [`LimitState`], which outlives config versions: a reload keeps counts.
 #![cfg_attr(
@@ -24,12 +25,14 @@ pub mod key;
 pub mod keyed;
 pub mod quota;
 pub mod rate_guard;
+pub mod tier;
 
 use std::sync::Arc;
 
 pub use concurrency::{ConcurrencyGuard, InFlight};
 pub use quota::{QuotaGuard, QuotaState};
 pub use rate_guard::{LimitSpecError, RateLimitGuard};
+pub use tier::{Tier, TierGuard, Tiers};
 
 /// Default cap on rate-limit keys held in memory.
 pub const DEFAULT_MAX_KEYS: usize = 1_000_000;

@@ -184,6 +184,7 @@ struct Quota {
     per: QuotaPeriod,
     limit: u64,
     plans: HashMap<String, u64>,
+    tiers: HashMap<String, u64>,
     tz: TimeZone,
 }
 
@@ -263,6 +264,7 @@ impl QuotaGuard {
                 per: s.per,
                 limit: s.limit,
                 plans: s.plans.clone().into_iter().collect(),
+                tiers: s.tiers.clone().into_iter().collect(),
                 tz,
             });
         }
@@ -282,11 +284,16 @@ impl QuotaGuard {
     ) -> Step {
         let now = state.now();
         let plan = cx.identity.as_ref().and_then(|i| i.plan.clone());
+        let tier = cx
+            .extensions
+            .get::<crate::tier::Tier>()
+            .map(|t| t.0.clone());
         let mut wanted = Vec::with_capacity(quotas.len());
         for q in quotas.iter() {
-            let limit = plan
+            let limit = tier
                 .as_deref()
-                .and_then(|p| q.plans.get(p).copied())
+                .and_then(|t| q.tiers.get(t).copied())
+                .or_else(|| plan.as_deref().and_then(|p| q.plans.get(p).copied()))
                 .unwrap_or(q.limit);
             let mut key = String::with_capacity(48);
             key.push_str(&q.name);

@@ -27,6 +27,7 @@ struct Limit {
     key: Vec<KeyPart>,
     default: Gcra,
     plans: HashMap<String, Gcra>,
+    tiers: HashMap<String, Gcra>,
     throttle: Option<(Duration, u32)>,
 }
 
@@ -79,6 +80,10 @@ impl RateLimitGuard {
             for (plan, p) in &s.plans {
                 plans.insert(plan.clone(), gcra(&p.rate, p.burst)?);
             }
+            let mut tiers = HashMap::new();
+            for (tier, p) in &s.tiers {
+                tiers.insert(tier.clone(), gcra(&p.rate, p.burst)?);
+            }
             let name = s.name.clone().unwrap_or_else(|| format!("limit{i}"));
             if !name
                 .bytes()
@@ -93,6 +98,7 @@ impl RateLimitGuard {
                 key,
                 default: gcra(&s.rate, s.burst)?,
                 plans,
+                tiers,
                 throttle: s.throttle.as_ref().map(|t| (t.max_wait.get(), t.max_queue)),
             });
         }
@@ -139,13 +145,20 @@ impl Guard for RateLimitGuard {
 
     fn on_request(&self, cx: &mut RequestCx, req: &mut http::request::Parts) -> Step {
         let plan = cx.identity.as_ref().and_then(|i| i.plan.clone());
+        let tier = cx
+            .extensions
+            .get::<crate::tier::Tier>()
+            .map(|t| t.0.clone());
         let mut tightest: Option<(u32, Headers)> = None;
         let mut delay = Duration::ZERO;
         let mut key = String::with_capacity(64);
         for limit in &self.limits {
-            let gcra = plan
+            // A tier (suspicious source) overrides the plan: a stolen gold key used from a
+            // blocked network still gets the tier's limit.
+            let gcra = tier
                 .as_deref()
-                .and_then(|p| limit.plans.get(p))
+                .and_then(|t| limit.tiers.get(t))
+                .or_else(|| plan.as_deref().and_then(|p| limit.plans.get(p)))
                 .unwrap_or(&limit.default);
             key.clear();
             key.push_str(&self.route);

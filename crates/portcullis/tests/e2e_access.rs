@@ -391,3 +391,77 @@ async fn cedar_policies_decide_are_logged_and_reload_with_their_file() {
     assert_eq!(status(&c, M::GET, url.clone(), &pwd).await, 200);
     assert_eq!(status(&c, M::GET, url.clone(), &none).await, 403);
 }
+
+#[tokio::test]
+async fn tiers_by_network_file_and_country_get_stricter_limits_or_a_block() {
+    let up = RecordingUpstream::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("country.mmdb");
+    std::fs::write(
+        &db,
+        portcullis_testkit::mmdb::country_db(&[
+            ("203.0.113.0/24".parse().unwrap(), "KP"),
+            ("198.51.100.0/24".parse().unwrap(), "BR"),
+        ]),
+    )
+    .unwrap();
+    let list = dir.path().join("suspicious.txt");
+    std::fs::write(&list, "# known abusers\n192.0.2.0/25\n").unwrap();
+    let routes = format!(
+        "client_ip:\n  trusted_proxies: [127.0.0.1]\ngeoip:\n  database: {}\ntiers:\n  - {{ name: embargo, countries: [KP], block: true }}\n  - {{ name: suspicious, ip_files: [{}], countries: [BR] }}\nupstreams:\n  - id: app\n    targets: [\"{}\"]\nroutes:\n  - id: search\n    path: /search\n    methods: [GET]\n    upstream: app\n    public: true\n    rate_limits:\n      - rate: 5/1m\n        key: [ip]\n        tiers: {{ suspicious: {{ rate: 1/1m }} }}\n",
+        db.display(),
+        list.display(),
+        up.url()
+    );
+    let gw = start(&config(&routes));
+    let c = client(&gw);
+    let url = https_url(&gw, "/search");
+    let from = |ip: &'static str| {
+        let c = c.clone();
+        let url = url.clone();
+        async move {
+            c.get(url)
+                .header("x-forwarded-for", ip)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    // Embargoed country: refused outright.
+    assert_eq!(from("203.0.113.5").await, 403);
+    // A listed network and a suspicious country: one request a minute.
+    for ip in ["192.0.2.10", "198.51.100.7"] {
+        assert_eq!(from(ip).await, 200, "{ip}");
+        assert_eq!(from(ip).await, 429, "{ip}");
+    }
+    // Everyone else: the normal limit of 5.
+    let mut ok = 0;
+    for _ in 0..7 {
+        if from("192.0.2.200").await == 200 {
+            ok += 1;
+        }
+    }
+    assert_eq!(ok, 5);
+    assert!(
+        gw.wait_access(|v| v.to_string().contains("tier_blocked"))
+            .is_some()
+    );
+    // The list file is reloaded when it changes: a new abuser joins the tier.
+    std::fs::write(&list, "192.0.2.0/25\n192.0.2.128/25\n").unwrap();
+    let mut tightened = false;
+    for i in 0..40 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        // A fresh address of the newly listed network each time: its first request passes,
+        // a second within the minute is refused only once the tier applies.
+        let ip: &'static str = Box::leak(format!("192.0.2.{}", 130 + i).into_boxed_str());
+        let first = from(ip).await;
+        let second = from(ip).await;
+        if first == 200 && second == 429 {
+            tightened = true;
+            break;
+        }
+    }
+    assert!(tightened, "list change applied without restart");
+}

@@ -9,6 +9,7 @@
 //! - [`raw`]: send raw bytes over TCP or TLS and read the answer;
 //! - [`tls`]: rustls client configs that trust the gateway's dev certificate.
 
+pub mod mmdb;
 pub mod process;
 pub mod raw;
 pub mod tls;

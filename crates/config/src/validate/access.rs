@@ -10,6 +10,7 @@ pub(super) fn route_access(
     i: usize,
     r: &RouteSpec,
     policies: Option<&PoliciesSpec>,
+    tiers: &[&str],
 ) {
     let authenticated = r.auth.is_some();
     match &r.authorize {
@@ -84,7 +85,15 @@ pub(super) fn route_access(
         if l.burst == Some(0) {
             s.error(format!("{at}.burst"), "must be at least 1");
         }
-        for (plan, p) in &l.plans {
+        for tier in l.tiers.keys() {
+            if !tiers.contains(&tier.as_str()) {
+                s.error_at_key(
+                    format!("{at}.tiers.{tier}"),
+                    format!("no tier named `{tier}` (top-level `tiers`)"),
+                );
+            }
+        }
+        for (plan, p) in l.plans.iter().chain(l.tiers.iter()) {
             if let Err(e) = parse_rate(&p.rate) {
                 s.error(format!("{at}.plans.{plan}.rate"), e);
             }
@@ -108,6 +117,14 @@ pub(super) fn route_access(
     for (j, q) in r.quotas.iter().enumerate() {
         let at = format!("routes[{i}].quotas[{j}]");
         key_parts(s, &format!("{at}.key"), &q.key, authenticated);
+        for tier in q.tiers.keys() {
+            if !tiers.contains(&tier.as_str()) {
+                s.error_at_key(
+                    format!("{at}.tiers.{tier}"),
+                    format!("no tier named `{tier}` (top-level `tiers`)"),
+                );
+            }
+        }
         if jiff::tz::TimeZone::get(&q.time_zone).is_err() {
             s.error(
                 format!("{at}.time_zone"),
@@ -230,4 +247,56 @@ pub(super) fn route_contract(s: &mut Sink<'_>, i: usize, r: &RouteSpec) {
             );
         }
     }
+}
+
+pub(super) fn tiers(s: &mut Sink<'_>, spec: &crate::ConfigSpec) {
+    let mut seen = std::collections::HashSet::new();
+    for (i, t) in spec.tiers.iter().enumerate() {
+        if t.name.is_empty() || !seen.insert(t.name.as_str()) {
+            s.error(
+                format!("tiers[{i}].name"),
+                "tier names must be unique and not empty",
+            );
+        }
+        for (j, f) in t.ip_files.iter().enumerate() {
+            if !f.is_file() {
+                s.error(
+                    format!("tiers[{i}].ip_files[{j}]"),
+                    format!(
+                        "file `{}` does not exist (relative paths are resolved against the config file's directory)",
+                        f.display()
+                    ),
+                );
+            }
+        }
+        for (j, c) in t.countries.iter().enumerate() {
+            if portcullis_country(c).is_none() {
+                s.error(
+                    format!("tiers[{i}].countries[{j}]"),
+                    format!("`{c}` is not a two-letter country code"),
+                );
+            }
+        }
+        if !t.countries.is_empty() && spec.geoip.is_none() {
+            s.error(
+                format!("tiers[{i}].countries"),
+                "countries need a GeoIP database: add `geoip: { database: ... }`",
+            );
+        }
+        if t.ip_files.is_empty() && t.networks.is_empty() && t.countries.is_empty() {
+            s.error(format!("tiers[{i}]"), "names no network, file or country");
+        }
+    }
+    if let Some(g) = &spec.geoip
+        && !g.database.is_file()
+    {
+        s.error(
+            "geoip.database".into(),
+            format!("file `{}` does not exist", g.database.display()),
+        );
+    }
+}
+
+fn portcullis_country(code: &str) -> Option<()> {
+    (code.len() == 2 && code.bytes().all(|b| b.is_ascii_alphabetic())).then_some(())
 }
