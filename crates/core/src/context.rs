@@ -131,3 +131,50 @@ impl Country {
         std::str::from_utf8(&self.0).unwrap_or("")
     }
 }
+
+/// Outcomes guards report for metrics beyond their own decision: one entry per limit checked
+/// (`allowed`, `limited`, `throttled`, `exhausted`) or policy that decided (`allow`,
+/// `deny`). Names come from the config (limit names, policy ids), so labels stay bounded.
+#[derive(Clone, Debug, Default)]
+pub struct Observations(pub Vec<Observation>);
+
+/// One observation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Observation {
+    /// `rate_limit`, `quota`, `concurrency`, `policy`.
+    pub family: &'static str,
+    /// The limit's or policy's name.
+    pub name: Arc<str>,
+    /// What happened.
+    pub outcome: &'static str,
+}
+
+impl Observations {
+    /// Records an observation in a request's extensions (a field borrow, so callers may hold
+    /// other parts of the context meanwhile).
+    pub fn record(
+        extensions: &mut http::Extensions,
+        family: &'static str,
+        name: Arc<str>,
+        outcome: &'static str,
+    ) {
+        let entry = Observation {
+            family,
+            name,
+            outcome,
+        };
+        match extensions.get_mut::<Observations>() {
+            Some(o) => o.0.push(entry),
+            None => {
+                extensions.insert(Observations(vec![entry]));
+            }
+        }
+    }
+}
+
+impl RequestCx {
+    /// Records an observation for the metrics.
+    pub fn observe(&mut self, family: &'static str, name: Arc<str>, outcome: &'static str) {
+        Observations::record(&mut self.extensions, family, name, outcome);
+    }
+}

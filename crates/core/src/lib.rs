@@ -17,7 +17,7 @@ mod problem;
 mod secret;
 
 pub use chain::{Chain, ChainEntry, GuardMode, Outcome, RequestRun};
-pub use context::{Country, Decision, Identity, RequestCx, TlsInfo};
+pub use context::{Country, Decision, Identity, Observation, Observations, RequestCx, TlsInfo};
 pub use guard::{Guard, Phase, Resume, Step, Wait};
 pub use ids::{ClientIp, GuardId, RequestId, RouteId};
 pub use problem::{Denial, GatewayResponse, ProblemMembers, ProblemType};

@@ -151,6 +151,13 @@ impl LoggedBody {
                 .metrics
                 .observe_decision(d.guard.as_str(), d.verdict, d.reason);
         }
+        if let Some(events) = p.cx.extensions.get::<portcullis_core::Observations>() {
+            for e in &events.0 {
+                p.log
+                    .metrics
+                    .observe_event(route_id, e.family, &e.name, e.outcome);
+            }
+        }
         let outcome = Outcome {
             status: p.status,
             bytes_out: self.bytes_out,

@@ -119,15 +119,20 @@ impl Guard for ConcurrencyGuard {
         let mut key = String::with_capacity(48);
         key.push_str(&self.route);
         build_key(&mut key, &self.key, cx, &self.route, &req.headers);
+        let label: Arc<str> = "in_flight".into();
         match self.table.acquire(key, self.max) {
             Some(permit) => {
                 cx.extensions.insert(Arc::new(permit));
+                cx.observe("concurrency", label, "allowed");
                 Step::Continue
             }
-            None => Step::Deny(
-                Denial::new(ProblemType::TooManyRequests, "concurrency_limited", ID)
-                    .with_header(http::header::RETRY_AFTER, HeaderValue::from_static("1")),
-            ),
+            None => {
+                cx.observe("concurrency", label, "limited");
+                Step::Deny(
+                    Denial::new(ProblemType::TooManyRequests, "concurrency_limited", ID)
+                        .with_header(http::header::RETRY_AFTER, HeaderValue::from_static("1")),
+                )
+            }
         }
     }
 }

@@ -180,6 +180,7 @@ impl QuotaState {
 
 struct Quota {
     name: String,
+    label: Arc<str>,
     key: Vec<KeyPart>,
     per: QuotaPeriod,
     limit: u64,
@@ -259,6 +260,7 @@ impl QuotaGuard {
                 )));
             }
             quotas.push(Quota {
+                label: name.as_str().into(),
                 name,
                 key,
                 per: s.per,
@@ -308,6 +310,9 @@ impl QuotaGuard {
         }
         match state.take_all(&wanted) {
             Take::Taken(remaining) => {
+                for q in quotas.iter() {
+                    cx.observe("quota", q.label.clone(), "allowed");
+                }
                 let mut policy = Vec::new();
                 let mut status = Vec::new();
                 for ((q, w), r) in quotas.iter().zip(&wanted).zip(remaining) {
@@ -326,6 +331,9 @@ impl QuotaGuard {
                 Step::Continue
             }
             Take::Exhausted(i) => {
+                if let Some(q) = quotas.get(i) {
+                    cx.observe("quota", q.label.clone(), "exhausted");
+                }
                 let (Some(q), Some(w)) = (quotas.get(i), wanted.get(i)) else {
                     return Step::Deny(Denial::new(
                         ProblemType::TooManyRequests,

@@ -24,6 +24,7 @@ pub static RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
 #[derive(Debug)]
 struct Limit {
     name: String,
+    label: Arc<str>,
     key: Vec<KeyPart>,
     default: Gcra,
     plans: HashMap<String, Gcra>,
@@ -94,6 +95,7 @@ impl RateLimitGuard {
                 )));
             }
             limits.push(Limit {
+                label: name.as_str().into(),
                 name,
                 key,
                 default: gcra(&s.rate, s.burst)?,
@@ -165,12 +167,14 @@ impl Guard for RateLimitGuard {
             key.push('#');
             key.push_str(&limit.name);
             build_key(&mut key, &limit.key, cx, &self.route, &req.headers);
+            let mut outcome = "allowed";
             let verdict = match limit.throttle {
                 None => self.table.check(gcra, &key),
                 Some((max_wait, max_queue)) => {
                     match self.table.throttle(gcra, &key, max_wait, max_queue) {
                         Throttled::Now(v) => v,
                         Throttled::After(d) => {
+                            outcome = "throttled";
                             delay = delay.max(d);
                             Verdict {
                                 allowed: true,
@@ -186,6 +190,11 @@ impl Guard for RateLimitGuard {
                 }
             };
             let headers = headers_for(limit, gcra, &verdict);
+            cx.observe(
+                "rate_limit",
+                limit.label.clone(),
+                if verdict.allowed { outcome } else { "limited" },
+            );
             if !verdict.allowed {
                 let retry = secs_ceil(verdict.retry_after).max(1);
                 let denial = Denial::new(ProblemType::TooManyRequests, "rate_limited", ID)

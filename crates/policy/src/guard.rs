@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use portcullis_config::AuthorizeSpec;
-use portcullis_core::{Denial, Guard, GuardId, Phase, ProblemType, RequestCx, Step};
+use portcullis_core::{Denial, Guard, GuardId, Observations, Phase, ProblemType, RequestCx, Step};
 
 use crate::cedar::{PolicyEngine, PolicyInput};
 use crate::owner::{OwnerRule, Source, body_value, query_value};
@@ -103,6 +103,13 @@ impl Guard for AuthorizeGuard {
                 headers: &req.headers,
                 now: jiff::Timestamp::now(),
             });
+            let outcome = if decision.allowed { "allow" } else { "deny" };
+            if decision.deciding.is_empty() {
+                Observations::record(&mut cx.extensions, "policy", "(no permit)".into(), outcome);
+            }
+            for id in &decision.deciding {
+                Observations::record(&mut cx.extensions, "policy", id.as_str().into(), outcome);
+            }
             for e in &decision.errors {
                 tracing::warn!(target: "portcullis::audit", request_id = %cx.request_id, route = %p.route, error = %e, "policy evaluation error");
             }

@@ -205,7 +205,23 @@ fn run_inner(config: Option<&Path>, command: KeysCommand) -> Result<(), String> 
                 .api_key(&id)
                 .map_err(|e| e.to_string())?
                 .ok_or(format!("no key `{id}`"))?;
-            let v = describe(&k, &consumer_name(&k.consumer_id), now);
+            let consumer = consumer_name(&k.consumer_id);
+            let mut v = describe(&k, &consumer, now);
+            // Quota usage of the key's consumer (counted per consumer; flushed by the
+            // gateway once a second), newest window first.
+            let usage = store
+                .quota_usage(&format!("|c={consumer}"))
+                .map_err(|e| e.to_string())?;
+            v["quota_usage"] = serde_json::Value::Array(
+                usage
+                    .into_iter()
+                    .filter(|(key, _, _)| key.ends_with(&format!("|c={consumer}")))
+                    .map(|(key, window, used)| {
+                        let quota = key.split('|').next().unwrap_or("").to_string();
+                        serde_json::json!({"quota": quota, "window": window, "used": used})
+                    })
+                    .collect(),
+            );
             match output {
                 Output::Json => println!("{v}"),
                 Output::Text => {

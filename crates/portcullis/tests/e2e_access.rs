@@ -60,6 +60,18 @@ impl Idp {
     }
 }
 
+/// The admin listener's metrics text.
+async fn metrics(gw: &GatewayProcess) -> String {
+    plain_client()
+        .get(format!("http://{}/metrics", gw.addr("admin")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 async fn status(c: &reqwest::Client, method: reqwest::Method, url: String, token: &str) -> u16 {
     c.request(method, url)
         .bearer_auth(token)
@@ -204,6 +216,15 @@ async fn rate_limits_per_consumer_and_plan_with_headers() {
         gw.wait_access(|v| v.to_string().contains("rate_limited"))
             .is_some()
     );
+    // Per-limit metrics: allowed and limited, by limit name.
+    let m = metrics(&gw).await;
+    let line = |outcome: &str| {
+        format!(
+            "portcullis_limit_and_policy_events_total{{route=\"api\",family=\"rate_limit\",name=\"per-consumer\",outcome=\"{outcome}\"}}"
+        )
+    };
+    assert!(m.contains(&format!("{} 10", line("allowed"))), "{m}");
+    assert!(m.contains(&format!("{} 3", line("limited"))), "{m}");
 }
 
 #[tokio::test]
@@ -370,6 +391,15 @@ async fn cedar_policies_decide_are_logged_and_reload_with_their_file() {
         "policy id in the audit log"
     );
     assert_eq!(up.requests().len(), 2);
+    let m = metrics(&gw).await;
+    assert!(
+        m.contains("family=\"policy\",name=\"writes-need-mfa\",outcome=\"deny\"} 1"),
+        "{m}"
+    );
+    assert!(
+        m.contains("family=\"policy\",name=\"(no permit)\",outcome=\"deny\"} 1"),
+        "{m}"
+    );
     // Relax the policy file: the gateway reloads it without a restart.
     std::fs::write(
         &policy,

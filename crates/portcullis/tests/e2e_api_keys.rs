@@ -212,3 +212,36 @@ async fn keys_in_the_query_only_where_allowed_and_never_forwarded_or_logged() {
         assert!(!l.contains(&key[17..]), "key in log: {l}");
     }
 }
+
+#[tokio::test]
+async fn quota_usage_of_a_consumer_is_shown_by_keys_show() {
+    let up = RecordingUpstream::start().await;
+    let routes = format!(
+        "upstreams:\n  - id: app\n    targets: [\"{}\"]\nroutes:\n  - id: app\n    path: /app/\n    methods: [GET]\n    upstream: app\n    authorize: {{ any_authenticated: true }}\n    auth:\n      api_key: {{}}\n    quotas:\n      - {{ name: daily, per: day, limit: 2, plans: {{ gold: 100 }} }}\n",
+        up.url()
+    );
+    let gw = start(&config(&routes));
+    let created = keys(&gw, &["create", "--consumer", "carol"]);
+    let key = created["key"].as_str().unwrap().to_string();
+    let id = created["id"].as_str().unwrap().to_string();
+    for _ in 0..2 {
+        assert_eq!(call(&gw, "/app/x", Some(&key)).await.status(), 200);
+    }
+    let r = call(&gw, "/app/x", Some(&key)).await;
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().contains_key("retry-after"));
+    // Counts reach the store within about a second.
+    let mut used = None;
+    for _ in 0..30 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let shown = keys(&gw, &["show", &id]);
+        if let Some(u) = shown["quota_usage"][0]["used"].as_u64() {
+            assert_eq!(shown["quota_usage"][0]["quota"], "daily");
+            used = Some(u);
+            if u == 2 {
+                break;
+            }
+        }
+    }
+    assert_eq!(used, Some(2), "refused requests are not counted");
+}

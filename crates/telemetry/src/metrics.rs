@@ -41,6 +41,14 @@ struct DecisionLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EventLabels {
+    route: String,
+    family: String,
+    name: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ListenerKind {
     listener: String,
     kind: String,
@@ -87,6 +95,7 @@ struct Inner {
     request_duration: HistogramFamily<RouteLabel>,
     upstream_duration: HistogramFamily<UpstreamLabel>,
     decisions: Family<DecisionLabels, Counter>,
+    events: Family<EventLabels, Counter>,
     upstream_healthy: Family<TargetLabels, Gauge>,
     tls_failures: Family<ListenerKind, Counter>,
     connections_open: Family<ListenerLabel, Gauge>,
@@ -132,6 +141,12 @@ impl Metrics {
             "upstream_duration_seconds",
             "Time waiting for the upstream's response head",
             upstream_duration.clone(),
+        );
+        let events = Family::<EventLabels, Counter>::default();
+        registry.register(
+            "limit_and_policy_events",
+            "Per-limit outcomes (allowed, limited, throttled, exhausted) and per-policy decisions",
+            events.clone(),
         );
         let decisions = Family::<DecisionLabels, Counter>::default();
         registry.register(
@@ -194,6 +209,7 @@ impl Metrics {
             request_duration,
             upstream_duration,
             decisions,
+            events,
             upstream_healthy,
             tls_failures,
             connections_open,
@@ -240,6 +256,19 @@ impl Metrics {
                 guard: guard.to_string(),
                 verdict: verdict.to_string(),
                 reason: reason.to_string(),
+            })
+            .inc();
+    }
+
+    /// Counts a limit outcome or policy decision.
+    pub fn observe_event(&self, route: &str, family: &str, name: &str, outcome: &str) {
+        self.0
+            .events
+            .get_or_create(&EventLabels {
+                route: route.to_string(),
+                family: family.to_string(),
+                name: name.to_string(),
+                outcome: outcome.to_string(),
             })
             .inc();
     }
