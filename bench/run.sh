@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Side-by-side load test on loopback: (a) the upstream directly, (b) nginx as a plain reverse
-# proxy, (c) portcullis proxying over plain HTTP, (d) portcullis with TLS, and (e) nginx with
-# TLS for reference. Same machine, same run, alternating rounds. Prints requests/s, p50, p99
-# and the ratios; writes the table to bench/results/latest.md.
+# proxy, (c) portcullis proxying over plain HTTP, (d) portcullis with TLS, (e) nginx with TLS
+# for reference, (f) portcullis with JWT (ES256) authentication + a rate limit + a Cedar
+# policy + the firewall on the query, and (g) portcullis with only the firewall on (default
+# settings) inspecting a query string. Same machine, same run, alternating rounds. Prints
+# requests/s, p50, p99 and the ratios; writes the table to bench/results/latest.md.
 #
 #   bench/run.sh                 # defaults: 64 connections, 10 s per run, 3 rounds
 #   CONNS=64 DURATION=10s ROUNDS=3 THREADS=2 bench/run.sh
@@ -27,6 +29,7 @@ if ! need wrk || ! need nginx; then
   fi
 fi
 [ -x target/release/portcullis ] || cargo build --release --locked -p portcullis
+cargo build --release --locked -q -p portcullis-auth --example mint_jwt
 
 cleanup() {
   [ -n "${PC_PID:-}" ] && kill "$PC_PID" 2>/dev/null || true
@@ -71,6 +74,16 @@ http {
 NGX
 nginx -p "$WORK" -c "$WORK/nginx.conf"
 
+# An identity provider key for (f), and a token for the load generator.
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$WORK/idp-key.pem" 2>/dev/null
+openssl pkey -in "$WORK/idp-key.pem" -pubout -out "$WORK/idp.pem" 2>/dev/null
+TOKEN=$(target/release/examples/mint_jwt "$WORK/idp-key.pem" https://idp.bench api bench-user '{"scope":"items:read","plan":"bench"}')
+cat > "$WORK/policy.cedar" <<CEDAR
+@id("items-read")
+permit (principal, action in Portcullis::Action::"secure", resource)
+when { principal.scopes.contains("items:read") && context.ip.isInRange(ip("127.0.0.0/8")) };
+CEDAR
+
 cat > "$WORK/portcullis.yaml" <<PCY
 listeners:
   - id: plain
@@ -87,9 +100,31 @@ logging:
 upstreams:
   - id: app
     targets: ["http://127.0.0.1:$UP_PORT"]
+policies:
+  files: [$WORK/policy.cedar]
 routes:
   - id: app
     path: /
+    methods: [GET]
+    upstream: app
+    public: true
+    firewall: { mode: off }
+  - id: secure
+    path: /secure/
+    methods: [GET]
+    upstream: app
+    auth:
+      jwt:
+        issuer: https://idp.bench
+        audiences: [api]
+        keys_file: $WORK/idp.pem
+    authorize:
+      scopes: { all_of: [items:read] }
+      policy: true
+    rate_limits:
+      - { rate: 100000000/s, key: [consumer] }
+  - id: inspected
+    path: /inspected/
     methods: [GET]
     upstream: app
     public: true
@@ -108,8 +143,14 @@ declare -A URL=(
   [c_portcullis]="http://127.0.0.1:$PC_PORT/api/items"
   [d_portcullis_tls]="https://127.0.0.1:$PC_TLS_PORT/api/items"
   [e_nginx_tls]="https://127.0.0.1:$NGX_TLS_PORT/api/items"
+  [f_portcullis_jwt_limit_policy]="http://127.0.0.1:$PC_PORT/secure/items?q=green+tea&page=2"
+  [g_portcullis_firewall]="http://127.0.0.1:$PC_PORT/inspected/items?q=green+tea&page=2&sort=price"
 )
-ORDER=(a_upstream b_nginx c_portcullis d_portcullis_tls e_nginx_tls)
+declare -A HDR=([f_portcullis_jwt_limit_policy]="Authorization: Bearer $TOKEN")
+ORDER=(a_upstream b_nginx c_portcullis d_portcullis_tls e_nginx_tls f_portcullis_jwt_limit_policy g_portcullis_firewall)
+# Every secured request must pass (a 401/403/429 would make the numbers meaningless).
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "${HDR[f_portcullis_jwt_limit_policy]}" "${URL[f_portcullis_jwt_limit_policy]}")
+[ "$code" = 200 ] || { echo "secured route answered $code"; cat "$WORK/portcullis.log"; exit 1; }
 
 # wrk latency values like 512.00us / 1.20ms / 2.00s → milliseconds.
 to_ms() { awk -v v="$1" 'BEGIN{ if (v ~ /us$/) {sub(/us$/,"",v); print v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v); print v+0} else if (v ~ /s$/) {sub(/s$/,"",v); print v*1000} else print v }'; }
@@ -118,7 +159,11 @@ declare -A RPS P50 P99
 for name in "${ORDER[@]}"; do RPS[$name]=0; P50[$name]=""; P99[$name]=""; done
 for round in $(seq 1 "$ROUNDS"); do
   for name in "${ORDER[@]}"; do
-    out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "${URL[$name]}")
+    if [ -n "${HDR[$name]:-}" ]; then
+      out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -H "${HDR[$name]}" "${URL[$name]}")
+    else
+      out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "${URL[$name]}")
+    fi
     rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
     p50=$(to_ms "$(echo "$out" | awk '$1=="50%" {print $2}')")
     p99=$(to_ms "$(echo "$out" | awk '$1=="99%" {print $2}')")
@@ -145,6 +190,11 @@ mkdir -p bench/results
   up99=$(echo "${P99[a_upstream]}" | median)
   pc99=$(echo "${P99[c_portcullis]}" | median)
   ng99=$(echo "${P99[b_nginx]}" | median)
+  plain=$(awk -v a="${RPS[c_portcullis]}" 'BEGIN{print a}')
+  for name in f_portcullis_jwt_limit_policy g_portcullis_firewall; do
+    echo "$name vs plain portcullis: $(awk -v a="${RPS[$name]}" -v b="$plain" 'BEGIN{printf "%.2f", a/b}')x"
+  done
+  echo
   echo "p99 added over the upstream: portcullis $(awk -v a="$pc99" -v b="$up99" 'BEGIN{printf "%.2f", a-b}') ms, nginx $(awk -v a="$ng99" -v b="$up99" 'BEGIN{printf "%.2f", a-b}') ms"
   echo
   echo "wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS alternating rounds, $(nproc) cores, $(date -u +%Y-%m-%d), nginx $(nginx -v 2>&1 | sed 's|.*/||'), portcullis $(target/release/portcullis --version | awk '{print $2}')"
