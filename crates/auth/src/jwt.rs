@@ -21,6 +21,8 @@ pub struct JwtVerifier {
     max_token_bytes: usize,
     scopes_claim: String,
     roles_claim: String,
+    require_amr: Vec<String>,
+    require_acr: Vec<String>,
 }
 
 fn algorithm(name: &str) -> Option<Algorithm> {
@@ -99,7 +101,14 @@ impl JwtVerifier {
             max_token_bytes: spec.max_token_bytes,
             scopes_claim: spec.scopes_claim.clone(),
             roles_claim: spec.roles_claim.clone(),
+            require_amr: spec.require_amr.clone(),
+            require_acr: spec.require_acr.clone(),
         })
+    }
+
+    /// The issuer (`iss`) this verifier accepts.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
     }
 
     /// Verifies a token; the error is a reason for the log only.
@@ -147,6 +156,23 @@ impl JwtVerifier {
                         .get("sub")
                         .and_then(Value::as_str)
                         .ok_or("jwt_no_subject")?;
+                    // Step-up requirements (multi-factor, assurance level): checked after
+                    // the signature, so only a genuine token can learn it fell short.
+                    if !self.require_amr.is_empty()
+                        && !strings(claims.get("amr"))
+                            .iter()
+                            .any(|m| self.require_amr.contains(m))
+                    {
+                        return Err("jwt_mfa_required");
+                    }
+                    if !self.require_acr.is_empty()
+                        && !claims
+                            .get("acr")
+                            .and_then(Value::as_str)
+                            .is_some_and(|a| self.require_acr.iter().any(|r| r == a))
+                    {
+                        return Err("jwt_acr_required");
+                    }
                     let credential_id =
                         claims.get("jti").and_then(Value::as_str).map(str::to_owned);
                     return Ok(Identity {

@@ -6,6 +6,7 @@ use http::header::{AUTHORIZATION, HeaderValue, WWW_AUTHENTICATE};
 use portcullis_core::{Denial, Guard, GuardId, Phase, ProblemType, RequestCx, Step};
 
 use crate::jwt::JwtVerifier;
+use crate::revocation::Revocations;
 
 const ID: GuardId = GuardId("jwt");
 
@@ -13,12 +14,22 @@ const ID: GuardId = GuardId("jwt");
 /// inline. The token is removed before forwarding; the identity travels in gateway headers.
 pub struct JwtGuard {
     verifier: Arc<JwtVerifier>,
+    revocations: Option<Arc<Revocations>>,
 }
 
 impl JwtGuard {
     /// A guard over a compiled verifier.
     pub fn new(verifier: Arc<JwtVerifier>) -> Self {
-        Self { verifier }
+        Self {
+            verifier,
+            revocations: None,
+        }
+    }
+
+    /// Also refuses revoked tokens (by `jti` or subject cut-off).
+    pub fn with_revocations(mut self, revocations: Arc<Revocations>) -> Self {
+        self.revocations = Some(revocations);
+        self
     }
 }
 
@@ -51,9 +62,32 @@ impl Guard for JwtGuard {
         };
         match self.verifier.verify(token) {
             Ok(identity) => {
+                if let Some(list) = &self.revocations {
+                    let iat = identity
+                        .claims
+                        .as_deref()
+                        .and_then(|c| c.get("iat"))
+                        .and_then(serde_json::Value::as_i64);
+                    if let Some(reason) = list.check(
+                        self.verifier.issuer(),
+                        identity.credential_id.as_deref(),
+                        &identity.consumer_id,
+                        iat,
+                    ) {
+                        return unauthorized(reason);
+                    }
+                }
                 cx.identity = Some(identity);
                 Step::Continue
             }
+            // RFC 9470 step-up: tell the client the token is genuine but its authentication
+            // is not strong enough, so it can re-authenticate instead of giving up.
+            Err(reason @ ("jwt_mfa_required" | "jwt_acr_required")) => Step::Deny(
+                Denial::new(ProblemType::Unauthorized, reason, ID).with_header(
+                    WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer error=\"insufficient_user_authentication\""),
+                ),
+            ),
             Err(reason) => unauthorized(reason),
         }
     }

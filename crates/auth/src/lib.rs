@@ -1,8 +1,10 @@
 //! Authentication for portcullis: every way a client proves who it is.
 //!
-//! This first part is API keys: the format ([`api_key`]), the pepper ([`pepper`]) and the
-//! guard ([`ApiKeyGuard`]). Guards for API keys, JWT/OIDC, token
-//! introspection, Basic, HMAC signing and mTLS build on it (issue: identity).
+//! - API keys: the format ([`api_key`]), the pepper ([`pepper`]) and [`ApiKeyGuard`];
+//! - JWT bearer tokens: [`jwt::JwtVerifier`] and [`JwtGuard`], with step-up requirements
+//!   (`amr`, `acr`) and [`revocation`] by `jti` and by subject cut-off.
+//!
+//! Token introspection, Basic, HMAC signing and mTLS are still to come (issue: identity).
 #![cfg_attr(
     not(test),
     deny(
@@ -18,6 +20,7 @@ mod api_key_guard;
 pub mod jwt;
 mod jwt_guard;
 pub mod pepper;
+pub mod revocation;
 
 pub use api_key_guard::ApiKeyGuard;
 pub use jwt_guard::JwtGuard;

@@ -172,3 +172,53 @@ fn forged_and_broken_tokens_are_refused() {
     // The valid twin passes after all that.
     assert!(i.verifier.verify(&good).is_ok());
 }
+
+#[test]
+fn amr_and_acr_requirements_are_enforced_after_the_signature() {
+    let kp = rcgen::KeyPair::generate().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("issuer.pem");
+    std::fs::write(&path, kp.public_key_pem()).unwrap();
+    let spec: JwtAuthSpec = serde_saphyr::from_str(&format!(
+        "issuer: https://idp.example\naudiences: [orders-api]\nkeys_file: {}\nrequire_amr: [otp, hwk, mfa]\nrequire_acr: [urn:acr:strong]\n",
+        path.display()
+    ))
+    .unwrap();
+    let v = JwtVerifier::from_spec(&spec).unwrap();
+    let key = EncodingKey::from_ec_pem(kp.serialize_pem().as_bytes()).unwrap();
+    let header = Header::new(Algorithm::ES256);
+    let with = |amr: Value, acr: Value| {
+        let mut c = claims();
+        c["amr"] = amr;
+        c["acr"] = acr;
+        sign(&key, &header, &c)
+    };
+    let strong = json!("urn:acr:strong");
+    assert!(
+        v.verify(&with(json!(["pwd", "otp"]), strong.clone()))
+            .is_ok()
+    );
+    assert_eq!(
+        v.verify(&with(json!(["pwd"]), strong.clone())).unwrap_err(),
+        "jwt_mfa_required"
+    );
+    assert_eq!(
+        v.verify(&with(json!(null), strong.clone())).unwrap_err(),
+        "jwt_mfa_required"
+    );
+    assert_eq!(
+        v.verify(&with(json!(["hwk"]), json!("urn:acr:weak")))
+            .unwrap_err(),
+        "jwt_acr_required"
+    );
+    // A forged token never gets as far as the step-up answer.
+    let attacker = rcgen::KeyPair::generate().unwrap();
+    let mut c = claims();
+    c["amr"] = json!(["pwd"]);
+    let forged = sign(
+        &EncodingKey::from_ec_pem(attacker.serialize_pem().as_bytes()).unwrap(),
+        &header,
+        &c,
+    );
+    assert_eq!(v.verify(&forged).unwrap_err(), "jwt_bad_signature");
+}

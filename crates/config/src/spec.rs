@@ -758,6 +758,14 @@ pub struct JwtAuthSpec {
     /// Dotted path of the claim holding roles (e.g. `realm_access.roles`). Default `roles`.
     #[serde(default = "default_roles_claim")]
     pub roles_claim: String,
+    /// Multi-factor requirement: the token's `amr` claim (RFC 8176) must contain one of these
+    /// methods, e.g. `[mfa, otp, hwk]`. Empty: no requirement. Default empty.
+    #[serde(default)]
+    pub require_amr: Vec<String>,
+    /// Assurance requirement: the token's `acr` claim must be one of these. Empty: no
+    /// requirement. Default empty.
+    #[serde(default)]
+    pub require_acr: Vec<String>,
 }
 
 fn default_jwt_algorithms() -> Vec<String> {

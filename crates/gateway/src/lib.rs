@@ -114,6 +114,9 @@ impl Gateway {
         if let Some(q) = services.as_ref().and_then(|s| s.quotas.as_ref()) {
             q.start_flusher();
         }
+        if let Some(r) = services.as_ref().and_then(|s| s.revocations.as_ref()) {
+            r.start_refresher();
+        }
         let runtime = RuntimeConfig::compile(spec, 1, services.as_ref())?;
         metrics.config_loaded(1, true);
         let shared = Arc::new(Shared {

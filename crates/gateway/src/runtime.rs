@@ -48,22 +48,25 @@ pub struct Services {
     pub limits: portcullis_limits::LimitState,
     /// Quota counters (with the store).
     pub quotas: Option<Arc<portcullis_limits::QuotaState>>,
+    /// Token revocations (with the store).
+    pub revocations: Option<Arc<portcullis_auth::revocation::Revocations>>,
 }
 
 impl Services {
-    /// Opens what the config needs: the store and pepper if any route uses API keys or
-    /// quotas, and fresh limit state.
+    /// Opens what the config needs: the store and pepper if any route authenticates (API keys,
+    /// token revocations) or has quotas, and fresh limit state.
     pub fn open(spec: &ConfigSpec) -> Result<Self, String> {
         let needs_store = spec
             .routes
             .iter()
-            .any(|r| r.auth.as_ref().is_some_and(|a| a.api_key.is_some()) || !r.quotas.is_empty());
+            .any(|r| r.auth.is_some() || !r.quotas.is_empty());
         if !needs_store {
             return Ok(Self {
                 store: None,
                 pepper: None,
                 limits: portcullis_limits::LimitState::new(),
                 quotas: None,
+                revocations: None,
             });
         }
         let path = spec
@@ -77,7 +80,10 @@ impl Services {
             spec.store.pepper_file.as_deref(),
             &spec.data_dir.join("pepper"),
         )?;
+        let revocations = portcullis_auth::revocation::Revocations::load(store.clone())
+            .map_err(|e| e.to_string())?;
         Ok(Self {
+            revocations: Some(revocations),
             quotas: Some(portcullis_limits::QuotaState::new(store.clone())),
             store: Some(store),
             pepper: Some(Arc::new(pepper)),
@@ -215,9 +221,11 @@ impl RuntimeConfig {
             if let Some(jwt) = r.auth.as_ref().and_then(|a| a.jwt.as_ref()) {
                 let verifier = portcullis_auth::jwt::JwtVerifier::from_spec(jwt)
                     .map_err(|e| CompileError::Invalid(format!("route `{}`: jwt: {e}", r.id)))?;
-                entries.push(ChainEntry::enforce(Arc::new(
-                    portcullis_auth::JwtGuard::new(Arc::new(verifier)),
-                )));
+                let mut guard = portcullis_auth::JwtGuard::new(Arc::new(verifier));
+                if let Some(list) = services.and_then(|s| s.revocations.clone()) {
+                    guard = guard.with_revocations(list);
+                }
+                entries.push(ChainEntry::enforce(Arc::new(guard)));
             }
             access_guards(r, services, policies.as_ref(), &mut entries)?;
             // The positive model: structure first (duplicate keys, depth, XXE) so no parser

@@ -12,7 +12,7 @@ use crate::{KeysCommand, Output};
 
 const ACTOR: &str = "cli";
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
@@ -24,7 +24,7 @@ fn duration_secs(text: &str) -> Result<i64, String> {
         .map_err(|e| format!("invalid duration `{text}`: {e}"))
 }
 
-fn open(config: Option<&Path>) -> Result<(SqliteStore, Pepper), String> {
+pub(crate) fn open(config: Option<&Path>) -> Result<(SqliteStore, Pepper), String> {
     let loaded = match config {
         Some(p) => portcullis_config::load_file(p),
         None => portcullis_config::load_str(

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod keys;
+mod tokens;
 
 /// portcullis — an API security gateway.
 #[derive(Parser, Debug)]
@@ -36,6 +37,14 @@ enum Command {
         config: Option<PathBuf>,
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// Revoke bearer tokens by `jti` or by subject (all tokens issued before a time).
+    Tokens {
+        /// The config file (for the store location). Without it: the quickstart's `./data`.
+        #[arg(short, long, env = "PORTCULLIS_CONFIG", global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        command: tokens::TokensCommand,
     },
     /// Validate a config file and lint it for security misconfiguration. Exit 0 when valid,
     /// 1 when not; every problem is printed as file:line:column: key: message.
@@ -163,6 +172,13 @@ fn main() -> ExitCode {
         Command::PolicySchema { config } => policy_schema(&config),
         Command::Serve { config } => serve(config),
         Command::Keys { config, command } => keys::run(config.as_deref(), command),
+        Command::Tokens { config, command } => match tokens::run(config.as_deref(), command) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(1)
+            }
+        },
     }
 }
 

@@ -19,7 +19,7 @@
 mod model;
 mod sqlite;
 
-pub use model::{ApiKeyRecord, Consumer, HistoryEntry, KeyStatus, NewConsumer};
+pub use model::{ApiKeyRecord, Consumer, HistoryEntry, KeyStatus, NewConsumer, TokenRevocation};
 pub use sqlite::SqliteStore;
 
 /// Why a store operation failed.
@@ -77,6 +77,10 @@ pub trait Store: Send + Sync {
     fn touch_api_key(&self, id: &str, now: i64) -> Result<()>;
     /// The newest history entries, newest first.
     fn history(&self, limit: usize) -> Result<Vec<HistoryEntry>>;
+    /// Records a token revocation (and its history entry); returns its sequence number.
+    fn revoke_token(&self, revocation: &TokenRevocation, actor: &str, now: i64) -> Result<i64>;
+    /// Token revocations with a sequence number above `seq`, oldest first.
+    fn token_revocations_since(&self, seq: i64) -> Result<Vec<(i64, TokenRevocation)>>;
     /// Requests counted against quota `key` in calendar window `window` (e.g. `2026-12-03`).
     fn quota_used(&self, key: &str, window: &str) -> Result<u64>;
     /// Adds counts `(key, window, delta)` in one transaction.

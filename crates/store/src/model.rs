@@ -103,3 +103,19 @@ pub struct HistoryEntry {
     /// Details (never secrets).
     pub detail: Value,
 }
+
+/// A revocation of bearer tokens: one token by its `jti`, or every token of a subject issued
+/// before a cut-off.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenRevocation {
+    /// The token issuer (`iss`).
+    pub issuer: String,
+    /// `jti` or `subject`.
+    pub kind: String,
+    /// The `jti` or the subject (`sub`).
+    pub value: String,
+    /// For subjects: tokens issued (`iat`) before this time (Unix seconds) are refused.
+    pub before: Option<i64>,
+    /// When the revocation was made.
+    pub created_at: i64,
+}

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::{Value, json};
 
-use crate::model::{ApiKeyRecord, Consumer, HistoryEntry, NewConsumer};
+use crate::model::{ApiKeyRecord, Consumer, HistoryEntry, NewConsumer, TokenRevocation};
 use crate::{Result, Store, StoreError};
 
 /// Schema migrations; entry `i` moves the file from version `i` to `i + 1`. Append only.
@@ -52,6 +52,16 @@ CREATE TABLE quota_usage (
     window   TEXT NOT NULL,
     used     INTEGER NOT NULL,
     PRIMARY KEY (key, window)
+);
+"#,
+    r#"
+CREATE TABLE token_revocations (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    issuer     TEXT NOT NULL,
+    kind       TEXT NOT NULL CHECK (kind IN ('jti', 'subject')),
+    value      TEXT NOT NULL,
+    before     INTEGER,
+    created_at INTEGER NOT NULL
 );
 "#,
 ];
@@ -426,6 +436,59 @@ impl Store for SqliteStore {
                 out.push((k, w, u64::try_from(u).unwrap_or(0)));
             }
             Ok(out)
+        })
+    }
+
+    fn revoke_token(&self, r: &TokenRevocation, actor: &str, now: i64) -> Result<i64> {
+        self.with(|conn| {
+            let tx = conn.unchecked_transaction().map_err(backend)?;
+            tx.execute(
+                "INSERT INTO token_revocations (issuer, kind, value, before, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![r.issuer, r.kind, r.value, r.before, now],
+            )
+            .map_err(backend)?;
+            let seq = tx.last_insert_rowid();
+            tx.execute(
+                "INSERT INTO history (at, actor, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    now,
+                    actor,
+                    format!("token.revoke_{}", r.kind),
+                    r.value,
+                    json!({"issuer": r.issuer, "before": r.before}).to_string()
+                ],
+            )
+            .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(seq)
+        })
+    }
+
+    fn token_revocations_since(&self, seq: i64) -> Result<Vec<(i64, TokenRevocation)>> {
+        self.with(|conn| {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT seq, issuer, kind, value, before, created_at FROM token_revocations
+                     WHERE seq > ?1 ORDER BY seq",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(params![seq], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        TokenRevocation {
+                            issuer: r.get(1)?,
+                            kind: r.get(2)?,
+                            value: r.get(3)?,
+                            before: r.get(4)?,
+                            created_at: r.get(5)?,
+                        },
+                    ))
+                })
+                .map_err(backend)?;
+            rows.collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(backend)
         })
     }
 

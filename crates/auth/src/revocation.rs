@@ -1,0 +1,155 @@
+//! Bearer-token revocation: single tokens by `jti`, and every token of a subject issued
+//! before a cut-off ("log this user out everywhere").
+//!
+//! Revocations are written to the store (`portcullis tokens revoke`) and mirrored in memory:
+//! the request path only reads a hash set under a read lock. A refresher pulls new entries
+//! by sequence number once a second, so a revocation applies within about a second on every
+//! gateway sharing the store, without a restart.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use portcullis_store::{Store, StoreError};
+
+#[derive(Debug, Default)]
+struct State {
+    seq: i64,
+    jtis: HashSet<(String, String)>,
+    subjects: HashMap<(String, String), i64>,
+}
+
+/// The in-memory mirror of the store's token revocations.
+pub struct Revocations {
+    store: Arc<dyn Store>,
+    state: RwLock<State>,
+}
+
+impl std::fmt::Debug for Revocations {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Revocations").finish_non_exhaustive()
+    }
+}
+
+impl Revocations {
+    /// Loads every revocation from `store` (blocking).
+    pub fn load(store: Arc<dyn Store>) -> Result<Arc<Self>, StoreError> {
+        let r = Arc::new(Self {
+            store,
+            state: RwLock::new(State::default()),
+        });
+        r.refresh()?;
+        Ok(r)
+    }
+
+    /// Pulls revocations newer than the last seen (blocking).
+    pub fn refresh(&self) -> Result<(), StoreError> {
+        let since = self.state.read().unwrap_or_else(|p| p.into_inner()).seq;
+        let new = self.store.token_revocations_since(since)?;
+        if new.is_empty() {
+            return Ok(());
+        }
+        let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+        for (seq, r) in new {
+            state.seq = state.seq.max(seq);
+            match r.kind.as_str() {
+                "jti" => {
+                    state.jtis.insert((r.issuer, r.value));
+                }
+                _ => {
+                    let cutoff = r.before.unwrap_or(r.created_at);
+                    let entry = state.subjects.entry((r.issuer, r.value)).or_insert(cutoff);
+                    *entry = (*entry).max(cutoff);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts the once-a-second refresher on the current runtime; it stops when the list is
+    /// dropped.
+    pub fn start_refresher(self: &Arc<Self>) {
+        let weak = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let Some(list) = weak.upgrade() else { return };
+                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || list.refresh()).await {
+                    tracing::error!(error = %e, "token revocations could not be refreshed");
+                }
+            }
+        });
+    }
+
+    /// Why a verified token is refused, if it is: `jwt_revoked` (its `jti`) or
+    /// `jwt_subject_revoked` (issued before its subject's cut-off, or without `iat` while a
+    /// cut-off exists).
+    pub fn check(
+        &self,
+        issuer: &str,
+        jti: Option<&str>,
+        subject: &str,
+        issued_at: Option<i64>,
+    ) -> Option<&'static str> {
+        let state = self.state.read().unwrap_or_else(|p| p.into_inner());
+        if let Some(jti) = jti
+            && state.jtis.contains(&(issuer.to_string(), jti.to_string()))
+        {
+            return Some("jwt_revoked");
+        }
+        let cutoff = state
+            .subjects
+            .get(&(issuer.to_string(), subject.to_string()))?;
+        match issued_at {
+            Some(iat) if iat >= *cutoff => None,
+            _ => Some("jwt_subject_revoked"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use portcullis_store::{SqliteStore, TokenRevocation};
+
+    #[test]
+    fn refresh_picks_up_new_revocations() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
+        let list = Revocations::load(store).unwrap();
+        assert_eq!(list.check("iss", Some("j1"), "alice", Some(100)), None);
+        // Written by another process (the CLI) through its own connection.
+        let other = SqliteStore::open(&path).unwrap();
+        let r = |kind: &str, value: &str, before| TokenRevocation {
+            issuer: "iss".into(),
+            kind: kind.into(),
+            value: value.into(),
+            before,
+            created_at: 1000,
+        };
+        other
+            .revoke_token(&r("jti", "j1", None), "test", 1000)
+            .unwrap();
+        other
+            .revoke_token(&r("subject", "bob", Some(500)), "test", 1000)
+            .unwrap();
+        list.refresh().unwrap();
+        assert_eq!(
+            list.check("iss", Some("j1"), "alice", Some(100)),
+            Some("jwt_revoked")
+        );
+        assert_eq!(list.check("other", Some("j1"), "alice", Some(100)), None);
+        assert_eq!(
+            list.check("iss", None, "bob", Some(499)),
+            Some("jwt_subject_revoked")
+        );
+        assert_eq!(
+            list.check("iss", None, "bob", None),
+            Some("jwt_subject_revoked")
+        );
+        assert_eq!(list.check("iss", None, "bob", Some(500)), None);
+    }
+}
