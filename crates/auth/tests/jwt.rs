@@ -222,3 +222,34 @@ fn amr_and_acr_requirements_are_enforced_after_the_signature() {
     );
     assert_eq!(v.verify(&forged).unwrap_err(), "jwt_bad_signature");
 }
+
+#[test]
+fn verified_tokens_are_cached_only_until_they_expire() {
+    let kp = rcgen::KeyPair::generate().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("issuer.pem");
+    std::fs::write(&path, kp.public_key_pem()).unwrap();
+    let spec: JwtAuthSpec = serde_saphyr::from_str(&format!(
+        "issuer: https://idp.example\naudiences: [orders-api]\nkeys_file: {}\nleeway: 0s\n",
+        path.display()
+    ))
+    .unwrap();
+    let v = JwtVerifier::from_spec(&spec).unwrap();
+    let key = EncodingKey::from_ec_pem(kp.serialize_pem().as_bytes()).unwrap();
+    let mut c = claims();
+    c["exp"] = json!(now() + 2);
+    let t = sign(&key, &Header::new(Algorithm::ES256), &c);
+    assert!(v.verify(&t).is_ok());
+    assert!(v.verify(&t).is_ok(), "second verification (cached)");
+    // One changed byte of the signature is a different token: verified afresh and refused.
+    let mut forged = t.clone();
+    let last = forged.pop().unwrap();
+    forged.push(if last == 'A' { 'B' } else { 'A' });
+    assert!(v.verify(&forged).is_err());
+    std::thread::sleep(std::time::Duration::from_millis(3100));
+    assert_eq!(
+        v.verify(&t).unwrap_err(),
+        "jwt_expired",
+        "the cache never outlives exp"
+    );
+}

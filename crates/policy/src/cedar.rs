@@ -21,9 +21,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use std::collections::HashSet;
+
 use cedar_policy::{
     Authorizer, Context, Decision, Entities, Entity, EntityUid, PolicyId, PolicySet, Request,
-    Schema, ValidationMode, Validator,
+    RestrictedExpression as Rx, Schema, ValidationMode, Validator,
 };
 use jiff::tz::TimeZone;
 use miette::Diagnostic;
@@ -208,7 +210,10 @@ pub fn schema_text(json: Value) -> Result<String, String> {
 /// Policies compiled for one config version.
 pub struct PolicyEngine {
     policies: PolicySet,
-    schema: Schema,
+    /// Per action (`<route>:<METHOD>`): the action entity with its groups, built once so a
+    /// request only adds its principal and resource (no schema work on the request path;
+    /// the policies were validated against the schema at load).
+    actions: HashMap<String, Vec<Entity>>,
     names: HashMap<PolicyId, String>,
     headers: Vec<String>,
     claims: Vec<(String, ClaimType)>,
@@ -356,9 +361,35 @@ impl PolicyEngine {
                 message: format!("policies.time_zone: {e}"),
             }])
         })?;
+        let mut actions = HashMap::new();
+        for r in &spec.routes {
+            for m in &r.methods {
+                let m = m.to_ascii_uppercase();
+                let name = format!("{}:{m}", r.id);
+                let (Ok(action), Ok(route_group), Ok(rw_group)) = (
+                    uid("Action", &name),
+                    uid("Action", &r.id),
+                    uid("Action", method_group(&m)),
+                ) else {
+                    continue;
+                };
+                let parents: HashSet<EntityUid> = [route_group.clone(), rw_group.clone()]
+                    .into_iter()
+                    .collect();
+                actions.insert(
+                    name,
+                    vec![
+                        Entity::new_no_attrs(action, parents),
+                        Entity::new_no_attrs(route_group, HashSet::new()),
+                        Entity::new_no_attrs(rw_group, HashSet::new()),
+                    ],
+                );
+            }
+        }
+        drop(schema);
         Ok(Some(Self {
             policies,
-            schema,
+            actions,
             names,
             headers: p
                 .context_headers
@@ -371,34 +402,35 @@ impl PolicyEngine {
         }))
     }
 
-    fn claims_record(&self, identity: &portcullis_core::Identity) -> Value {
-        let mut out = serde_json::Map::new();
+    fn claims_record(&self, identity: &portcullis_core::Identity) -> Vec<(String, Rx)> {
+        let mut out = Vec::new();
         let Some(claims) = identity.claims.as_deref() else {
-            return Value::Object(out);
+            return out;
         };
         for (name, ty) in &self.claims {
             let Some(v) = claims.get(name) else { continue };
             let converted = match (ty, v) {
-                (ClaimType::String, Value::String(_)) => Some(v.clone()),
-                (ClaimType::Long, Value::Number(n)) => n.as_i64().map(Value::from),
-                (ClaimType::Bool, Value::Bool(_)) => Some(v.clone()),
-                (ClaimType::SetOfStrings, Value::Array(items)) => Some(Value::Array(
-                    items.iter().filter(|i| i.is_string()).cloned().collect(),
+                (ClaimType::String, Value::String(s)) => Some(Rx::new_string(s.clone())),
+                (ClaimType::Long, Value::Number(n)) => n.as_i64().map(Rx::new_long),
+                (ClaimType::Bool, Value::Bool(b)) => Some(Rx::new_bool(*b)),
+                (ClaimType::SetOfStrings, Value::Array(items)) => Some(Rx::new_set(
+                    items
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(|x| Rx::new_string(x.to_string())),
                 )),
-                (ClaimType::SetOfStrings, Value::String(s)) => Some(Value::Array(
-                    s.split_whitespace()
-                        .map(|x| Value::from(x.to_string()))
-                        .collect(),
+                (ClaimType::SetOfStrings, Value::String(s)) => Some(Rx::new_set(
+                    s.split_whitespace().map(|x| Rx::new_string(x.to_string())),
                 )),
                 // A claim of the wrong type is left out, as if absent: policies that need it
                 // must test `has` and so fail closed.
                 _ => None,
             };
             if let Some(c) = converted {
-                out.insert(name.clone(), c);
+                out.push((name.clone(), c));
             }
         }
-        Value::Object(out)
+        out
     }
 
     /// Decides one request.
@@ -421,36 +453,56 @@ impl PolicyEngine {
             Ok(u) => u,
             Err(e) => return fail(e),
         };
-        let principal = json!({
-            "uid": {"type": format!("{NAMESPACE}::Consumer"), "id": id.consumer_id},
-            "attrs": {
-                "id": id.consumer_id,
-                "roles": id.roles,
-                "scopes": id.scopes,
-                "plan": id.plan.clone().unwrap_or_default(),
-                "auth_method": id.method,
-                "mfa": has_mfa(id),
-                "claims": self.claims_record(id),
-            },
-            "parents": [],
-        });
-        let resource = json!({
-            "uid": {"type": format!("{NAMESPACE}::Route"), "id": input.route},
-            "attrs": {"id": input.route, "path": input.template},
-            "parents": [],
-        });
-        let mut list = Vec::with_capacity(2);
-        for v in [principal, resource] {
-            match Entity::from_json_value(v, Some(&self.schema)) {
-                Ok(e) => list.push(e),
-                Err(e) => return fail(format!("entity: {e}")),
-            }
+        let strings = |v: &[String]| Rx::new_set(v.iter().map(|x| Rx::new_string(x.clone())));
+        let record = |fields: Vec<(String, Rx)>| Rx::new_record(fields);
+        let Ok(claims) = record(self.claims_record(id)) else {
+            return fail("claims record".into());
+        };
+        let principal_attrs: HashMap<String, Rx> = [
+            ("id".to_string(), Rx::new_string(id.consumer_id.clone())),
+            ("roles".to_string(), strings(&id.roles)),
+            ("scopes".to_string(), strings(&id.scopes)),
+            (
+                "plan".to_string(),
+                Rx::new_string(id.plan.clone().unwrap_or_default()),
+            ),
+            (
+                "auth_method".to_string(),
+                Rx::new_string(id.method.to_string()),
+            ),
+            ("mfa".to_string(), Rx::new_bool(has_mfa(id))),
+            ("claims".to_string(), claims),
+        ]
+        .into_iter()
+        .collect();
+        let resource_attrs: HashMap<String, Rx> = [
+            ("id".to_string(), Rx::new_string(input.route.to_string())),
+            (
+                "path".to_string(),
+                Rx::new_string(input.template.to_string()),
+            ),
+        ]
+        .into_iter()
+        .collect();
+        let action_name = format!("{}:{}", input.route, input.method);
+        let Some(action_entities) = self.actions.get(&action_name) else {
+            return fail(format!("unknown action {action_name}"));
+        };
+        let mut list = Vec::with_capacity(2 + action_entities.len());
+        match Entity::new(principal_uid.clone(), principal_attrs, HashSet::new()) {
+            Ok(e) => list.push(e),
+            Err(e) => return fail(format!("principal: {e}")),
         }
-        let entities = match Entities::from_entities(list, Some(&self.schema)) {
+        match Entity::new(resource_uid.clone(), resource_attrs, HashSet::new()) {
+            Ok(e) => list.push(e),
+            Err(e) => return fail(format!("resource: {e}")),
+        }
+        list.extend(action_entities.iter().cloned());
+        let entities = match Entities::from_entities(list, None) {
             Ok(e) => e,
             Err(e) => return fail(format!("entities: {e}")),
         };
-        let params: serde_json::Map<String, Value> = path_params(input.template)
+        let params: Vec<(String, Rx)> = path_params(input.template)
             .into_iter()
             .map(|name| {
                 let v = input
@@ -463,43 +515,52 @@ impl PolicyEngine {
                             .into_owned()
                     })
                     .unwrap_or_default();
-                (name, Value::from(v))
+                (name, Rx::new_string(v))
             })
             .collect();
-        let headers: serde_json::Map<String, Value> = self
+        let headers: Vec<(String, Rx)> = self
             .headers
             .iter()
             .filter_map(|h| {
                 let v = input.headers.get(h.as_str())?.to_str().ok()?;
-                Some((h.clone(), Value::from(v)))
+                Some((h.clone(), Rx::new_string(v.to_string())))
             })
             .collect();
         let zoned = input.now.to_zoned(self.tz.clone());
-        let context = json!({
-            "ip": {"__extn": {"fn": "ip", "arg": input.ip.to_string()}},
-            "country": input.country,
-            "method": input.method,
-            "path": input.path,
-            "params": params,
-            "headers": headers,
-            "time": {
-                "hour": zoned.hour(), "minute": zoned.minute(),
-                "weekday": zoned.weekday().to_monday_one_offset(),
-                "day": zoned.day(), "month": zoned.month(), "year": zoned.year(),
-                "unix": input.now.as_second(),
-            },
-        });
-        let context = match Context::from_json_value(context, Some((&self.schema, &action_uid))) {
+        let time = record(vec![
+            ("hour".into(), Rx::new_long(i64::from(zoned.hour()))),
+            ("minute".into(), Rx::new_long(i64::from(zoned.minute()))),
+            (
+                "weekday".into(),
+                Rx::new_long(i64::from(zoned.weekday().to_monday_one_offset())),
+            ),
+            ("day".into(), Rx::new_long(i64::from(zoned.day()))),
+            ("month".into(), Rx::new_long(i64::from(zoned.month()))),
+            ("year".into(), Rx::new_long(i64::from(zoned.year()))),
+            ("unix".into(), Rx::new_long(input.now.as_second())),
+        ]);
+        let (Ok(params), Ok(headers), Ok(time)) = (record(params), record(headers), time) else {
+            return fail("context record".into());
+        };
+        let context = match Context::from_pairs([
+            ("ip".to_string(), Rx::new_ip(input.ip.to_string())),
+            (
+                "country".to_string(),
+                Rx::new_string(input.country.to_string()),
+            ),
+            (
+                "method".to_string(),
+                Rx::new_string(input.method.to_string()),
+            ),
+            ("path".to_string(), Rx::new_string(input.path.to_string())),
+            ("params".to_string(), params),
+            ("headers".to_string(), headers),
+            ("time".to_string(), time),
+        ]) {
             Ok(c) => c,
             Err(e) => return fail(format!("context: {e}")),
         };
-        let request = match Request::new(
-            principal_uid,
-            action_uid,
-            resource_uid,
-            context,
-            Some(&self.schema),
-        ) {
+        let request = match Request::new(principal_uid, action_uid, resource_uid, context, None) {
             Ok(r) => r,
             Err(e) => return fail(format!("request: {e}")),
         };
