@@ -215,6 +215,39 @@ for i in range(20):
     doc = f'<?xml version="1.0" encoding="UTF-8"?><order id={quoteattr(str(1000+i))}><customer>{escape(fn + " " + ln)}</customer><item sku="A-{i}">{escape(random.choice(products))}</item><note>{escape(random.choice(prose))}</note></order>'
     add("xml_raw", doc)
 
+# Values near the shapes of the newer rules (command tools, SQL functions, Java class
+# names, PHP-ish names, base64, quotes around "or"), appended after the seeded part so the
+# rows above stay stable.
+near_misses = [
+    ("query", "docker", "tag"),
+    ("query", "kubectl", "q"),
+    ("json", "ansible-httpget", "agent"),
+    ("query", "python3", "language"),
+    ("json", "git rebase --onto main feature", "snippet"),
+    ("json", "Install it with pip and run the tests", "body"),
+    ("json", "at java.lang.Thread.run(Thread.java:748)", "stacktrace"),
+    ("json", "java.lang.NullPointerException: name is null", "error"),
+    ("json", "Caused by java.io.IOException: stream closed", "error"),
+    ("form", "It's 'X' or 'Y', whichever is cheaper", "comment"),
+    ("json", "The students' or teachers' lounge", "description"),
+    ("query", "sort by price or rating", "q"),
+    ("json", "Use array_map in PHP to transform each item", "body"),
+    ("json", "Select the best option from the menu, then update your profile.", "body"),
+    ("query", "1 is not a prime", "q"),
+    ("json", "Q3 revenue: 42 like last year", "note"),
+    ("json", "aGVsbG8gd29ybGQsIHRoaXMgaXMgYSB0ZXN0IGZpbGU=", "file"),
+    ("json", "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U", "token"),
+    ("cookie", "uname", "remember"),
+    ("query", "john doe", "uname"),
+    ("json", "/var/www/html/index.html", "document_root"),
+    ("json", "The time ifconfig took was negligible", "body"),
+    ("json", "price__gte", "filter"),
+    ("json", "Report: SELECT count(*) FROM orders; shows 42", "body"),
+    ("query", "café (crème brûlée) & co", "q"),
+]
+for pl, v, fld in near_misses:
+    add(pl, v, fld)
+
 with open(os.path.join(HERE, "benign.jsonl"), "w") as f:
     for r in rows:
         f.write(json.dumps(r, ensure_ascii=False) + "\n")

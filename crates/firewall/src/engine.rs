@@ -63,6 +63,29 @@ pub struct Firewall {
     limits: crate::spec::LimitsSpec,
 }
 
+/// A parameter *name* that merely is a command word (`uname=`, `hostname=`, `id=`): the
+/// command rules anchored at the start of a value do not apply to names, which are chosen
+/// by the API, not typed into a shell. Separators in a name still count.
+/// Likewise a value that is nothing but one of the command names that double as ordinary
+/// identifiers (`sort=hostname`, `field=uname`).
+fn key_named_like_command(location: &Location, norm: &Normalized, h: &Hit) -> bool {
+    if h.rule.category != Category::Cmdi || h.span.0 != 0 {
+        return false;
+    }
+    let text = norm.variant(h.variant);
+    let starts_plain = text
+        .as_bytes()
+        .first()
+        .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'/');
+    if location.part.is_key() && starts_plain {
+        return true;
+    }
+    const IDENTIFIER_LIKE: &[&str] = &[
+        "uname", "hostname", "id", "env", "set", "dir", "ver", "who", "w", "ps", "uptime",
+    ];
+    IDENTIFIER_LIKE.contains(&text.trim_matches(' '))
+}
+
 impl Firewall {
     /// Compiles a spec. Errors are configuration errors (bad custom regex, bad limits).
     pub fn new(spec: &FirewallSpec) -> Result<Self, FirewallError> {
@@ -276,6 +299,7 @@ impl Firewall {
             for h in &hits {
                 if reported.contains(&h.rule.id)
                     || !self.applies(h.rule.id, h.rule.category, &value.location)
+                    || key_named_like_command(&value.location, &norm, h)
                 {
                     continue;
                 }

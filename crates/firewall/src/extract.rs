@@ -194,7 +194,9 @@ fn looks_like_form(body: &[u8]) -> bool {
 /// `k=v&k=v` with `+` as space; names and values are inspected, percent-decoding is left to
 /// the normaliser (which also catches double encoding).
 fn pairs<'a>(sink: &mut Sink<'a>, data: &'a [u8], value_part: Part, key_part: Part) {
-    for pair in data.split(|&b| b == b'&' || b == b';') {
+    // Only `&` separates pairs: the `;` of old CGI is not split on by current frameworks,
+    // and a payload's `;` (stacked query, shell separator) must stay in its value.
+    for pair in data.split(|&b| b == b'&') {
         if pair.is_empty() {
             continue;
         }
@@ -669,6 +671,26 @@ mod tests {
             b"<a><b>&lt;svg onload=x&gt; &amp; more</b></a>",
         );
         assert!(has(&v, "xml:/a/b", "&lt;svg onload=x&gt; &amp; more"));
+    }
+
+    #[test]
+    fn names_and_semicolons_stay_inspected() {
+        let v = run(
+            "/?q=1;ls+-la&a=b",
+            &[("cookie", "java.io.File=x; plain=y")],
+            b"",
+        );
+        assert!(has(&v, "query:q", "1;ls -la"));
+        assert!(has(&v, "cookie:java.io.File", "java.io.File"));
+        assert!(!v.iter().any(|(_, x)| x == "plain"));
+        let v = run(
+            "/",
+            &[("content-type", "application/xml")],
+            b"<a><x.y b.c=\"1\" d=\"2\">t</x.y></a>",
+        );
+        assert!(has(&v, "xml:/a/x.y#name", "x.y"));
+        assert!(has(&v, "xml:/a/x.y@b.c#name", "b.c"));
+        assert!(!v.iter().any(|(l, _)| l == "xml:/a/x.y@d#name"));
     }
 
     #[test]

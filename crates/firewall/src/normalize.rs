@@ -509,22 +509,79 @@ fn find_from(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
 /// Undoes shell quoting tricks: `c'a't`, `c\at`, `c^at` (cmd.exe), `cat$IFS/etc/passwd`,
 /// `cat${IFS}x`, `c$@at`.
 pub fn shell_unquote(s: &str) -> String {
-    if !s.contains(['$', '[', '\\', '\'', '"', '^']) {
+    if !s.contains(['$', '[', '\\', '\'', '"', '^', '`', '+', '(']) {
         return fold_whitespace_keep_lines(s);
     }
     let s = s
         .replace("${ifs}", " ")
         .replace("$ifs$9", " ")
         .replace("$ifs", " ")
-        .replace("$@", "")
-        .replace("$9", "")
-        .replace("$()", "");
+        .replace("$()", "")
+        .replace("<()", "")
+        .replace(">()", "")
+        .replace("``", "");
+    let s = drop_shell_params(&s);
     let s = unglob(&s);
     let out: String = s
         .chars()
         .filter(|c| !matches!(c, '\\' | '\'' | '"' | '^'))
         .collect();
     fold_whitespace_keep_lines(&out)
+}
+
+/// Removes what a shell expands to nothing or to one character inside a word:
+/// special parameters (`c$@at`, `c$?at`, `$_`, `$9`), unset `${x}` braces (`c${kk}url`), and
+/// turns `${path:0:1}`-style slices into `/` and `+` between a word and a path or option
+/// into a space (`cat+/etc/passwd`).
+fn drop_shell_params(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out: Vec<u8> = Vec::with_capacity(b.len());
+    let mut i = 0usize;
+    while let Some(&c) = b.get(i) {
+        let next = b.get(i.saturating_add(1)).copied();
+        if c == b'$' {
+            match next {
+                Some(b'@' | b'*' | b'?' | b'!' | b'-' | b'_' | b'$' | b'#' | b'0'..=b'9') => {
+                    i = i.saturating_add(2);
+                    continue;
+                }
+                Some(b'{') => {
+                    let rest = b.get(i.saturating_add(2)..).unwrap_or_default();
+                    if let Some(end) = rest.iter().take(40).position(|&x| x == b'}') {
+                        let inner = rest.get(..end).unwrap_or_default();
+                        let name_len = inner
+                            .iter()
+                            .take_while(|x| x.is_ascii_alphanumeric() || **x == b'_')
+                            .count();
+                        let tail = inner.get(name_len..).unwrap_or_default();
+                        if name_len > 0 && tail.is_empty() {
+                            i = i.saturating_add(3).saturating_add(end);
+                            continue;
+                        }
+                        if name_len > 0 && tail == b":0:1" {
+                            out.push(b'/');
+                            i = i.saturating_add(3).saturating_add(end);
+                            continue;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if c == b'+'
+            && matches!(next, Some(b'/' | b'-'))
+            && out
+                .last()
+                .is_some_and(|p| p.is_ascii_alphanumeric() || *p == b'?')
+        {
+            out.push(b' ');
+            i = i.saturating_add(1);
+            continue;
+        }
+        out.push(c);
+        i = i.saturating_add(1);
+    }
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// Replaces one-character glob classes by their character: `/etc/pas[s]wd`, `/bi[n]/sh`.
@@ -619,6 +676,10 @@ mod tests {
         assert_eq!(n("1 # comment").sql, "1 ");
         assert_eq!(n("c'a't$IFS/etc/pa\\sswd").cmd, "cat /etc/passwd");
         assert_eq!(n("/bi[n]/ca[t] /etc/pas[s]wd").cmd, "/bin/cat /etc/passwd");
+        assert_eq!(n("c$?at+/et$_c/pas$!swd").cmd, "cat /etc/passwd");
+        assert_eq!(n("cu${kk}rl${PATH:0:1}x").cmd, "curl/x");
+        assert_eq!(n("pi``ng$()x").cmd, "pingx");
+        assert_eq!(n("${jndi:ldap://x}").cmd, "${jndi:ldap://x}");
         assert_eq!(n("24'union+all+select").sql, "24'union all select");
         assert_eq!(
             n("..\\..\\windows\\\\win.ini").path,

@@ -191,3 +191,22 @@ fn builtin_rule_ids_are_unique() {
     assert_eq!(ids.len(), n, "duplicate rule ids");
     assert!(n > 80);
 }
+
+#[test]
+fn shape_rules_block_attacks_and_pass_their_benign_neighbours() {
+    let fw = Firewall::new(&FirewallSpec::default()).unwrap();
+    let blocked = |uri: &str| fw.inspect(&req(uri), b"").blocked;
+    // Base64 of a Java gadget word, at an unaligned offset.
+    assert!(blocked("/?t=xcHJvY2Vzc2J1aWxkZXI"));
+    assert!(blocked("/?q=a%27or%27a"));
+    assert!(blocked("/?id=password::int"));
+    assert!(blocked("/?c=ansible-inventory+--list"));
+    assert!(blocked("/?c=c$@at+/etc/passwd"));
+    assert!(blocked("/?x=/???/c?t+/et*/pa??wd"));
+    assert!(blocked("/?f=fsockopen(%22h%22,80)"));
+    assert!(!blocked("/?tag=docker"));
+    assert!(!blocked("/?uname=john+doe"));
+    assert!(!blocked("/?sort=hostname"));
+    assert!(!blocked("/?q=It%27s+%27X%27+or+%27Y%27"));
+    assert!(!blocked("/?t=SGVsbG8gd29ybGQ"));
+}

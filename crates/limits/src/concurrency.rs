@@ -8,10 +8,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use http::HeaderValue;
-use portcullis_config::{ConcurrencySpec, KeyPart, parse_key};
+use portcullis_config::{ConcurrencySpec, KeyPart};
 use portcullis_core::{Denial, Guard, GuardId, Phase, ProblemType, RequestCx, Step};
 
-use crate::key::{build_key, default_parts};
+use crate::key::{build_key, compile_parts};
 use crate::rate_guard::LimitSpecError;
 
 const ID: GuardId = GuardId("concurrency");
@@ -88,15 +88,7 @@ impl ConcurrencyGuard {
         authenticated: bool,
         table: Arc<InFlight>,
     ) -> Result<Self, LimitSpecError> {
-        let key = if spec.key.is_empty() {
-            default_parts(authenticated)
-        } else {
-            spec.key
-                .iter()
-                .map(|k| parse_key(k))
-                .collect::<Result<_, _>>()
-                .map_err(LimitSpecError)?
-        };
+        let key = compile_parts(&spec.key, authenticated)?;
         Ok(Self {
             route: route.to_string(),
             key,

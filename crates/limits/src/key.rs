@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use portcullis_config::KeyPart;
+use portcullis_config::{KeyPart, parse_key};
 use portcullis_core::RequestCx;
 
 /// Longest header value used in a key (longer values are cut; the table hashes long keys).
@@ -60,4 +60,41 @@ pub fn default_parts(authenticated: bool) -> Vec<KeyPart> {
     } else {
         vec![KeyPart::Ip]
     }
+}
+
+/// Compiles the configured key parts (or the default ones when none are named).
+pub fn compile_parts(
+    parts: &[String],
+    authenticated: bool,
+) -> Result<Vec<KeyPart>, crate::LimitSpecError> {
+    if parts.is_empty() {
+        return Ok(default_parts(authenticated));
+    }
+    parts
+        .iter()
+        .map(|k| parse_key(k))
+        .collect::<Result<_, _>>()
+        .map_err(crate::LimitSpecError)
+}
+
+/// A limit's name (configured, or `<fallback><index>`), checked to be a token that can go
+/// into headers and metric labels unescaped.
+pub fn limit_name(
+    configured: Option<&String>,
+    fallback: &str,
+    index: usize,
+) -> Result<String, crate::LimitSpecError> {
+    let name = configured
+        .cloned()
+        .unwrap_or_else(|| format!("{fallback}{index}"));
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(crate::LimitSpecError(format!(
+            "{fallback} name `{name}`: letters, digits, `-` and `_` only"
+        )));
+    }
+    Ok(name)
 }

@@ -12,11 +12,11 @@ use std::time::Duration;
 
 use http::HeaderValue;
 use jiff::{Timestamp, ToSpan, Zoned, tz::TimeZone};
-use portcullis_config::{KeyPart, QuotaPeriod, QuotaSpec, parse_key};
+use portcullis_config::{KeyPart, QuotaPeriod, QuotaSpec};
 use portcullis_core::{Denial, Guard, GuardId, Phase, ProblemType, RequestCx, Step};
 use portcullis_store::Store;
 
-use crate::key::{build_key, default_parts};
+use crate::key::{build_key, compile_parts, limit_name};
 use crate::rate_guard::{LimitSpecError, RATELIMIT, RATELIMIT_POLICY};
 
 const ID: GuardId = GuardId("quota");
@@ -239,26 +239,10 @@ impl QuotaGuard {
     ) -> Result<Self, LimitSpecError> {
         let mut quotas = Vec::new();
         for (i, s) in specs.iter().enumerate() {
-            let key = if s.key.is_empty() {
-                default_parts(authenticated)
-            } else {
-                s.key
-                    .iter()
-                    .map(|k| parse_key(k))
-                    .collect::<Result<_, _>>()
-                    .map_err(LimitSpecError)?
-            };
+            let key = compile_parts(&s.key, authenticated)?;
             let tz = TimeZone::get(&s.time_zone)
                 .map_err(|e| LimitSpecError(format!("time zone `{}`: {e}", s.time_zone)))?;
-            let name = s.name.clone().unwrap_or_else(|| format!("quota{i}"));
-            if !name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-            {
-                return Err(LimitSpecError(format!(
-                    "quota name `{name}`: letters, digits, `-` and `_` only"
-                )));
-            }
+            let name = limit_name(s.name.as_ref(), "quota", i)?;
             quotas.push(Quota {
                 label: name.as_str().into(),
                 name,

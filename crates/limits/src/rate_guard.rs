@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::{HeaderName, HeaderValue};
-use portcullis_config::{KeyPart, RateLimitSpec, parse_key, parse_rate};
+use portcullis_config::{KeyPart, RateLimitSpec, parse_rate};
 use portcullis_core::{Denial, Guard, GuardId, Phase, ProblemType, RequestCx, Step};
 
 use crate::gcra::{Gcra, Verdict};
-use crate::key::{build_key, default_parts};
+use crate::key::{build_key, compile_parts, limit_name};
 use crate::keyed::{KeyedLimiter, Throttled};
 
 const ID: GuardId = GuardId("rate_limit");
@@ -68,15 +68,7 @@ impl RateLimitGuard {
     ) -> Result<Self, LimitSpecError> {
         let mut limits = Vec::with_capacity(specs.len());
         for (i, s) in specs.iter().enumerate() {
-            let key = if s.key.is_empty() {
-                default_parts(authenticated)
-            } else {
-                s.key
-                    .iter()
-                    .map(|k| parse_key(k))
-                    .collect::<Result<_, _>>()
-                    .map_err(LimitSpecError)?
-            };
+            let key = compile_parts(&s.key, authenticated)?;
             let mut plans = HashMap::new();
             for (plan, p) in &s.plans {
                 plans.insert(plan.clone(), gcra(&p.rate, p.burst)?);
@@ -85,15 +77,7 @@ impl RateLimitGuard {
             for (tier, p) in &s.tiers {
                 tiers.insert(tier.clone(), gcra(&p.rate, p.burst)?);
             }
-            let name = s.name.clone().unwrap_or_else(|| format!("limit{i}"));
-            if !name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-            {
-                return Err(LimitSpecError(format!(
-                    "rate limit name `{name}`: letters, digits, `-` and `_` only"
-                )));
-            }
+            let name = limit_name(s.name.as_ref(), "limit", i)?;
             limits.push(Limit {
                 label: name.as_str().into(),
                 name,

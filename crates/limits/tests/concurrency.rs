@@ -33,8 +33,14 @@ fn caps_in_flight_per_consumer_and_releases_on_drop() {
     let mut a2 = cx("alice");
     let mut a3 = cx("alice");
     let mut b1 = cx("bob");
-    assert!(matches!(guard.on_request(&mut a1, &mut parts), Step::Continue));
-    assert!(matches!(guard.on_request(&mut a2, &mut parts), Step::Continue));
+    assert!(matches!(
+        guard.on_request(&mut a1, &mut parts),
+        Step::Continue
+    ));
+    assert!(matches!(
+        guard.on_request(&mut a2, &mut parts),
+        Step::Continue
+    ));
     match guard.on_request(&mut a3, &mut parts) {
         Step::Deny(d) => {
             assert_eq!(d.status, 429);
@@ -44,13 +50,19 @@ fn caps_in_flight_per_consumer_and_releases_on_drop() {
         other => panic!("{other:?}"),
     }
     // Another consumer is not affected.
-    assert!(matches!(guard.on_request(&mut b1, &mut parts), Step::Continue));
+    assert!(matches!(
+        guard.on_request(&mut b1, &mut parts),
+        Step::Continue
+    ));
     assert_eq!(table.count("r|c=alice"), 2);
     // A finished request gives its place back.
     drop(a1);
     assert_eq!(table.count("r|c=alice"), 1);
     let mut a4 = cx("alice");
-    assert!(matches!(guard.on_request(&mut a4, &mut parts), Step::Continue));
+    assert!(matches!(
+        guard.on_request(&mut a4, &mut parts),
+        Step::Continue
+    ));
     drop((a2, a4, b1));
     assert_eq!(table.count("r|c=alice"), 0);
     assert_eq!(table.count("r|c=bob"), 0);

@@ -12,6 +12,13 @@ macro_rules! sep {
     };
 }
 
+/// Unix tools an attacker runs whose names are not English words.
+macro_rules! unix_tools {
+    () => {
+        r"(ansible[\w-]*|apt-get|aria2c|awk|base32|base64|basenc|bash|bsdtar|busybox|bzcat|bzip2|bunzip2|c89|c99|capsh|certutil|chattr|chef(-[\w-]+)?|chgrp|chmod|chown|chroot|clang|cpulimit|crontab|cscli|csh|curl|dash|dmesg|dnf|docker|dpkg|gawk|gcc[\d.-]*|gdb|getfacl|gunzip|gzip|ifconfig|ipconfig|iptables|irb|jjs|journalctl|jrunscript|kubectl|ldd|lftp|losetup|lsblk|lsmod|lsof|ltrace|lua\d*|lwp-\w+|lz4|mawk|mkfifo|mysql|nawk|nc|ncat|netcat|netstat|nmap|nohup|nsenter|nslookup|nvim|openssl|perf|perl\d*|php\d*|pip\d?|pkexec|pkill|pgrep|psql|python[\d.]*|rlwrap|rpm|rsync|ruby|scp|setarch|setfacl|sftp|smbclient|socat|sqlite3|ssh|sshpass|strace|sudo|systemctl|tcpdump|tclsh|telnet|tftp|tmux|uname|unxz|unzstd|useradd|usermod|vim|visudo|wget|whoami|xxd|xz|xzcat|yum|zcat|zsh|zstd|zstdcat|zypper)"
+    };
+}
+
 /// Pattern rules.
 pub const PATTERNS: &[PatternDef] = &[
     // Commands that are unambiguous on their own.
@@ -109,7 +116,52 @@ pub const PATTERNS: &[PatternDef] = &[
         Cmdi,
         Critical,
         Cmd,
-        r"\bfor\s+(/[a-z]\s+)*([\w=;, ]*\s+)?%%?~?\w+\s+in\s*\(.{0,200}\)\s*do\b|\bif\s+(not\s+)?(exist|defined|errorlevel)\s+\S+\s+\S",
+        r"\bfor\s+(/[a-z]\s+)*([^%\n]{0,40}\s+)?%%?~?\S{1,20}\s+in\s*\(.{0,200}\)\s*do\b|\bif\s+(not\s+)?(exist|defined|errorlevel)\s+\S+\s+\S",
+    ),
+    // A value that starts with (or a separator followed by) a tool whose name is not an
+    // English word, given an option, a path or a variable: `ansible-inventory --list`,
+    // `zstdcat /var/log/x`, `time strace -p 1`. A bare tool name (`?tag=docker`) passes.
+    p(
+        "cmdi-112",
+        Cmdi,
+        Critical,
+        Cmd,
+        concat!(
+            r"(^|[;&|`\n]|\$\()\s*((time|nohup|strace|sudo|nice|timeout\s+\d+|xargs|watch|stdbuf|setsid|ionice|taskset|cpulimit(\s+-\w+\s+\d+)*|flock(\s+-\w+)*\s+\S+)\s+)?(/usr)?(/s?bin/)?",
+            unix_tools!(),
+            r"\s+(-{1,2}[a-z]\w*|/[\w.]|~/|\$\{?\w|\.\.?/|https?:|\w+\.(sh|py|pl|rb|php|yml|yaml|gz|xz|zst|bz2|tar|conf)\b)"
+        ),
+    ),
+    // A launcher or separator then a tool, or a tool right after a separator with nothing
+    // after it: `;perf`, `time ifconfig`, `|vi (x`.
+    p(
+        "cmdi-113",
+        Cmdi,
+        Critical,
+        Cmd,
+        concat!(
+            r"(([;&|`\n]|\$\()\s*|^\s*(time|nohup|strace|sudo|nice|xargs|watch|stdbuf|setsid)\s+)(/usr)?(/s?bin/)?",
+            unix_tools!(),
+            r"(\s*$|\s*[;&|`<>)(]|\s+\()"
+        ),
+    ),
+    // Shell-only syntax: a here-string (`cat<<<x`), a function definition invoked in its
+    // own body (fork bombs), a Shellshock function prefix, `alias x=cmd`, sqlite3 CLI
+    // dot-commands after a separator.
+    p(
+        "cmdi-114",
+        Cmdi,
+        Critical,
+        Cmd,
+        r"\w\s*<<<\s*\S|\(\s*\)\s*\{[^}]{0,60}\|[^}]{0,60}&\s*;?\s*\}|^\s*\(\s*\)\s*\{|(^|[;&|\n])\s*alias\s+(-p\s+)?[\w.-]+=|([;\n]|\\n)\s*\.(shell|system|sh|import|output|databases|tables|dump|load|read)\b",
+    ),
+    // Glob-obfuscated absolute paths: `/???/c?t`, `/et*/pa??wd`, `/bin/ca? /et*/passwd`.
+    p(
+        "cmdi-115",
+        Cmdi,
+        Critical,
+        Cmd,
+        r"(^|[\s;&|=`(])/[a-z0-9?*]*[?*][a-z0-9?*]*/[a-z0-9?*.]*([?*\s]|$)|(^|[\s;&|=`(])/[a-z0-9]{2,5}/[a-z0-9]*[?*][a-z0-9?*]*(\s+/|\s*$)",
     ),
     // Expect-style wrappers that run commands.
     p("cmdi-108", Cmdi, Critical, Cmd, r"\bexpect://\w"),

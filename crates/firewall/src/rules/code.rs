@@ -60,7 +60,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Java,
         Critical,
         Folded,
-        r"\bjava\s*\.\s*(lang\s*\.\s*(runtime|processbuilder|system|class|reflect|thread)|io\s*\.\s*(file|objectinputstream)|net\s*\.\s*(url|socket)|beans\s*\.\s*xmldecoder|util\s*\.\s*scanner)|\bruntime\s*\.\s*getruntime\s*\(|\bnew\s+processbuilder\b|\bgetclass\s*\(\s*\)\s*\.\s*(forname|getclassloader|getmethod)|class\s*\.\s*forname\s*\(|\.getdeclaredmethod\s*\(|\bjavax\s*\.\s*(script|naming|management)\b|scriptenginemanager|\bclass\s*\.\s*module\s*\.\s*classloader|\borg\s*\.\s*apache\s*\.\s*(commons\s*\.\s*collections|xalan|struts2|catalina)|com\s*\.\s*sun\s*\.\s*(org\s*\.\s*apache|rowset|jndi)",
+        r"\bjava\s*\.\s*(lang\s*\.\s*(runtime|processbuilder|system|class|reflect)|io\s*\.\s*(file|objectinputstream)|net\s*\.\s*(url|socket)|beans\s*\.\s*xmldecoder|util\s*\.\s*scanner)|\bruntime\s*\.\s*getruntime\s*\(|\bnew\s+processbuilder\b|\bgetclass\s*\(\s*\)\s*\.\s*(forname|getclassloader|getmethod)|class\s*\.\s*forname\s*\(|\.getdeclaredmethod\s*\(|\bjavax\s*\.\s*(script|naming|management)\b|scriptenginemanager|\bclass\s*\.\s*module\s*\.\s*classloader|\borg\s*\.\s*apache\s*\.\s*(commons\s*\.\s*collections|xalan|struts2|catalina)|com\s*\.\s*sun\s*\.\s*(org\s*\.\s*apache|rowset|jndi)",
     ),
     // Class names of the process and reflection APIs without the full package.
     p(
@@ -71,14 +71,15 @@ pub const PATTERNS: &[PatternDef] = &[
         r"\bjava\s*\.\s*[\w.$]{0,60}\b(runtime|processbuilder|classloader|scriptengine\w*|urlclassloader|invoker\w*)\b|\bprocessbuilder\s*[.(]|\b(invokertransformer|chainedtransformer|constanttransformer|instantiatetransformer|clonetransformer|templatesimpl|jdbcrowsetimpl|annotationinvocationhandler)\b",
     ),
     // Fully qualified names of JDK and framework classes that deserialisation and
-    // expression-language payloads instantiate. Type names also occur in stack traces and
-    // API docs, so the generic form is a warning; gadget packages are critical.
+    // expression-language payloads instantiate. Stack traces name them too, but there a
+    // frame (`java.lang.Thread.run(`) or a message (`java.io.IOException: x`) follows;
+    // those shapes are left out.
     p(
         "java-105",
         Java,
         Critical,
         Folded,
-        r"\b(java|javax|jdk|sun|com\s*\.\s*sun)\s*\.\s*(io|lang|net|nio|rmi|beans|util|script|naming|management|xml|reflect|misc|security)\s*\.\s*[a-z]\w+",
+        r"\b(java|javax|jdk|sun|com\s*\.\s*sun)\s*\.\s*(io|lang|net|nio|rmi|beans|util|script|naming|management|xml|reflect|misc|security)\s*\.\s*[a-z]\w+(\s*$|[^\w.(:])",
     ),
     p(
         "java-106",
@@ -113,6 +114,18 @@ pub const PATTERNS: &[PatternDef] = &[
         Decoded,
         r"\xac\xed\x00\x05|\brO0AB[A-Za-z0-9+/]|\bH4sIAAAAAAAA[A-Za-z0-9+/]{20}|<java\b[^>]*class\s*=|<object\s+class\s*=\s*.java\.",
     ),
+    // PHP calls that need no PHP-looking argument to be recognised: names of the
+    // dangerous built-ins and of extension functions that are not words in any other
+    // language (`fsockopen(`, `call_user_func(`, `ldap_get_entries(`), not after `.`
+    // (a method of another language), and variable or string callees (`$_(3)`,
+    // `$$b(2)`, `"sys"."tem"('id')`, `(system)('id')`).
+    p(
+        "php-106",
+        Php,
+        Critical,
+        Sql,
+        r#"(^|[^.\w$>])(fsockopen|pfsockopen|call_user_func(_array)?|gzdecode|bzdecompress|gzinflate|gzuncompress|create_function|proc_open|shell_exec|pcntl_\w+|posix_\w+|symlink|chroot|lchown|gethostbyname|array_(map|filter|walk|diff|reduce|intersect_\w+|udiff\w*|uintersect\w*)|(ldap|odbc|sodium|tidy|zend|pg|mysqli|sqlite|ftp|imap|xmlrpc|openssl|apache|stream|socket|mb_ereg|iconv|date)_\w+|checkdate|phpinfo|php_uname|str_rot13|highlight_file|show_source|ini_(set|get|alter|restore)|set_include_path|register_shutdown_function|include_once|require_once|dl|mail|putenv|getenv|unserialize|file_get_contents|file_put_contents|move_uploaded_file)\s*\(|\$\$+\w*\s*\(|\$_+\w*\s*(\[[^\]]{0,20}\]\s*)?\(|@\$\w*\[|['"]\w{2,30}['"]\s*\.\s*['"]\w{1,30}['"]|['"]\w{2,30}['"]\s*\(\s*['"]|\(\s*(system|exec|passthru|shell_exec|assert|eval)\s*\)\s*\("#,
+    ),
     // Node.js: child processes, module loading, global process access.
     p(
         "code-101",
@@ -120,6 +133,15 @@ pub const PATTERNS: &[PatternDef] = &[
         Critical,
         Folded,
         r#"\brequire\s*\(\s*['"`]\s*(child_process|fs|net|vm|os|http)\b|\bprocess\s*\.\s*(mainmodule|binding|dlopen)\b|\bchild_process\b|\.constructor\s*\(\s*['"`]return|\bglobal\s*\.\s*process\b|\bnew\s+function\s*\(\s*['"`]"#,
+    ),
+    // Node.js deserialisation and sandbox escapes, Ruby process calls, Perl interpolated
+    // code, infinite loops for denial of service.
+    p(
+        "code-105",
+        Code,
+        Critical,
+        Folded,
+        r"_\$\$nd_func\$\$_|__js_function|this\s*\.\s*constructor\s*\.\s*constructor|process\s*\.\s*(spawn|exec|kill)\s*\(|io\s*\.\s*popen\s*\(|@\{\s*\[.{1,80}\]\s*\}|while\s*\(\s*!\s*[-+]?(0|false|\[\]|'')\s*\)",
     ),
     // Prototype pollution keys and paths.
     p(
@@ -169,12 +191,29 @@ const GADGET_WORDS: &[&str] = &[
     "mldecoder",
 ];
 
+/// Code execution markers found base64-decoded (reported as `code-106`).
+const CODE_WORDS: &[&str] = &[
+    "hild_process",
+    "?php",
+    "bin/sh ",
+    "bin/bash",
+    "md.exe /c",
+    "owershell -",
+];
+
+const BASE64_CODE: RuleInfo = RuleInfo {
+    id: "code-106",
+    category: Code,
+    severity: Critical,
+};
+
 /// Base64 text that decodes to Java runtime / gadget class names (serialized objects and
 /// Struts / Spring parameters smuggled encoded). Every run of base64 characters of 8 or
 /// more is decoded at the four alignments and searched for the words above.
 #[derive(Debug)]
 pub struct Base64GadgetDetector {
     words: Option<AhoCorasick>,
+    code: Option<AhoCorasick>,
 }
 
 impl Base64GadgetDetector {
@@ -184,6 +223,10 @@ impl Base64GadgetDetector {
             words: AhoCorasick::builder()
                 .ascii_case_insensitive(true)
                 .build(GADGET_WORDS)
+                .ok(),
+            code: AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(CODE_WORDS)
                 .ok(),
         }
     }
@@ -206,7 +249,7 @@ fn b64_val(b: u8) -> Option<u32> {
     }
 }
 
-/// Decodes whole 4-character groups (standard or URL-safe alphabet) into `out`.
+/// Decodes base64 (standard or URL-safe alphabet, no padding) into `out`.
 fn b64_decode(s: &[u8], out: &mut Vec<u8>) -> bool {
     out.clear();
     for group in s.chunks_exact(4) {
@@ -217,6 +260,20 @@ fn b64_decode(s: &[u8], out: &mut Vec<u8>) -> bool {
         }
         out.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]);
     }
+    // A trailing partial group (unpadded base64) still yields one or two bytes.
+    let rest = s.chunks_exact(4).remainder();
+    if rest.len() >= 2 {
+        let mut n = 0u32;
+        for &c in rest {
+            let Some(v) = b64_val(c) else { return false };
+            n = (n << 6) | v;
+        }
+        n <<= 6 * (4 - rest.len() as u32);
+        out.push((n >> 16) as u8);
+        if rest.len() == 3 {
+            out.push((n >> 8) as u8);
+        }
+    }
     true
 }
 
@@ -226,11 +283,13 @@ fn is_b64(b: u8) -> bool {
 
 impl Detector for Base64GadgetDetector {
     fn rules(&self) -> &'static [RuleInfo] {
-        &[BASE64_GADGET]
+        &[BASE64_GADGET, BASE64_CODE]
     }
 
     fn detect(&self, subject: &Subject<'_>, hits: &mut Vec<Hit>) {
-        let Some(words) = &self.words else { return };
+        let (Some(words), Some(code)) = (&self.words, &self.code) else {
+            return;
+        };
         let v = subject.norm.decoded.as_bytes();
         let mut start = 0usize;
         let mut buf = Vec::new();
@@ -241,22 +300,32 @@ impl Detector for Base64GadgetDetector {
                 .iter()
                 .take_while(|&&b| is_b64(b))
                 .count();
-            if len >= 8 {
-                let end = start.saturating_add(len);
-                let run = v.get(start..end).unwrap_or_default();
+            let end = start.saturating_add(len);
+            let run = v.get(start..end).unwrap_or_default();
+            // Encoded text mixes cases; an ordinary word (`International`) does not, and
+            // is not worth four decodings.
+            let mixed = run.iter().filter(|b| b.is_ascii_uppercase()).count() >= 2
+                && run.iter().filter(|b| b.is_ascii_lowercase()).count() >= 2;
+            if len >= 8 && mixed {
                 for shift in 0..4usize {
                     let Some(tail) = run.get(shift..) else { break };
-                    let whole = tail.len() / 4 * 4;
-                    let chunk = tail.get(..whole).unwrap_or_default();
-                    let ok = b64_decode(chunk, &mut buf);
-                    if ok && words.is_match(&buf) {
-                        hits.push(Hit {
-                            rule: BASE64_GADGET,
-                            variant: Decoded,
-                            span: (start, end),
-                        });
-                        return;
+                    let ok = b64_decode(tail, &mut buf);
+                    if !ok {
+                        continue;
                     }
+                    let rule = if words.is_match(&buf) {
+                        BASE64_GADGET
+                    } else if code.is_match(&buf) {
+                        BASE64_CODE
+                    } else {
+                        continue;
+                    };
+                    hits.push(Hit {
+                        rule,
+                        variant: Decoded,
+                        span: (start, end),
+                    });
+                    return;
                 }
                 start = end;
             } else {

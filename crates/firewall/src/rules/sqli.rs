@@ -44,7 +44,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Sqli,
         Critical,
         Sql,
-        r"\b(sleep|benchmark|pg_sleep|dbms_lock\.sleep|randomblob)\s*\(\s*[\d\w]|\bwaitfor\s+(delay|time)\s+['\d]|\b(load_file|utl_http\.request|utl_inaddr\.get_host_address|dbms_pipe\.receive_message|xp_cmdshell|xp_dirtree|sys_exec|sys_eval)\b|\binto\s+(out|dump)file\b",
+        r"\b(sleep|benchmark|pg_sleep|dbms_lock\.sleep|randomblob)\s*\(\s*[-\d\w'(]|\bwaitfor\s+(delay|time)\s+['\d]|\b(load_file|utl_http\.request|utl_inaddr\.get_host_address|dbms_pipe\.receive_message|xp_cmdshell|xp_dirtree|sys_exec|sys_eval)\b|\binto\s+(out|dump)file\b",
     ),
     // Catalogue and fingerprinting probes.
     p(
@@ -103,6 +103,69 @@ pub const PATTERNS: &[PatternDef] = &[
         Critical,
         crate::normalize::Variant::Lower,
         r#"['"`]\s*\)*\s*((or|and|xor|not|collate|union|having|group\s+by|order\s+by|limit|procedure|into|like|ilike|rlike|regexp|between|is|in|notnull|isnull)\b|\|\||&&|;).{0,120}(--|#|/\*)[^\n]{0,20}$"#,
+    ),
+    // A literal closed, a boolean operator, another literal left open for the query's own
+    // quote (or a number), then the end of the value, a comment, a statement end or a
+    // comparison: `a'or'a`, `\'or'1`, `' or true; x`, `''or 1`. Prose has a word after
+    // the operator ("parents' or yours") or closes its quotes ("'X' or 'Y'").
+    p(
+        "sqli-115",
+        Sqli,
+        Critical,
+        Sql,
+        r#"['"`]\s*(or|xor|and|\|\||&&)\s*(['"`]\w{0,20}|\d+|true|false|null|not\s+\w+)\s*($|--|#|;|=|<|>|!|\))"#,
+    ),
+    // PostgreSQL casts used for error-based extraction (`password::int`, `'x'::jsonb`).
+    p(
+        "sqli-116",
+        Sqli,
+        Critical,
+        Sql,
+        r#"[\w)'"]\s*::\s*(int[248]?|integer|bigint|smallint|text|varchar|char|jsonb?|bool(ean)?|numeric|regclass|oid|bytea|xml|inet|float[48]?)\b"#,
+    ),
+    // SQL-only functions, procedures and catalogue objects: names that do not occur in
+    // prose or in other languages (`group_concat(`, `xp_regread`, `utl_http`, `pg_sleep`).
+    p(
+        "sqli-117",
+        Sqli,
+        Critical,
+        Sql,
+        r"\b(group_concat|concat_ws|find_in_set|db_name|current_user|session_user|system_user|schema_name|json_build_object|jsonb_\w+|json_extract|lo_get|lo_import|unistr|sqlite_version|load_extension|make_set|export_set|updatexml|extractvalue|sys_context|pg_read_file|pg_ls_dir|starts_with|substring_index|char_length|octet_length|to_base64|uncompress|inet_aton|is_srvrolemember|has_dbaccess|objectproperty|serverproperty)\s*\(|\b(xp_\w+|sp_(password|executesql|oacreate|oamethod|addextendedproc|makewebtask|configure|who\d?|helpdb)|utl_(http|inaddr|file|smtp|tcp)|dbms_\w+|msdasql|sqloledb|pg_catalog|pg_sleep|sysdatabases|sysusers|mysql\.user)\b|\bselect\s+(pg_sleep|sleep|benchmark|version|user|database|current_user|@@)\b",
+    ),
+    // MySQL executable comments (`/*!50000select`) and scientific-notation tricks
+    // (`1.e(ascii`, `1.e.tables`).
+    p(
+        "sqli-118",
+        Sqli,
+        Critical,
+        Lower,
+        r"/\*!\d{0,6}\s*[a-z(]|\b\d+\.e\s*\(\s*[a-z]|\b\d+\.e\.[a-z_]+",
+    ),
+    // Literal compared with a literal by an SQL-only operator: `42 like 42`,
+    // `'1' not regexp '2'`, `1 is not 2`, `a' glob password;`.
+    p(
+        "sqli-119",
+        Sqli,
+        Critical,
+        Sql,
+        r#"(\b\d+|['"`])\s*(not\s+)?(like|rlike|regexp|glob|sounds\s+like|is\s+not|is\s+distinct\s+from)\s+(\d+|['"`]|\w+\s*(;|--|#|$))|\b\d+\s*(<=>|!=|<>)\s*\d+\b"#,
+    ),
+    // A whole SQL statement ended and followed by a comment, the injection tail:
+    // `DELETE FROM users;--`. (A statement pasted in a comment, `;` or not, passes.)
+    p(
+        "sqli-120",
+        Sqli,
+        Critical,
+        Lower,
+        r"(^|[;(])\s*(select\s+[^;]{1,80}\s+from\s+\S+|insert\s+into\s+\S+|delete\s+from\s+\S+|update\s+\S+\s+set\s+\S+|drop\s+(table|database|view)\s+\S+|truncate\s+(table\s+)?\S+|alter\s+table\s+\S+|execute\s+immediate|declare\s+@\w+|exec\s*\(\s*@)[^\n]{0,120};\s*(--|#|/\*)",
+    ),
+    // Keywords hidden by comments: `DROP/*x*/t`, `SELECT/**/a/**/FROM/**/b`.
+    p(
+        "sqli-121",
+        Sqli,
+        Critical,
+        Lower,
+        r"\b(select|union|drop|insert|delete|update|from|where|and|or|exec|declare)\s*/\*[^\n]{0,40}\*/\s*(\w|@|\()",
     ),
     // MSSQL / PostgreSQL / Oracle specifics.
     p(

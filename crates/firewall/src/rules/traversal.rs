@@ -64,6 +64,14 @@ pub const PATTERNS: &[PatternDef] = &[
         Path,
         r"^\s*/(etc|proc|sys|dev|boot|root|var|usr/local/etc|bin|sbin|tmp)/[\w.-]+(/[\w.-]*)*\s*$",
     ),
+    // Kernel pseudo-files and container / cloud secrets: no API value names these.
+    p(
+        "lfi-109",
+        Traversal,
+        Critical,
+        Path,
+        r"(^|[\s=:'\x22(/])/?proc/(self|\d+|thread-self|net|sys|cpuinfo|meminfo|version|interrupts|mounts|cmdline|environ|modules|kallsyms|partitions|sched_debug)\b|(^|[\s=:'\x22(])/sys/(class|kernel|devices|block|bus|firmware|power|module|fs)\b|\.docker/(secrets|config\.json)|/run/secrets/|/var/run/secrets/|\.kube/config\b|\.aws/credentials\b",
+    ),
     // Traversal after a path prefix check (`/var/www/../../`) or with NUL truncation.
     p(
         "lfi-107",
@@ -87,6 +95,53 @@ const FILENAME_TRAVERSAL: RuleInfo = RuleInfo {
     category: Traversal,
     severity: Critical,
 };
+const UPLOAD_SCRIPT: RuleInfo = RuleInfo {
+    id: "lfi-003",
+    category: Traversal,
+    severity: Critical,
+};
+
+/// Extensions a web server executes or reads as configuration: an upload named like this
+/// is a web-shell or config-overwrite attempt.
+const SERVER_EXTENSIONS: &[&str] = &[
+    ".php",
+    ".php3",
+    ".php4",
+    ".php5",
+    ".php7",
+    ".phtml",
+    ".phar",
+    ".pht",
+    ".phps",
+    ".jsp",
+    ".jspx",
+    ".jsf",
+    ".asp",
+    ".aspx",
+    ".ashx",
+    ".asmx",
+    ".asa",
+    ".cer",
+    ".cgi",
+    ".shtml",
+    ".htaccess",
+    ".htpasswd",
+    ".user.ini",
+    "web.config",
+];
+
+/// Whether a location carries an uploaded file's name: a multipart file name or a header
+/// such as `X-Filename`, `X-File-Name`, `X_Filename`.
+fn is_upload_name(loc: &crate::location::Location) -> bool {
+    match loc.part {
+        Part::FormKey => true,
+        Part::Header => {
+            let n = loc.name.to_ascii_lowercase().replace(['-', '_', '.'], "");
+            n.contains("filename")
+        }
+        _ => false,
+    }
+}
 
 /// Location-aware traversal checks that a pattern cannot make without false positives
 /// elsewhere: a request *path* naming a hidden file or directory (`/.env`, `/.git/config`,
@@ -97,7 +152,7 @@ pub struct PathProbeDetector;
 
 impl Detector for PathProbeDetector {
     fn rules(&self) -> &'static [RuleInfo] {
-        &[HIDDEN_PATH, FILENAME_TRAVERSAL]
+        &[HIDDEN_PATH, FILENAME_TRAVERSAL, UPLOAD_SCRIPT]
     }
 
     fn detect(&self, subject: &Subject<'_>, hits: &mut Vec<Hit>) {
@@ -126,6 +181,25 @@ impl Detector for PathProbeDetector {
                     return;
                 }
                 offset = offset.saturating_add(seg.len()).saturating_add(1);
+            }
+        }
+        if is_upload_name(loc) {
+            // `a.php`, `a.php.`, `a.php .`, `shell.php.jpg` (Apache multi-extension).
+            let name = path.rsplit('/').next().unwrap_or(path);
+            let name = name.trim_end_matches(['.', ' ']);
+            let bad = SERVER_EXTENSIONS.iter().any(|ext| {
+                name.ends_with(ext)
+                    || name.find(ext).is_some_and(|i| {
+                        name.get(i.saturating_add(ext.len())..)
+                            .is_some_and(|r| r.starts_with('.'))
+                    })
+            });
+            if bad {
+                hits.push(Hit {
+                    rule: UPLOAD_SCRIPT,
+                    variant: Path,
+                    span: (0, path.len()),
+                });
             }
         }
         if loc.part == Part::FormKey && (path.contains("../") || path.starts_with("..")) {
