@@ -227,15 +227,10 @@ impl RuntimeConfig {
                 }
                 entries.push(ChainEntry::enforce(Arc::new(guard)));
             }
-            access_guards(r, services, policies.as_ref(), &mut entries)?;
-            // The positive model: structure first (duplicate keys, depth, XXE) so no parser
-            // builds a tree from a hostile body, then the OpenAPI contract.
-            entries.push(ChainEntry::enforce(Arc::new(
-                portcullis_contract::BodyHygieneGuard::compile(&r.body_limits),
-            )));
-            let mut route_contract = None;
-            if let Some(o) = &r.openapi {
-                let contract = match contracts.get(&o.file) {
+            // The route's OpenAPI contract, shared by routes naming the same file.
+            let contract = match &r.openapi {
+                None => None,
+                Some(o) => Some(match contracts.get(&o.file) {
                     Some((spec, c)) if spec == o => c.clone(),
                     _ => {
                         let c = Arc::new(portcullis_contract::Contract::load(o).map_err(|e| {
@@ -244,11 +239,25 @@ impl RuntimeConfig {
                         contracts.insert(o.file.clone(), (o.clone(), c.clone()));
                         c
                     }
-                };
+                }),
+            };
+            access_guards(
+                r,
+                services,
+                policies.as_ref(),
+                contract.clone(),
+                &mut entries,
+            )?;
+            // The positive model: structure first (duplicate keys, depth, XXE) so no parser
+            // builds a tree from a hostile body, then the OpenAPI contract.
+            entries.push(ChainEntry::enforce(Arc::new(
+                portcullis_contract::BodyHygieneGuard::compile(&r.body_limits),
+            )));
+            let mut route_contract = contract.clone();
+            if let Some(contract) = &contract {
                 entries.push(ChainEntry::enforce(Arc::new(
                     portcullis_contract::ContractGuard::new(contract.clone()),
                 )));
-                route_contract = Some(contract);
             }
             if r.firewall.mode != portcullis_config::firewall::FirewallMode::Off {
                 // Compiling the rule set takes milliseconds: routes with the same settings
@@ -363,6 +372,7 @@ fn access_guards(
     r: &portcullis_config::RouteSpec,
     services: Option<&Services>,
     policies: Option<&Arc<portcullis_policy::cedar::PolicyEngine>>,
+    contract: Option<Arc<portcullis_contract::Contract>>,
     entries: &mut Vec<ChainEntry>,
 ) -> Result<(), CompileError> {
     let authenticated = r.auth.is_some();
@@ -394,7 +404,13 @@ fn access_guards(
     }
     if let Some(a) = &r.authorize {
         entries.push(ChainEntry::enforce(Arc::new(
-            portcullis_policy::AuthorizeGuard::with_policies(a, policies.cloned(), &r.id, &r.path),
+            portcullis_policy::AuthorizeGuard::with_contract(
+                a,
+                policies.cloned(),
+                &r.id,
+                &r.path,
+                contract,
+            ),
         )));
     }
     if !r.quotas.is_empty() {

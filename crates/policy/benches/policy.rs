@@ -49,6 +49,7 @@ fn bench(c: &mut Criterion) {
                     method,
                     path: "/x",
                     params: &params,
+                    operation: None,
                     ip: "10.20.1.2".parse().unwrap(),
                     country: "DE",
                     headers: &headers,

@@ -97,15 +97,73 @@ fn method_group(method: &str) -> &'static str {
     }
 }
 
-/// The route's path parameters, from its template.
+/// The path parameters of a template (`/users/{id}`, `/files/{*rest}`, `/{a}.{b}`).
 pub fn path_params(template: &str) -> Vec<String> {
-    template
-        .split('/')
-        .filter_map(|seg| {
-            let inner = seg.strip_prefix('{')?.strip_suffix('}')?;
-            Some(inner.trim_start_matches('*').to_string())
-        })
-        .collect()
+    let mut out = Vec::new();
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        let after = rest.get(start + 1..).unwrap_or("");
+        let Some(end) = after.find('}') else { break };
+        let name = after.get(..end).unwrap_or("").trim_start_matches('*');
+        if !name.is_empty() && !out.iter().any(|n: &String| n == name) {
+            out.push(name.to_string());
+        }
+        rest = after.get(end + 1..).unwrap_or("");
+    }
+    out
+}
+
+/// The OpenAPI operations of a route that have an `operationId`: `(operationId, method,
+/// path template)`. They become Cedar actions of their own.
+pub type Operations = Vec<(String, String, String)>;
+
+/// The operations of every route with an OpenAPI spec, by route id.
+pub fn route_operations(
+    spec: &ConfigSpec,
+) -> Result<HashMap<String, Operations>, PolicyDiagnostic> {
+    let mut out = HashMap::new();
+    for r in &spec.routes {
+        let Some(o) = &r.openapi else { continue };
+        let contract = portcullis_contract::Contract::load(o).map_err(|e| PolicyDiagnostic {
+            file: o.file.clone(),
+            line: 0,
+            column: 0,
+            message: e.to_string(),
+        })?;
+        let ops = contract
+            .operations()
+            .iter()
+            .filter_map(|op| {
+                Some((
+                    op.operation_id()?.to_string(),
+                    op.method().as_str().to_string(),
+                    op.template().to_string(),
+                ))
+            })
+            .collect();
+        out.insert(r.id.clone(), ops);
+    }
+    Ok(out)
+}
+
+fn action_context(params: &[String], headers: &serde_json::Map<String, Value>) -> Value {
+    let long = json!({"type": "Long"});
+    let params: serde_json::Map<String, Value> = params
+        .iter()
+        .map(|p| (p.clone(), json!({"type": "String"})))
+        .collect();
+    json!({"type": "Record", "attributes": {
+        "ip": {"type": "Extension", "name": "ipaddr"},
+        "country": {"type": "String"},
+        "method": {"type": "String"},
+        "path": {"type": "String"},
+        "params": {"type": "Record", "attributes": params},
+        "headers": {"type": "Record", "attributes": headers},
+        "time": {"type": "Record", "attributes": {
+            "hour": long, "minute": long, "weekday": long, "day": long,
+            "month": long, "year": long, "unix": long,
+        }},
+    }})
 }
 
 fn claim_type(t: ClaimType) -> Value {
@@ -119,8 +177,9 @@ fn claim_type(t: ClaimType) -> Value {
     }
 }
 
-/// The Cedar schema (JSON form) generated from a config.
-pub fn schema_json(spec: &ConfigSpec) -> Value {
+/// The Cedar schema (JSON form) generated from a config and the OpenAPI operations of its
+/// routes ([`route_operations`]).
+pub fn schema_json(spec: &ConfigSpec, operations: &HashMap<String, Operations>) -> Value {
     let policies = spec.policies.clone().unwrap_or(PoliciesSpec {
         files: vec![],
         context_headers: vec![],
@@ -143,38 +202,35 @@ pub fn schema_json(spec: &ConfigSpec) -> Value {
         })
         .collect();
     let string_set = json!({"type": "Set", "element": {"type": "String"}});
-    let long = json!({"type": "Long"});
     let mut actions = serde_json::Map::new();
     actions.insert("read".into(), json!({}));
     actions.insert("write".into(), json!({}));
+    let applies = |params: &[String]| {
+        json!({
+            "principalTypes": ["Consumer"],
+            "resourceTypes": ["Route"],
+            "context": action_context(params, &headers),
+        })
+    };
     for r in &spec.routes {
         actions.insert(r.id.clone(), json!({}));
-        let params: serde_json::Map<String, Value> = path_params(&r.path)
-            .into_iter()
-            .map(|p| (p, json!({"type": "String"})))
-            .collect();
+        let params = path_params(&r.path);
         for m in &r.methods {
             let m = m.to_ascii_uppercase();
             actions.insert(
                 format!("{}:{m}", r.id),
                 json!({
                     "memberOf": [{"id": r.id}, {"id": method_group(&m)}],
-                    "appliesTo": {
-                        "principalTypes": ["Consumer"],
-                        "resourceTypes": ["Route"],
-                        "context": {"type": "Record", "attributes": {
-                            "ip": {"type": "Extension", "name": "ipaddr"},
-                            "country": {"type": "String"},
-                            "method": {"type": "String"},
-                            "path": {"type": "String"},
-                            "params": {"type": "Record", "attributes": params},
-                            "headers": {"type": "Record", "attributes": headers},
-                            "time": {"type": "Record", "attributes": {
-                                "hour": long, "minute": long, "weekday": long, "day": long,
-                                "month": long, "year": long, "unix": long,
-                            }},
-                        }},
-                    },
+                    "appliesTo": applies(&params),
+                }),
+            );
+        }
+        for (op_id, method, template) in operations.get(&r.id).into_iter().flatten() {
+            actions.insert(
+                op_id.clone(),
+                json!({
+                    "memberOf": [{"id": r.id}, {"id": method_group(method)}],
+                    "appliesTo": applies(&path_params(template)),
                 }),
             );
         }
@@ -242,8 +298,12 @@ pub struct PolicyInput<'a> {
     pub method: &'a str,
     /// The request path.
     pub path: &'a str,
-    /// Path parameters.
+    /// Path parameters: of the route template (as matched, percent-encoded; decoded here), or
+    /// of the OpenAPI operation when `operation` is set (already decoded by the contract).
     pub params: &'a [(String, String)],
+    /// The matched OpenAPI operation: `(operationId, its path template)`. The action is then
+    /// `Action::"<operationId>"` instead of `Action::"<route>:<METHOD>"`.
+    pub operation: Option<(&'a str, &'a str)>,
     /// The client address.
     pub ip: std::net::IpAddr,
     /// ISO country code, `""` when unknown.
@@ -294,7 +354,28 @@ impl PolicyEngine {
             return Ok(None);
         };
         let mut errors = Vec::new();
-        let schema = Schema::from_json_value(schema_json(spec)).map_err(|e| {
+        let operations = route_operations(spec).map_err(|d| PolicyErrors(vec![d]))?;
+        // An operationId is an action name of its own: it may not collide with a route's.
+        for (route, ops) in &operations {
+            for (op_id, _, _) in ops {
+                if spec
+                    .routes
+                    .iter()
+                    .any(|r| &r.id == op_id || format!("{}:", r.id) == *op_id)
+                    || ["read", "write"].contains(&op_id.as_str())
+                {
+                    return Err(PolicyErrors(vec![PolicyDiagnostic {
+                        file: PathBuf::from("<config>"),
+                        line: 0,
+                        column: 0,
+                        message: format!(
+                            "route `{route}`: operationId `{op_id}` collides with a Cedar action name"
+                        ),
+                    }]));
+                }
+            }
+        }
+        let schema = Schema::from_json_value(schema_json(spec, &operations)).map_err(|e| {
             PolicyErrors(vec![PolicyDiagnostic {
                 file: PathBuf::from("<generated schema>"),
                 line: 0,
@@ -386,6 +467,28 @@ impl PolicyEngine {
                 );
             }
         }
+        for (route, ops) in &operations {
+            for (op_id, method, _) in ops {
+                let (Ok(action), Ok(route_group), Ok(rw_group)) = (
+                    uid("Action", op_id),
+                    uid("Action", route),
+                    uid("Action", method_group(method)),
+                ) else {
+                    continue;
+                };
+                let parents: HashSet<EntityUid> = [route_group.clone(), rw_group.clone()]
+                    .into_iter()
+                    .collect();
+                actions.insert(
+                    op_id.clone(),
+                    vec![
+                        Entity::new_no_attrs(action, parents),
+                        Entity::new_no_attrs(route_group, HashSet::new()),
+                        Entity::new_no_attrs(rw_group, HashSet::new()),
+                    ],
+                );
+            }
+        }
         drop(schema);
         Ok(Some(Self {
             policies,
@@ -449,7 +552,12 @@ impl PolicyEngine {
             Ok(u) => u,
             Err(e) => return fail(e),
         };
-        let action_uid = match uid("Action", &format!("{}:{}", input.route, input.method)) {
+        let action_name = match input.operation {
+            Some((op_id, _)) => op_id.to_string(),
+            None => format!("{}:{}", input.route, input.method),
+        };
+        let template = input.operation.map_or(input.template, |(_, t)| t);
+        let action_uid = match uid("Action", &action_name) {
             Ok(u) => u,
             Err(e) => return fail(e),
         };
@@ -484,7 +592,6 @@ impl PolicyEngine {
         ]
         .into_iter()
         .collect();
-        let action_name = format!("{}:{}", input.route, input.method);
         let Some(action_entities) = self.actions.get(&action_name) else {
             return fail(format!("unknown action {action_name}"));
         };
@@ -502,7 +609,7 @@ impl PolicyEngine {
             Ok(e) => e,
             Err(e) => return fail(format!("entities: {e}")),
         };
-        let params: Vec<(String, Rx)> = path_params(input.template)
+        let params: Vec<(String, Rx)> = path_params(template)
             .into_iter()
             .map(|name| {
                 let v = input
@@ -510,9 +617,14 @@ impl PolicyEngine {
                     .iter()
                     .find(|(k, _)| *k == name)
                     .map(|(_, v)| {
-                        percent_encoding::percent_decode_str(v)
-                            .decode_utf8_lossy()
-                            .into_owned()
+                        if input.operation.is_some() {
+                            // The contract's matcher decoded them already: never twice.
+                            v.clone()
+                        } else {
+                            percent_encoding::percent_decode_str(v)
+                                .decode_utf8_lossy()
+                                .into_owned()
+                        }
                     })
                     .unwrap_or_default();
                 (name, Rx::new_string(v))

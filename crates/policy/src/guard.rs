@@ -28,6 +28,8 @@ struct RoutePolicy {
     engine: Arc<PolicyEngine>,
     route: String,
     template: String,
+    /// The route's OpenAPI contract: a matched operation with an `operationId` is the action.
+    contract: Option<Arc<portcullis_contract::Contract>>,
 }
 
 fn forbidden(reason: &'static str) -> Step {
@@ -48,10 +50,23 @@ impl AuthorizeGuard {
         route: &str,
         template: &str,
     ) -> Self {
+        Self::with_contract(spec, engine, route, template, None)
+    }
+
+    /// Like [`AuthorizeGuard::with_policies`], and requests matching an operation of the
+    /// route's OpenAPI `contract` that has an `operationId` are authorized as that action.
+    pub fn with_contract(
+        spec: &AuthorizeSpec,
+        engine: Option<Arc<PolicyEngine>>,
+        route: &str,
+        template: &str,
+        contract: Option<Arc<portcullis_contract::Contract>>,
+    ) -> Self {
         let policy = engine.filter(|_| spec.policy).map(|engine| RoutePolicy {
             engine,
             route: route.to_string(),
             template: template.to_string(),
+            contract,
         });
         let owner = spec.owner.as_ref().and_then(OwnerRule::compile);
         let phases: &'static [Phase] = match owner.as_ref().map(|o| &o.source) {
@@ -91,13 +106,33 @@ impl Guard for AuthorizeGuard {
         }
         if let Some(p) = &self.policy {
             let country = cx.extensions.get::<portcullis_core::Country>().copied();
+            let matched =
+                p.contract
+                    .as_ref()
+                    .and_then(|c| match c.find(&req.method, req.uri.path()) {
+                        portcullis_contract::Lookup::Found(m) => {
+                            m.operation.operation_id().map(|id| {
+                                (
+                                    id.to_string(),
+                                    m.operation.template().to_string(),
+                                    m.path_params,
+                                )
+                            })
+                        }
+                        _ => None,
+                    });
             let decision = p.engine.authorize(&PolicyInput {
                 route: &p.route,
                 template: &p.template,
                 identity,
                 method: req.method.as_str(),
                 path: req.uri.path(),
-                params: &cx.path_params,
+                params: matched
+                    .as_ref()
+                    .map_or(&cx.path_params, |(_, _, params)| params),
+                operation: matched
+                    .as_ref()
+                    .map(|(id, template, _)| (id.as_str(), template.as_str())),
                 ip: cx.client_ip.0,
                 country: country.as_ref().map_or("", |c| c.as_str()),
                 headers: &req.headers,

@@ -52,6 +52,7 @@ impl<'a> Call<'a> {
             method: self.method,
             path: "/",
             params: &self.params,
+            operation: None,
             ip: self.ip.parse::<IpAddr>().unwrap(),
             country: self.country,
             headers: &self.headers,

@@ -80,7 +80,14 @@ fn policy_schema(path: &std::path::Path) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let json = portcullis_policy::cedar::schema_json(&loaded.spec);
+    let operations = match portcullis_policy::cedar::route_operations(&loaded.spec) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(1);
+        }
+    };
+    let json = portcullis_policy::cedar::schema_json(&loaded.spec, &operations);
     match portcullis_policy::cedar::schema_text(json) {
         Ok(text) => {
             println!("{text}");

@@ -495,3 +495,70 @@ async fn tiers_by_network_file_and_country_get_stricter_limits_or_a_block() {
     }
     assert!(tightened, "list change applied without restart");
 }
+
+#[tokio::test]
+async fn openapi_operation_ids_are_cedar_actions() {
+    let up = RecordingUpstream::start().await;
+    let idp = Idp::new();
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("pets.yaml");
+    std::fs::write(
+        &spec,
+        "openapi: 3.0.3\ninfo: { title: pets, version: '1' }\nservers: [ { url: /pets-api } ]\npaths:\n  /pets/{petId}:\n    get:\n      operationId: getPet\n      parameters: [ { name: petId, in: path, required: true, schema: { type: string } } ]\n      responses: { '200': { description: ok } }\n    delete:\n      operationId: deletePet\n      parameters: [ { name: petId, in: path, required: true, schema: { type: string } } ]\n      responses: { '204': { description: gone } }\n",
+    )
+    .unwrap();
+    let policy = dir.path().join("pets.cedar");
+    std::fs::write(
+        &policy,
+        "@id(\"read-pets\")\npermit (principal, action == Portcullis::Action::\"getPet\", resource);\n\n@id(\"delete-own-pet\")\npermit (principal, action == Portcullis::Action::\"deletePet\", resource)\nwhen { context.params.petId == principal.id };\n",
+    )
+    .unwrap();
+    let routes = format!(
+        "policies:\n  files: [{}]\nupstreams:\n  - id: app\n    targets: [\"{}\"]\nroutes:\n  - id: pets\n    path: /pets-api/\n    methods: [GET, DELETE]\n    upstream: app\n{}    authorize: {{ policy: true }}\n    openapi: {{ file: {} }}\n",
+        policy.display(),
+        up.url(),
+        idp.auth(),
+        spec.display()
+    );
+    let gw = start(&config(&routes));
+    let c = client(&gw);
+    let rex = idp.token("rex", json!({}));
+    use reqwest::Method as M;
+    let u = |p: &str| https_url(&gw, p);
+    assert_eq!(status(&c, M::GET, u("/pets-api/pets/tom"), &rex).await, 200);
+    assert_eq!(
+        status(&c, M::DELETE, u("/pets-api/pets/rex"), &rex).await,
+        200
+    );
+    assert_eq!(
+        status(&c, M::DELETE, u("/pets-api/pets/tom"), &rex).await,
+        403
+    );
+    // A policy naming an operation the spec does not have is refused at load.
+    let out = std::process::Command::new(bin())
+        .args(["check", "--config"])
+        .arg(gw.config_path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(
+        &policy,
+        "permit (principal, action == Portcullis::Action::\"adoptPet\", resource);\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(bin())
+        .args(["check", "--config"])
+        .arg(gw.config_path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("pets.cedar:1:") && err.contains("adoptPet"),
+        "{err}"
+    );
+}
