@@ -2,9 +2,12 @@
 //! gateway serves, and again while it drains), `GET /metrics` (OpenMetrics text).
 //!
 //! It runs on its own address (loopback by default) so that it is never exposed with the
-//! data plane. Plain hyper rather than axum: three read-only endpoints do not justify the
-//! dependency (ADR 0005). The consumer and key admin API of the identity issue extends
-//! [`route`] — with its own authentication — when it arrives.
+//! data plane. Plain hyper rather than axum (ADR 0005).
+//!
+//! The admin API under `/admin/v1/` (consumers, keys, token revocations, history) is served by
+//! an [`ApiHandler`] the gateway installs. It needs its own credential: a bearer token whose
+//! SHA-256 is configured (`admin.token_sha256`), compared in constant time. Without a
+//! configured hash the API answers 404, as if it did not exist (deny by default).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -27,12 +30,31 @@ pub const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; char
 
 type Hook = Arc<dyn Fn() + Send + Sync>;
 
+/// A response of the admin API.
+pub type AdminResponse = Response<Full<Bytes>>;
+
+/// Serves an authenticated admin API request: `(method, path, query, body)`.
+pub type ApiHandler = Arc<
+    dyn Fn(
+            Method,
+            String,
+            Option<String>,
+            Bytes,
+        ) -> std::pin::Pin<Box<dyn Future<Output = AdminResponse> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// Largest admin API request body.
+const MAX_API_BODY: usize = 64 * 1024;
+
 /// What the admin endpoints read.
 #[derive(Clone)]
 pub struct AdminState {
     metrics: Metrics,
     ready: Arc<AtomicBool>,
     before_scrape: Option<Hook>,
+    api: Option<(Arc<[u8; 32]>, ApiHandler)>,
 }
 
 impl AdminState {
@@ -42,7 +64,15 @@ impl AdminState {
             metrics,
             ready,
             before_scrape: None,
+            api: None,
         }
+    }
+
+    /// Serves the admin API with `handler` to callers presenting the token whose SHA-256 is
+    /// `token_sha256`.
+    pub fn with_api(mut self, token_sha256: [u8; 32], handler: ApiHandler) -> Self {
+        self.api = Some((Arc::new(token_sha256), handler));
+        self
     }
 
     /// Runs `hook` before each `/metrics` scrape (to refresh gauges computed on demand, such
@@ -70,9 +100,14 @@ pub async fn serve(listener: TcpListener, state: AdminState, shutdown: impl Futu
         };
         let state = state.clone();
         tokio::spawn(async move {
-            let svc = service_fn(move |req| {
+            let svc = service_fn(move |req: Request<Incoming>| {
                 let state = state.clone();
-                async move { Ok::<_, Infallible>(route(&state, &req)) }
+                async move {
+                    if req.uri().path().starts_with("/admin/") {
+                        return Ok::<_, Infallible>(api(&state, req).await);
+                    }
+                    Ok::<_, Infallible>(route(&state, &req))
+                }
             });
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
@@ -105,6 +140,54 @@ fn problem(status: StatusCode, slug: &str, title: &str) -> Response<Full<Bytes>>
         HeaderValue::from_static("application/problem+json"),
     );
     r
+}
+
+/// The token presented as `Authorization: Bearer <token>` hashes to the configured value.
+fn authorized(expected: &[u8; 32], headers: &http::HeaderMap) -> bool {
+    let Some(token) = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return false;
+    };
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.trim().as_bytes());
+    aws_lc_rs::constant_time::verify_slices_are_equal(digest.as_ref(), expected).is_ok()
+}
+
+async fn api(state: &AdminState, req: Request<Incoming>) -> AdminResponse {
+    use http_body_util::BodyExt;
+    let Some((expected, handler)) = &state.api else {
+        return problem(StatusCode::NOT_FOUND, "not-found", "Not found");
+    };
+    if !authorized(expected, req.headers()) {
+        tracing::warn!(target: "portcullis::audit", path = %req.uri().path(), "admin API: refused credential");
+        let mut r = problem(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Authentication required",
+        );
+        r.headers_mut().insert(
+            http::header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer"),
+        );
+        return r;
+    }
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().map(str::to_string);
+    let limited = http_body_util::Limited::new(req.into_body(), MAX_API_BODY);
+    let body = match limited.collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            return problem(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "Payload too large",
+            );
+        }
+    };
+    handler(method, path, query, body).await
 }
 
 /// Routes one admin request.

@@ -1135,6 +1135,10 @@ pub struct AdminSpec {
     #[serde(default = "default_admin_address")]
     #[schemars(with = "String")]
     pub address: SocketAddr,
+    /// SHA-256 (hex) of the admin API token (`portcullis admin-token` makes one). Without it
+    /// the admin API (`/admin/v1/...`) is off; health, readiness and metrics stay open.
+    #[serde(default)]
+    pub token_sha256: Option<String>,
 }
 
 impl Default for AdminSpec {
@@ -1142,6 +1146,7 @@ impl Default for AdminSpec {
         Self {
             enabled: true,
             address: default_admin_address(),
+            token_sha256: None,
         }
     }
 }

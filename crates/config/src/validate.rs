@@ -272,6 +272,7 @@ pub fn validate(spec: &ConfigSpec, source: &str, file: &Path) -> Vec<Diagnostic>
         access::policies(&mut s, p);
     }
     access::tiers(&mut s, spec);
+    access::admin(&mut s, spec);
     s.out
 }
 

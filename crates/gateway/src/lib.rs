@@ -10,7 +10,8 @@
 //! Config versions are compiled into a [`runtime::RuntimeConfig`] and swapped atomically; a
 //! request keeps the version it started with until its log line is written.
 
-pub mod body;
+pub mod admin_api;
+mod body;
 pub mod client_addr;
 pub mod conn_limits;
 pub mod handler;
@@ -280,6 +281,44 @@ fn admin_state(shared: &Arc<Shared>) -> portcullis_admin::AdminState {
             shared.metrics.set_upstream_health(health);
         }
     });
-    portcullis_admin::AdminState::new(shared.metrics.clone(), shared.ready.clone())
-        .with_before_scrape(hook)
+    let state = portcullis_admin::AdminState::new(shared.metrics.clone(), shared.ready.clone())
+        .with_before_scrape(hook);
+    // The admin API: only with a configured token hash and an open store.
+    let token = shared
+        .config
+        .load()
+        .spec
+        .admin
+        .token_sha256
+        .as_deref()
+        .and_then(hex32);
+    let services = shared.services.as_ref();
+    match (
+        token,
+        services.and_then(|s| s.store.clone()),
+        services.and_then(|s| s.pepper.clone()),
+    ) {
+        (Some(token), Some(store), Some(pepper)) => state.with_api(
+            token,
+            admin_api::AdminApi {
+                store,
+                pepper,
+                quotas: services.and_then(|s| s.quotas.clone()),
+            }
+            .handler(),
+        ),
+        _ => state,
+    }
+}
+
+/// 64 hex digits as 32 bytes.
+fn hex32(text: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    if text.len() != 64 {
+        return None;
+    }
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
 }

@@ -59,7 +59,8 @@ impl Services {
         let needs_store = spec
             .routes
             .iter()
-            .any(|r| r.auth.is_some() || !r.quotas.is_empty());
+            .any(|r| r.auth.is_some() || !r.quotas.is_empty())
+            || spec.admin.token_sha256.is_some();
         if !needs_store {
             return Ok(Self {
                 store: None,

@@ -69,20 +69,8 @@ fn issue(
     pepper: &Pepper,
     template: &ApiKeyRecord,
 ) -> Result<(String, String), String> {
-    let new = api_key::generate().map_err(|e| e.to_string())?;
-    let record = ApiKeyRecord {
-        id: new.id.clone(),
-        hash: pepper.hash(new.key.expose()),
-        created_at: now(),
-        revoked_at: None,
-        last_used_at: None,
-        replaced_by: None,
-        ..template.clone()
-    };
-    store
-        .insert_api_key(&record, ACTOR, now())
-        .map_err(|e| e.to_string())?;
-    Ok((new.id, new.key.expose().clone()))
+    let (id, key) = api_key::issue(store, pepper, template, ACTOR, now())?;
+    Ok((id, key.expose().clone()))
 }
 
 fn print_key(output: Output, id: &str, key: &str, consumer: &str) {

@@ -58,6 +58,9 @@ enum Command {
         )]
         config: PathBuf,
     },
+    /// Generate an admin API token: prints the token (give it to the operator) and its
+    /// SHA-256 (put it in `admin.token_sha256`).
+    AdminToken,
     /// Print the Cedar schema that policies are validated against (generated from the config).
     PolicySchema {
         /// The config file (YAML).
@@ -69,6 +72,23 @@ enum Command {
         )]
         config: PathBuf,
     },
+}
+
+/// A 256-bit random admin token and the hash the config holds.
+fn admin_token() -> ExitCode {
+    let mut bytes = [0u8; 32];
+    if aws_lc_rs::rand::fill(&mut bytes).is_err() {
+        eprintln!("error: no randomness");
+        return ExitCode::from(1);
+    }
+    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let token = format!("pca_{token}");
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes());
+    let hash: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    println!("token:        {token}");
+    println!("token_sha256: {hash}");
+    println!("Put the hash in the config (admin.token_sha256); the token is shown only now.");
+    ExitCode::SUCCESS
 }
 
 /// Prints the Cedar schema generated from a config, to write policies against.
@@ -177,6 +197,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check { config } => check(&config),
         Command::PolicySchema { config } => policy_schema(&config),
+        Command::AdminToken => admin_token(),
         Command::Serve { config } => serve(config),
         Command::Keys { config, command } => keys::run(config.as_deref(), command),
         Command::Tokens { config, command } => match tokens::run(config.as_deref(), command) {

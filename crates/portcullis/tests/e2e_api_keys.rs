@@ -245,3 +245,125 @@ async fn quota_usage_of_a_consumer_is_shown_by_keys_show() {
     }
     assert_eq!(used, Some(2), "refused requests are not counted");
 }
+
+#[tokio::test]
+async fn admin_api_issues_revokes_and_reports_behind_its_own_token() {
+    let up = RecordingUpstream::start().await;
+    // The token and its SHA-256, as `portcullis admin-token` prints them.
+    let out = Command::new(bin()).arg("admin-token").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    let token = field("token:");
+    let hash = field("token_sha256:");
+    let routes = format!(
+        "admin:\n  address: 127.0.0.1:0\n  token_sha256: {hash}\nupstreams:\n  - id: app\n    targets: [\"{}\"]\nroutes:\n  - id: app\n    path: /app/\n    methods: [GET]\n    upstream: app\n    authorize: {{ any_authenticated: true }}\n    auth:\n      api_key: {{}}\n    quotas:\n      - {{ name: daily, per: day, limit: 100 }}\n",
+        up.url()
+    );
+    // `config()` adds its own admin block: replace it with ours.
+    let cfg = config(&routes).replace("admin:\n  address: 127.0.0.1:0\nlogging:", "logging:");
+    let gw = start(&cfg);
+    let admin = format!("http://{}", gw.addr("admin"));
+    let c = plain_client();
+    // Without the token, or with a wrong one: 401; health stays open.
+    let r = c
+        .get(format!("{admin}/admin/v1/history"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = c
+        .get(format!("{admin}/admin/v1/history"))
+        .bearer_auth("pca_wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(
+        c.get(format!("{admin}/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    // Issue a key through the API; it works at once.
+    let r = c
+        .post(format!("{admin}/admin/v1/consumers/dora/keys"))
+        .bearer_auth(&token)
+        .body(r#"{"scopes": ["app:read"], "expires_in": "30d"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let created: serde_json::Value = r.json().await.unwrap();
+    let key = created["key"].as_str().unwrap().to_string();
+    let id = created["id"].as_str().unwrap().to_string();
+    assert_eq!(call(&gw, "/app/x", Some(&key)).await.status(), 200);
+    // The consumer view: keys without secrets, quota usage.
+    let mut seen = serde_json::Value::Null;
+    for _ in 0..30 {
+        let r = c
+            .get(format!("{admin}/admin/v1/consumers/dora"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        seen = r.json().await.unwrap();
+        if seen["quota_usage"][0]["used"] == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen["keys"][0]["id"], id.as_str());
+    assert_eq!(seen["quota_usage"][0]["used"], 1, "{seen}");
+    assert!(
+        !seen.to_string().contains(&key),
+        "no secret in the consumer view"
+    );
+    // Revoke through the API: refused on the next request.
+    let r = c
+        .post(format!("{admin}/admin/v1/keys/{id}/revoke"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(call(&gw, "/app/x", Some(&key)).await.status(), 401);
+    // Every change is in the history, by the admin API.
+    let r = c
+        .get(format!("{admin}/admin/v1/history?limit=10"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let history: serde_json::Value = r.json().await.unwrap();
+    let actions: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["actor"] == "admin-api")
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert!(actions.contains(&"api_key.revoke"), "{history}");
+    assert!(actions.contains(&"api_key.create"), "{history}");
+    // Bad input: a clear 400, nothing changed.
+    let r = c
+        .post(format!("{admin}/admin/v1/tokens/revoke"))
+        .bearer_auth(&token)
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    // The token never appears in the logs.
+    for l in gw.lines() {
+        assert!(!l.contains(&token), "admin token in a log line");
+        assert!(!l.contains(&key), "API key in a log line");
+    }
+}

@@ -300,3 +300,14 @@ pub(super) fn tiers(s: &mut Sink<'_>, spec: &crate::ConfigSpec) {
 fn portcullis_country(code: &str) -> Option<()> {
     (code.len() == 2 && code.bytes().all(|b| b.is_ascii_alphabetic())).then_some(())
 }
+
+pub(super) fn admin(s: &mut Sink<'_>, spec: &crate::ConfigSpec) {
+    if let Some(h) = &spec.admin.token_sha256
+        && (h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        s.error(
+            "admin.token_sha256".into(),
+            "must be 64 hex digits (the SHA-256 of the token; `portcullis admin-token` prints both)",
+        );
+    }
+}
