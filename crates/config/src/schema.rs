@@ -10,7 +10,23 @@ use crate::spec::ConfigSpec;
 /// The JSON Schema (draft 2020-12) of a config file.
 pub fn json_schema() -> Value {
     let schema = schemars::schema_for!(ConfigSpec);
-    serde_json::to_value(&schema).unwrap_or(Value::Null)
+    sorted(serde_json::to_value(&schema).unwrap_or(Value::Null))
+}
+
+/// Object keys in sorted order at every level. `serde_json::Map` keeps insertion order when
+/// any crate in the build enables serde_json's `preserve_order` feature (features unify
+/// across a workspace build), so without this the generated docs would depend on which
+/// crates were compiled together.
+fn sorted(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
+    }
 }
 
 /// A complete example config, shown at the top of `docs/configuration.md` and checked by a
