@@ -244,6 +244,27 @@ near_misses = [
     ("json", "price__gte", "filter"),
     ("json", "Report: SELECT count(*) FROM orders; shows 42", "body"),
     ("query", "café (crème brûlée) & co", "q"),
+    # Shapes of the rules added in round 3 (cmd.exe `if`, PHP variable callees, SQL
+    # aliases and JSON operators, infinite loops, base64 cookie names, IMAP commands).
+    ("json", "if a==b: return a", "snippet"),
+    ("json", "Applies if 20% or more of the order is refunded", "body"),
+    ("query", "if x == 5 then show the banner", "q"),
+    ("json", "Costs $5 (USD) plus $ 10 (shipping)", "note"),
+    ("json", "The totals (listed below) as shown from the quarterly report", "body"),
+    ("json", "Shipped (2 boxes) as agreed from Lisbon", "note"),
+    ("json", "Loop with while (true) until the queue drains", "body"),
+    ("json", "while (running) { poll(); }", "snippet"),
+    ("form", "the 'A'-team -- great show", "comment"),
+    ("json", "Use the ->> operator to read JSON text in PostgreSQL", "body"),
+    ("cookie", "remember", "SessionPrefs"),
+    ("json", "1 Select a plan\r\n2 Copy the key\r\n3 Delete the draft", "body"),
+    ("json", "Set the timeout (and 5 retries) as usual", "body"),
+    ("query", "Shiny Token", "q"),
+    ("json", "&& and || are the logical operators in bash", "body"),
+    ("json", "process.env.NODE_ENV controls the build; the module exports a function", "body"),
+    ("json", "Uploaded session_notes_2024.txt for review", "note"),
+    ("query", "shoes and size = 42", "q"),
+    ("json", "Use a || b == c to combine the checks", "body"),
 ]
 for pl, v, fld in near_misses:
     add(pl, v, fld)

@@ -245,7 +245,8 @@ fn cookies<'a>(sink: &mut Sink<'a>, header: &'a [u8]) {
                 let v = c.get(i.saturating_add(1)..).unwrap_or_default();
                 // The name is attacker-chosen too (frameworks parse it); plain identifiers
                 // cannot carry anything and are not inspected.
-                if !is_plain_name(raw_name) {
+                // Mixed-case names of 8+ characters may be encoded payloads (base64).
+                if !is_plain_name(raw_name) || looks_encoded(raw_name) {
                     sink.push(Part::Cookie, name.clone(), Cow::Borrowed(raw_name));
                 }
                 sink.push(Part::Cookie, name, Cow::Borrowed(v));
@@ -253,6 +254,13 @@ fn cookies<'a>(sink: &mut Sink<'a>, header: &'a [u8]) {
             None => sink.push(Part::Cookie, "", Cow::Borrowed(c)),
         }
     }
+}
+
+/// A name that may be base64 text: 8+ characters mixing upper and lower case.
+fn looks_encoded(name: &[u8]) -> bool {
+    name.len() >= 8
+        && name.iter().filter(|b| b.is_ascii_uppercase()).count() >= 2
+        && name.iter().filter(|b| b.is_ascii_lowercase()).count() >= 2
 }
 
 /// A name made only of ASCII letters, digits, `_` and `-`: nothing to inspect in it.

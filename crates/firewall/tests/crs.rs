@@ -380,19 +380,19 @@ fn crs_regression_corpus_measurement() {
             }
         }
     };
-    // Measured: 930 86.4%, 931 30.6%, 932 53.3%, 933 55.8%, 934 55.5%, 941 69.1%,
-    // 942 46.1%, 944 85.9%; application total 63.0%; benign-labelled refused 13.5%, FP
-    // tests refused 7.7%.
+    // Measured: 930 86.4%, 931 30.6%, 932 65.7%, 933 80.1%, 934 81.9%, 941 73.9%,
+    // 942 56.2%, 944 99.4%; application total 76.2%; benign-labelled refused 14.4%, FP
+    // tests refused 8.5%.
     floor("REQUEST-930", 84.0);
     floor("REQUEST-931", 28.0);
-    floor("REQUEST-932", 51.0);
-    floor("REQUEST-933", 53.0);
-    floor("REQUEST-934", 53.0);
-    floor("REQUEST-941", 67.0);
-    floor("REQUEST-942", 44.0);
-    floor("REQUEST-944", 84.0);
+    floor("REQUEST-932", 63.0);
+    floor("REQUEST-933", 78.0);
+    floor("REQUEST-934", 79.0);
+    floor("REQUEST-941", 71.0);
+    floor("REQUEST-942", 54.0);
+    floor("REQUEST-944", 97.0);
     assert!(
-        pct(tb, ta) >= 58.0,
+        pct(tb, ta) >= 74.0,
         "application attacks blocked {:.1}%",
         pct(tb, ta)
     );

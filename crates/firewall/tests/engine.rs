@@ -210,3 +210,47 @@ fn shape_rules_block_attacks_and_pass_their_benign_neighbours() {
     assert!(!blocked("/?q=It%27s+%27X%27+or+%27Y%27"));
     assert!(!blocked("/?t=SGVsbG8gd29ybGQ"));
 }
+
+/// Shapes of the third CRS round, written here by hand (not CRS payloads): each must be
+/// refused, and its near miss must pass.
+#[test]
+fn round_three_shapes_and_their_near_misses() {
+    let fw = Firewall::new(&FirewallSpec::default()).unwrap();
+    let refused = |uri: &str| fw.inspect(&req(uri), b"").blocked;
+    // Base64 fragment cut out of a longer encoding ("xxprocessbuilder"), and as a cookie name.
+    let frag = "eHhwcm9jZXNzYnVpbGRlcg"; // base64("xxprocessbuilder"), cut below
+    assert!(refused(&format!("/a?v={}", frag.get(2..).unwrap())));
+    let cookie = http::Request::builder()
+        .uri("/a")
+        .header("cookie", "cHJvY2Vzc2J1aWxkZXI=1")
+        .body(())
+        .unwrap()
+        .into_parts()
+        .0;
+    assert!(fw.inspect(&cookie, b"").blocked);
+    for attack in [
+        "/a?v=if%20/i%20%22%25x%25%22==%22y%22%20goto%20end",
+        "/a?v=while(!null);",
+        "/a?v=%24fn%5B1%5D(2)",
+        "/a?v=%27%7B%22k%22:1%7D%27%20-%3E%20%27$.k%27",
+        "/a?v=x%27%7Cname--",
+        "/a?v=http://3232235777/",
+        "/a?v=nohup%20bash%20-c%20id",
+        "/a?v=%3Bstat%20-c%20x",
+        "/a?v=ja%26Tab;vascript%26colon;",
+        "/a?v=process%5B%22mainModule%22%5D",
+    ] {
+        assert!(refused(attack), "{attack}");
+    }
+    for benign in [
+        "/a?v=if%20a==b:%20return%20a",
+        "/a?v=while%20(running)%20%7B%20poll();%20%7D",
+        "/a?v=Costs%20$5%20(USD)",
+        "/a?v=Shipped%20(2%20boxes)%20as%20agreed%20from%20Lisbon",
+        "/a?v=http://example.com:8080/",
+        "/a?v=I%20write%20javascript%20daily",
+        "/a?v=%7C%20Name%20%7C%20Age%20%7C",
+    ] {
+        assert!(!refused(benign), "{benign}");
+    }
+}

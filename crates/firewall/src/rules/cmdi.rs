@@ -3,7 +3,7 @@
 //! the `cmd` variant, where `c'a't`, `c\at`, `c^at` and `$IFS` are already undone.
 
 use super::{Category::Cmdi, PatternDef, Severity::*, p};
-use crate::normalize::Variant::Cmd;
+use crate::normalize::Variant::{Cmd, Decoded};
 
 /// What starts a new command: separators, pipes, command substitution, a newline.
 macro_rules! sep {
@@ -118,6 +118,17 @@ pub const PATTERNS: &[PatternDef] = &[
         Cmd,
         r"\bfor\s+(/[a-z]\s+)*([^%\n]{0,40}\s+)?%%?~?\S{1,20}\s+in\s*\(.{0,200}\)\s*do\b|\bif\s+(not\s+)?(exist|defined|errorlevel)\s+\S+\s+\S",
     ),
+    // cmd.exe comparisons: `if /i a==b cmd`, `if "%1"=="" goto x`, `if %a% gtr %b% echo`,
+    // `if not [%1]==[] (`. The operands carry `%var%` / `!var!`, or a cmd comparison
+    // keyword, or `a==b` glued and followed by a command (`if a==b: x` in Python has a
+    // colon, `if (a == b)` in C-like code spaces its operator).
+    p(
+        "cmdi-116",
+        Cmdi,
+        Critical,
+        Cmd,
+        r"(^|[;&|(]\s*)@?if\s*(/i\s+\S|(/i\s*)?\s(not\s+)?(\S*(%|![\w~]+!)\S*\s*(==|\s(equ|neq|lss|leq|gtr|geq)\s)|\S+\s+(equ|neq|lss|leq|gtr|geq)\s+\S|[^\s=:;]+={2,3}[^\s=:;]+\s+[a-z@(]))",
+    ),
     // A value that starts with (or a separator followed by) a tool whose name is not an
     // English word, given an option, a path or a variable: `ansible-inventory --list`,
     // `zstdcat /var/log/x`, `time strace -p 1`. A bare tool name (`?tag=docker`) passes.
@@ -162,6 +173,34 @@ pub const PATTERNS: &[PatternDef] = &[
         Critical,
         Cmd,
         r"(^|[\s;&|=`(])/[a-z0-9?*]*[?*][a-z0-9?*]*/[a-z0-9?*.]*([?*\s]|$)|(^|[\s;&|=`(])/[a-z0-9]{2,5}/[a-z0-9]*[?*][a-z0-9?*]*(\s+/|\s*$)",
+    ),
+    // A shell given an inline program, at the start, after a separator or a launcher
+    // (`time sh -c id`, `nohup bash -c '...'`, `(sh)0>/dev/tcp`): `sh -c` is no prose.
+    p(
+        "cmdi-117",
+        Cmdi,
+        Critical,
+        Cmd,
+        r"(^|[\s;&|(`])(/usr)?(/s?bin/)?(ba|da|z|k|c|tc|a|fi)?sh\s+(-[a-z]+\s+)*-[a-z]*c\s+\S|(^|[;&|])\s*\(\s*(ba|da|z)?sh\s*\)\s*\d?[<>]",
+    ),
+    // IMAP / SMTP command injection: a CRLF, a tag and an upper-case protocol command
+    // (`\r\nA1 SEARCH ...`, `\r\na001 EXAMINE INBOX`). Runs on `decoded` (case kept).
+    p(
+        "cmdi-118",
+        Cmdi,
+        Critical,
+        Decoded,
+        r"\r\n\s*\w{1,8} (EXAMINE|SELECT|COPY|LIST|LSUB|STORE|SEARCH|FETCH|LOGIN|LOGOUT|CAPABILITY|APPEND|CREATE|DELETE|RENAME|SUBSCRIBE|EXPUNGE|UID|STATUS|AUTHENTICATE|STARTTLS|NOOP|IDLE)( |\r?$)|\r\n(MAIL FROM|RCPT TO|DATA|HELO|EHLO|VRFY|EXPN|QUIT)\b",
+    ),
+    // A value that starts with a command separator, then a command with up to two words
+    // and an option, path or variable (`;date -f x`, `&& id -a`, `;ex x +wq`): text does
+    // not start with `;`, `&&` or `||` (a lone `|` starts a markdown table row).
+    p(
+        "cmdi-119",
+        Cmdi,
+        Critical,
+        Cmd,
+        r"^\s*(;|&&|\|\|)\s*\$?[a-z][\w.-]{0,30}(\s+[\w.@-]+){0,2}\s+(-{1,2}[a-z:]|\.{0,2}/|~/|\+\w|\$\{?\w)",
     ),
     // Expect-style wrappers that run commands.
     p("cmdi-108", Cmdi, Critical, Cmd, r"\bexpect://\w"),

@@ -19,7 +19,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Php,
         Critical,
         Folded,
-        r"<\?(php\b|=)|<\?\s*(echo|print|system|exec|passthru|eval|include|require|\$\w)|\[/?php\]|\{/?php\}",
+        r"<\?(\s*php\b|=)|<\?xml\s*(:|\(\s*\))|<\?\s*(echo|print|system|exec|passthru|eval|include|require|\$\w)|\[/?php\]|\{/?php\}",
     ),
     // PHP functions that execute, evaluate or read, called with an argument. Ordinary
     // words ("system", "exec") need the call syntax *and* a PHP-looking argument.
@@ -106,13 +106,14 @@ pub const PATTERNS: &[PatternDef] = &[
         Folded,
         r"#_memberaccess|@ognl|ognlcontext|#context\s*\[|%\{\s*\(?\s*#|#(application|session|request|parameters|attr)\s*\[|xwork2?\s*\.|@java\s*\.\s*lang",
     ),
-    // Java serialized streams (raw or base64) and XML decoder payloads.
+    // Java serialized streams (raw, or base64 at any of the three byte alignments of the
+    // stream magic `ac ed 00 05`) and XML decoder payloads.
     p(
         "java-103",
         Java,
         Critical,
         Decoded,
-        r"\xac\xed\x00\x05|\brO0AB[A-Za-z0-9+/]|\bH4sIAAAAAAAA[A-Za-z0-9+/]{20}|<java\b[^>]*class\s*=|<object\s+class\s*=\s*.java\.",
+        r"\xac\xed\x00\x05|\brO0AB[A-Za-z0-9+/]|\bH4sIAAAAAAAA[A-Za-z0-9+/]{20}|KztAAU|Cs7QAF|<java\b[^>]*class\s*=|<object\s+class\s*=\s*.java\.",
     ),
     // PHP calls that need no PHP-looking argument to be recognised: names of the
     // dangerous built-ins and of extension functions that are not words in any other
@@ -124,7 +125,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Php,
         Critical,
         Sql,
-        r#"(^|[^.\w$>])(fsockopen|pfsockopen|call_user_func(_array)?|gzdecode|bzdecompress|gzinflate|gzuncompress|create_function|proc_open|shell_exec|pcntl_\w+|posix_\w+|symlink|chroot|lchown|gethostbyname|array_(map|filter|walk|diff|reduce|intersect_\w+|udiff\w*|uintersect\w*)|(ldap|odbc|sodium|tidy|zend|pg|mysqli|sqlite|ftp|imap|xmlrpc|openssl|apache|stream|socket|mb_ereg|iconv|date)_\w+|checkdate|phpinfo|php_uname|str_rot13|highlight_file|show_source|ini_(set|get|alter|restore)|set_include_path|register_shutdown_function|include_once|require_once|dl|mail|putenv|getenv|unserialize|file_get_contents|file_put_contents|move_uploaded_file)\s*\(|\$\$+\w*\s*\(|\$_+\w*\s*(\[[^\]]{0,20}\]\s*)?\(|@\$\w*\[|['"]\w{2,30}['"]\s*\.\s*['"]\w{1,30}['"]|['"]\w{2,30}['"]\s*\(\s*['"]|\(\s*(system|exec|passthru|shell_exec|assert|eval)\s*\)\s*\("#,
+        r#"(^|[^.\w$>])(fsockopen|pfsockopen|call_user_func(_array)?|gzdecode|bzdecompress|gzinflate|gzuncompress|create_function|proc_open|shell_exec|pcntl_\w+|posix_\w+|symlink|chroot|lchown|gethostbyname|array_(map|filter|walk|diff|reduce|intersect_\w+|udiff\w*|uintersect\w*)|(ldap|odbc|sodium|tidy|zend|pg|mysqli|sqlite|ftp|imap|xmlrpc|openssl|apache|stream|socket|mb_ereg|iconv|date)_\w+|checkdate|phpinfo|php_uname|str_rot13|highlight_file|show_source|ini_(set|get|alter|restore)|set_include_path|register_shutdown_function|include_once|require_once|dl|mail|putenv|getenv|unserialize|file_get_contents|file_put_contents|move_uploaded_file|file_exists|is_(array|string|numeric|callable|object|resource|int|integer|bool|float|null|dir|file|readable|writable|executable|link|uploaded_file)|strrev|intval|strip_tags|base64_(en|de)code|get_defined_\w+|func_get_args?|var_dump|var_export|print_r|preg_\w+|str_(replace|ireplace|repeat|pad|split|shuffle|word_count)|htmlspecialchars\w*|addslashes|stripslashes|hex2bin|bin2hex|md5_file|fileperms|readfile|fpassthru|unpack)\s*\(|\$\$+\w*\s*\(|\$[a-z_]\w*\s*(\[[^\]]{1,20}\]+\s*|\{[^}]{1,20}\}\s*)*\(|\$\s*\{[^}]{1,20}\}\s*\(|\$_+\w*\s*(\[[^\]]{0,20}\]\s*)?\(|@\$\w*\[|['"]\w{2,30}['"]\s*\.\s*['"]\w{1,30}['"]|['"]\w{2,30}['"]\s*\(\s*['"]|\(\s*(system|exec|passthru|shell_exec|assert|eval)\s*\)\s*\(|\(\s*['"]\w{2,30}\s*['"]\s*\)\s*\(|[\['"(]\s*(system|exec|passthru|shell_exec|assert|eval|popen|proc_open|pcntl_exec|phpinfo)\s*['"\]]\s*(\)\s*|\[\s*\d+\s*\]\s*|\{[^}]{0,30}\}\s*)*\(|(call_user_func|fsockopen|gzdecode|gzinflate|gzuncompress|shell_exec|zlib_decode|curl_init|curl_exec|proc_open|pcntl_exec|base64_decode|str_rot13)\s*=?\s*\("#,
     ),
     // Node.js: child processes, module loading, global process access.
     p(
@@ -141,7 +142,17 @@ pub const PATTERNS: &[PatternDef] = &[
         Code,
         Critical,
         Folded,
-        r"_\$\$nd_func\$\$_|__js_function|this\s*\.\s*constructor\s*\.\s*constructor|process\s*\.\s*(spawn|exec|kill)\s*\(|io\s*\.\s*popen\s*\(|@\{\s*\[.{1,80}\]\s*\}|while\s*\(\s*!\s*[-+]?(0|false|\[\]|'')\s*\)",
+        r#"_\$\$nd_func\$\$_|\b__js_function\b|\bthis\s*\.\s*constructor\s*\.\s*constructor\b|\bprocess\s*\.\s*(spawn|exec|kill)\s*\(|\bio\s*\.\s*popen\s*\(|@\{\s*\[.{1,80}\]\s*\}|\bwhile\s*\(\s*\(*\s*(!\s*)*[-+]?(\d+|true|false|null|undefined|nan|infinity|this|string|number|object|array|new\s+\w+|\[\]|''|""|``|\{\})\s*\)*\s*\)\s*(;|\{\s*\}|$)"#,
+    ),
+    // Node.js globals reached by computed member access or reassigned
+    // (`process["env"]`, `require[x.y]`, `console["info"](1)`, `module.exports=`,
+    // `require.main`).
+    p(
+        "code-107",
+        Code,
+        Critical,
+        Folded,
+        r#"\b(process|require|module|global|globalthis|console)\s*\[\s*(['"`]|[a-z_$][\w$]*\s*[.\]]|mainmodule)|\bmodule\s*\.\s*exports\s*=|\brequire\s*\.\s*main\b"#,
     ),
     // Prototype pollution keys and paths.
     p(
@@ -199,6 +210,9 @@ const CODE_WORDS: &[&str] = &[
     "bin/bash",
     "md.exe /c",
     "owershell -",
+    "hile(true)",
+    "hile(1)",
+    "hile(!0)",
 ];
 
 const BASE64_CODE: RuleInfo = RuleInfo {
@@ -209,7 +223,9 @@ const BASE64_CODE: RuleInfo = RuleInfo {
 
 /// Base64 text that decodes to Java runtime / gadget class names (serialized objects and
 /// Struts / Spring parameters smuggled encoded). Every run of base64 characters of 8 or
-/// more is decoded at the four alignments and searched for the words above.
+/// more is decoded at the four alignments (padded with zero digits, so a fragment cut out
+/// of a longer encoding still decodes its first word whole) and searched for the words
+/// above.
 #[derive(Debug)]
 pub struct Base64GadgetDetector {
     words: Option<AhoCorasick>,
@@ -293,6 +309,7 @@ impl Detector for Base64GadgetDetector {
         let v = subject.norm.decoded.as_bytes();
         let mut start = 0usize;
         let mut buf = Vec::new();
+        let mut padded = Vec::new();
         while start < v.len() {
             let len = v
                 .get(start..)
@@ -307,9 +324,13 @@ impl Detector for Base64GadgetDetector {
             let mixed = run.iter().filter(|b| b.is_ascii_uppercase()).count() >= 2
                 && run.iter().filter(|b| b.is_ascii_lowercase()).count() >= 2;
             if len >= 8 && mixed {
-                for shift in 0..4usize {
-                    let Some(tail) = run.get(shift..) else { break };
-                    let ok = b64_decode(tail, &mut buf);
+                // The run may start anywhere in a 4-character group: pad it with zero
+                // digits (`A`) so every alignment decodes the first word whole.
+                for pad in 0..4usize {
+                    padded.clear();
+                    padded.extend(std::iter::repeat_n(b'A', pad));
+                    padded.extend_from_slice(run);
+                    let ok = b64_decode(&padded, &mut buf);
                     if !ok {
                         continue;
                     }

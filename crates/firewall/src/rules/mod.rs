@@ -109,6 +109,7 @@ pub fn builtin_patterns() -> Vec<PatternDef> {
         crlf::PATTERNS,
         log4shell::PATTERNS,
         code::PATTERNS,
+        ssrf::PATTERNS,
     ] {
         v.extend_from_slice(set);
     }

@@ -167,6 +167,37 @@ pub const PATTERNS: &[PatternDef] = &[
         Lower,
         r"\b(select|union|drop|insert|delete|update|from|where|and|or|exec|declare)\s*/\*[^\n]{0,40}\*/\s*(\w|@|\()",
     ),
+    // A column alias then `FROM` right after a closed literal or call: `) AS t FROM`,
+    // `` ` AS `x` from ``, with nothing or a table and a clause after it (prose goes on:
+    // "(2 boxes) as agreed from Lisbon"); MySQL back-quoted qualified names.
+    p(
+        "sqli-122",
+        Sqli,
+        Critical,
+        Sql,
+        r#"[)'"`\]]\s*as\s+[`'"\[]?\w+[`'"\]]?\s+from(\s*$|\s+[\w.`"\[\]]+\s*(;|--|#|\b(where|limit|join|group\s+by|order\s+by|union)\b))|\bfrom\s+`[\w$]+`\s*\.\s*`[\w$]+`"#,
+    ),
+    // JSON operators applied to a quoted JSON literal (PostgreSQL / MySQL):
+    // `'{"a":1}' -> '$.a'`, `'[1,2]' ? '1'`, `'{..}' ?| array[..]`.
+    p(
+        "sqli-123",
+        Sqli,
+        Critical,
+        Sql,
+        r#"'\s*[\[{][^']{0,200}[\]}]\s*'\s*(->>?|#>>?|\?[|&]?|@>|<@|<|>)\s*('|array\s*\[)"#,
+    ),
+    // A literal closed, a symbol operator or `mod`/`div` and a column, the rest commented
+    // out (`x'|email--`, `x' mod id--`); a boolean, a number, a comparison and an open
+    // parenthesis or literal (`and 7639=(`, `or 1='`); a boolean, a column and a
+    // comparison left open at the end of the value for the query's own quote or operand
+    // (`AND name = '`, `||(c!=`, `&& uid!=(`, `and x = 0)`).
+    p(
+        "sqli-124",
+        Sqli,
+        Critical,
+        Lower,
+        r#"['"`]\s*\)*\s*([-|^&<>=/%+*]|\bmod\b|\bdiv\b)\s*[a-z_]\w*\s*(--[\s-]*|#|/\*.{0,10})$|\b(and|or|xor)\s+\d+\s*(=|!=|<>|<=>)\s*(\(|['"`]\s*$)|(\band|\bor|&&|\|\|)\s*\(?\s*[\w@.]{1,30}\s*(={1,3}|!={1,2}|<>|<=|>=)\s*([\\'"`(]{1,3}|!?\d+\s*\))?\s*$"#,
+    ),
     // MSSQL / PostgreSQL / Oracle specifics.
     p(
         "sqli-112",

@@ -10,9 +10,40 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::{Ipv4Net, Ipv6Net};
 
-use super::{Category::Ssrf, Detector, Hit, RuleInfo, Severity, Subject};
+use super::{Category::Ssrf, Detector, Hit, PatternDef, RuleInfo, Severity, Subject, p};
 use crate::location::Part;
 use crate::normalize::Variant::Lower;
+
+/// Pattern rules: host spellings no ordinary URL uses, whatever address they resolve to.
+pub const PATTERNS: &[PatternDef] = &[
+    // An IP literal written as one integer, in hex or in octal (`http://2852039166/`,
+    // `http:0xA9FEA9FE`, `http:0251.0376.0251.0376`), or an IPv6 literal with a zone id.
+    p(
+        "ssrf-101",
+        Ssrf,
+        Severity::Critical,
+        Lower,
+        r"\b(https?|ftps?|gopher|dict|ldaps?|smb|tftp|sftp|acap|imap|pop3|irc|wss?):/{0,2}([^/@\s]{0,60}@)?(\d{8,}|0x[0-9a-f]{6,}|0[0-7]{1,3}(\.0?[0-7]{1,3}){3}|\d{1,3}(\.\d{1,3}){0,2}\.0x[0-9a-f]{1,2}|\[[0-9a-f:.]*%[^\]]*\])([/:?#\]]|$)",
+    ),
+    // A host spelled with enclosed alphanumerics or ideographic dots (`①②⑦.⓪.⓪.①`,
+    // `169。254。169。254`), or with backslash-escaped letters (`\\l\\o\\c...`).
+    p(
+        "ssrf-102",
+        Ssrf,
+        Severity::Critical,
+        Lower,
+        r"[a-z][a-z0-9+.-]{1,10}://[^/\s?#]{0,60}(\xe2[\x91-\x93][\x80-\xbf]|\xe3\x80\x82|\xef\xbd\xa1)|[a-z][a-z0-9+.-]{1,10}://(\\+[a-z0-9.]){3,}",
+    ),
+    // An authority with a space, `&` or `#` before the `@` (URL parser confusion:
+    // `http://google.com:80 &@127.88.23.245:22/`).
+    p(
+        "ssrf-103",
+        Ssrf,
+        Severity::Critical,
+        Lower,
+        r"\b(https?|ftps?|gopher|dict):/{0,2}[^/@\s]{1,60}\s*[\s&#][^/@]{0,60}@[\w.\[\]:-]+",
+    ),
+];
 
 const SSRF_INTERNAL: RuleInfo = RuleInfo {
     id: "ssrf-001",

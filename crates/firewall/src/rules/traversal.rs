@@ -187,13 +187,17 @@ impl Detector for PathProbeDetector {
             // `a.php`, `a.php.`, `a.php .`, `shell.php.jpg` (Apache multi-extension).
             let name = path.rsplit('/').next().unwrap_or(path);
             let name = name.trim_end_matches(['.', ' ']);
-            let bad = SERVER_EXTENSIONS.iter().any(|ext| {
-                name.ends_with(ext)
-                    || name.find(ext).is_some_and(|i| {
-                        name.get(i.saturating_add(ext.len())..)
-                            .is_some_and(|r| r.starts_with('.'))
-                    })
-            });
+            // PHP session files (`sess_<id>`): an upload named like one overwrites a
+            // session.
+            let session_file = name.starts_with("sess_") && name.len() >= 15;
+            let bad = session_file
+                || SERVER_EXTENSIONS.iter().any(|ext| {
+                    name.ends_with(ext)
+                        || name.find(ext).is_some_and(|i| {
+                            name.get(i.saturating_add(ext.len())..)
+                                .is_some_and(|r| r.starts_with('.'))
+                        })
+                });
             if bad {
                 hits.push(Hit {
                     rule: UPLOAD_SCRIPT,

@@ -91,6 +91,15 @@ pub const PATTERNS: &[PatternDef] = &[
         Critical,
         Folded,
         r"\(\s*!\s*\[\s*\]\s*\+\s*\[\s*\]\s*\)|\+\s*!\s*!\s*\[\s*\]|\[\s*\+\s*!\s*\+\s*\[\s*\]\s*\]|\.\s*(call|apply|bind)\s*`|`\s*\$\{\s*(alert|eval|prompt|confirm|navigation|location|document|window|top|self)\b",
+    ), // A script scheme with nothing after it, as a whole value or attribute (what is left
+    // once entity obfuscation is undone: `ja&Tab;vascript&colon;`), CSS `url(javascript`
+    // anywhere, and a data URI whose payload is markup (`data:,<x>`).
+    p(
+        "xss-113",
+        Xss,
+        Critical,
+        Folded,
+        r#"(^|[=(<,'"`])\s*(j\s*a\s*v\s*a|v\s*b)\s*s\s*c\s*r\s*i\s*p\s*t\s*:[\s:\\]*(u0020)?\s*$|\burl\s*\(\s*['"]?\s*(javascript|vbscript)\b|\bdata\s*:[\w/+.;=\s-]{0,40},\s*<\s*[a-z!/]"#,
     ),
 ];
 
