@@ -154,6 +154,32 @@ impl std::fmt::Debug for Pepper {
     }
 }
 
+/// Issues a key from `template` (scopes, restrictions, expiry of the record; its id, hash and
+/// timestamps are set here): stores its peppered hash with a history entry by `actor` and
+/// returns `(id, key)` — the only time the key exists outside the client.
+pub fn issue(
+    store: &dyn portcullis_store::Store,
+    pepper: &Pepper,
+    template: &portcullis_store::ApiKeyRecord,
+    actor: &str,
+    now: i64,
+) -> Result<(String, Secret<String>), String> {
+    let new = generate().map_err(|e| e.to_string())?;
+    let record = portcullis_store::ApiKeyRecord {
+        id: new.id.clone(),
+        hash: pepper.hash(new.key.expose()),
+        created_at: now,
+        revoked_at: None,
+        last_used_at: None,
+        replaced_by: None,
+        ..template.clone()
+    };
+    store
+        .insert_api_key(&record, actor, now)
+        .map_err(|e| e.to_string())?;
+    Ok((new.id, new.key))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,30 +249,4 @@ mod tests {
             let _ = parse(&s);
         }
     }
-}
-
-/// Issues a key from `template` (scopes, restrictions, expiry of the record; its id, hash and
-/// timestamps are set here): stores its peppered hash with a history entry by `actor` and
-/// returns `(id, key)` — the only time the key exists outside the client.
-pub fn issue(
-    store: &dyn portcullis_store::Store,
-    pepper: &Pepper,
-    template: &portcullis_store::ApiKeyRecord,
-    actor: &str,
-    now: i64,
-) -> Result<(String, Secret<String>), String> {
-    let new = generate().map_err(|e| e.to_string())?;
-    let record = portcullis_store::ApiKeyRecord {
-        id: new.id.clone(),
-        hash: pepper.hash(new.key.expose()),
-        created_at: now,
-        revoked_at: None,
-        last_used_at: None,
-        replaced_by: None,
-        ..template.clone()
-    };
-    store
-        .insert_api_key(&record, actor, now)
-        .map_err(|e| e.to_string())?;
-    Ok((new.id, new.key))
 }

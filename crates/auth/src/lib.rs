@@ -4,7 +4,9 @@
 //! - JWT bearer tokens: [`jwt::JwtVerifier`] and [`JwtGuard`], with step-up requirements
 //!   (`amr`, `acr`) and [`revocation`] by `jti` and by subject cut-off.
 //!
-//! Token introspection, Basic, HMAC signing and mTLS are still to come (issue: identity).
+//! - client certificates: [`MtlsGuard`] (the listener verifies the chain in the handshake).
+//!
+//! Token introspection, Basic and HMAC signing are still to come (issue: identity).
 #![cfg_attr(
     not(test),
     deny(
@@ -19,8 +21,10 @@ pub mod api_key;
 mod api_key_guard;
 pub mod jwt;
 mod jwt_guard;
+pub mod mtls_guard;
 pub mod pepper;
 pub mod revocation;
 
 pub use api_key_guard::ApiKeyGuard;
 pub use jwt_guard::JwtGuard;
+pub use mtls_guard::MtlsGuard;

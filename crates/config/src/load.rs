@@ -176,6 +176,12 @@ impl ConfigSpec {
                     fix(&mut c.cert_file);
                     fix(&mut c.key_file);
                 }
+                if let Some(ca) = &mut tls.client_auth {
+                    fix(&mut ca.ca_file);
+                    for f in &mut ca.crl_files {
+                        fix(f);
+                    }
+                }
             }
         }
         for p in [&mut self.store.path, &mut self.store.pepper_file]

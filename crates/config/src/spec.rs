@@ -250,6 +250,26 @@ pub struct TlsSpec {
     /// Re-read certificate files when they change, without a restart. Default true.
     #[serde(default = "yes")]
     pub watch: bool,
+    /// Client certificates (mTLS): verified against these CAs during the handshake. Routes
+    /// with `auth: { mtls: ... }` then map the certificate to a consumer. Default: none asked.
+    #[serde(default)]
+    pub client_auth: Option<ClientAuthSpec>,
+}
+
+/// Client-certificate verification on a TLS listener.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientAuthSpec {
+    /// PEM bundle of the CA certificates client certificates must chain to.
+    pub ca_file: PathBuf,
+    /// Refuse the handshake without a valid client certificate. When false a certificate is
+    /// optional and routes decide (an `mtls` route refuses requests without one). Default
+    /// false.
+    #[serde(default)]
+    pub required: bool,
+    /// PEM CRL files; certificates they revoke are refused in the handshake.
+    #[serde(default)]
+    pub crl_files: Vec<PathBuf>,
 }
 
 /// One certificate and its key.
@@ -729,6 +749,23 @@ pub struct AuthSpec {
     /// JSON Web Tokens (`Authorization: Bearer …`) from an issuer whose keys are in a file.
     #[serde(default)]
     pub jwt: Option<JwtAuthSpec>,
+    /// Client certificates verified by the listener's `tls.client_auth` (mTLS).
+    #[serde(default)]
+    pub mtls: Option<MtlsAuthSpec>,
+}
+
+/// mTLS authentication: which part of the verified client certificate names the consumer.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MtlsAuthSpec {
+    /// `san_uri` (e.g. a SPIFFE id), `san_dns`, `san_email` or `subject_cn`. The first
+    /// value of that kind in the certificate is the consumer id. Default `san_uri`.
+    #[serde(default = "default_mtls_identity")]
+    pub identity: String,
+}
+
+fn default_mtls_identity() -> String {
+    "san_uri".into()
 }
 
 /// JWT bearer-token authentication against one issuer.

@@ -214,7 +214,7 @@ fn validate_jwt(s: &mut Sink<'_>, i: usize, j: &crate::spec::JwtAuthSpec, with_a
     if with_api_key {
         s.error(
             format!("routes[{i}].auth"),
-            "one method per route for now: api_key or jwt",
+            "one method per route for now: api_key, jwt or mtls",
         );
     }
     if j.algorithms.is_empty() {
@@ -591,13 +591,38 @@ fn routes(spec: &ConfigSpec, upstream_ids: &HashSet<&str>, s: &mut Sink<'_>) {
             );
         } else if let Some(auth) = &r.auth {
             if let Some(j) = &auth.jwt {
-                validate_jwt(s, i, j, auth.api_key.is_some());
+                validate_jwt(s, i, j, auth.api_key.is_some() || auth.mtls.is_some());
+            }
+            if let Some(m) = &auth.mtls
+                && !["san_uri", "san_dns", "san_email", "subject_cn"].contains(&m.identity.as_str())
+            {
+                s.error(
+                    format!("routes[{i}].auth.mtls.identity"),
+                    "must be san_uri, san_dns, san_email or subject_cn",
+                );
+            }
+            if auth.mtls.is_some() && auth.api_key.is_some() {
+                s.error(
+                    format!("routes[{i}].auth"),
+                    "one method per route for now: api_key, jwt or mtls",
+                );
+            }
+            if auth.mtls.is_some()
+                && !spec
+                    .listeners
+                    .iter()
+                    .any(|l| l.tls.as_ref().is_some_and(|t| t.client_auth.is_some()))
+            {
+                s.error(
+                    format!("routes[{i}].auth.mtls"),
+                    "no listener verifies client certificates: add `tls.client_auth` to a listener",
+                );
             }
             match &auth.api_key {
-                None if auth.jwt.is_some() => {}
+                None if auth.jwt.is_some() || auth.mtls.is_some() => {}
                 None => s.error(
                     format!("routes[{i}].auth"),
-                    "name at least one method (api_key, jwt)",
+                    "name at least one method (api_key, jwt, mtls)",
                 ),
                 Some(k) => {
                     if !valid_header_name(&k.header) {

@@ -145,13 +145,19 @@ impl Gateway {
             let local = tcp.local_addr().unwrap_or(l.address);
             let tls = match &l.tls {
                 Some(spec) => {
+                    let tls_error = |source| StartError::Tls {
+                        id: l.id.clone(),
+                        source,
+                    };
+                    let client_auth = match &spec.client_auth {
+                        Some(ca) => {
+                            portcullis_tls::client_auth(ca, spec.min_version).map_err(tls_error)?
+                        }
+                        None => portcullis_tls::ClientAuth::None,
+                    };
                     let state =
-                        portcullis_tls::ServerTls::new(spec, &data_dir).map_err(|source| {
-                            StartError::Tls {
-                                id: l.id.clone(),
-                                source,
-                            }
-                        })?;
+                        portcullis_tls::ServerTls::with_client_auth(spec, &data_dir, client_auth)
+                            .map_err(tls_error)?;
                     if let Some(dev) = state.dev_certificate() {
                         tracing::warn!(
                             listener = %l.id,

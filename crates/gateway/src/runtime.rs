@@ -219,6 +219,11 @@ impl RuntimeConfig {
                     })?;
                 entries.push(ChainEntry::enforce(Arc::new(guard)));
             }
+            if let Some(m) = r.auth.as_ref().and_then(|a| a.mtls.as_ref()) {
+                entries.push(ChainEntry::enforce(Arc::new(
+                    portcullis_auth::MtlsGuard::new(m),
+                )));
+            }
             if let Some(jwt) = r.auth.as_ref().and_then(|a| a.jwt.as_ref()) {
                 let verifier = portcullis_auth::jwt::JwtVerifier::from_spec(jwt)
                     .map_err(|e| CompileError::Invalid(format!("route `{}`: jwt: {e}", r.id)))?;

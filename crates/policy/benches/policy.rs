@@ -50,6 +50,7 @@ fn bench(c: &mut Criterion) {
                     path: "/x",
                     params: &params,
                     operation: None,
+                    client_cert: None,
                     ip: "10.20.1.2".parse().unwrap(),
                     country: "DE",
                     headers: &headers,

@@ -10,8 +10,9 @@
 //! - **resource** `Portcullis::Route::"<route>"`: `id`, `path` (the template);
 //! - **context**: `ip` (an `ipaddr`), `country` (ISO code or `""`), `method`, `path`,
 //!   `params` (the route's path parameters by name), `headers` (the exposed headers, each
-//!   optional), `time` (`hour`, `minute`, `weekday` 1 = Monday … 7, `day`, `month`, `year`,
-//!   `unix`, in the configured time zone).
+//!   optional), `client_cert` (`present`, `subject_cn`, `sans` as `uri:…`/`dns:…`/`email:…`,
+//!   of a certificate the listener verified), `time` (`hour`, `minute`, `weekday` 1 = Monday
+//!   … 7, `day`, `month`, `year`, `unix`, in the configured time zone).
 //!
 //! The schema is generated from the config, so `portcullis check` can validate every policy
 //! strictly (unknown attributes, wrong types and impossible actions are errors, with file and
@@ -159,6 +160,11 @@ fn action_context(params: &[String], headers: &serde_json::Map<String, Value>) -
         "path": {"type": "String"},
         "params": {"type": "Record", "attributes": params},
         "headers": {"type": "Record", "attributes": headers},
+        "client_cert": {"type": "Record", "attributes": {
+            "present": {"type": "Boolean"},
+            "subject_cn": {"type": "String"},
+            "sans": {"type": "Set", "element": {"type": "String"}},
+        }},
         "time": {"type": "Record", "attributes": {
             "hour": long, "minute": long, "weekday": long, "day": long,
             "month": long, "year": long, "unix": long,
@@ -301,6 +307,8 @@ pub struct PolicyInput<'a> {
     /// Path parameters: of the route template (as matched, percent-encoded; decoded here), or
     /// of the OpenAPI operation when `operation` is set (already decoded by the contract).
     pub params: &'a [(String, String)],
+    /// The verified client certificate: `(subject CN, SANs as "uri:…", "dns:…", "email:…")`.
+    pub client_cert: Option<(Option<String>, Vec<String>)>,
     /// The matched OpenAPI operation: `(operationId, its path template)`. The action is then
     /// `Action::"<operationId>"` instead of `Action::"<route>:<METHOD>"`.
     pub operation: Option<(&'a str, &'a str)>,
@@ -651,7 +659,26 @@ impl PolicyEngine {
             ("year".into(), Rx::new_long(i64::from(zoned.year()))),
             ("unix".into(), Rx::new_long(input.now.as_second())),
         ]);
-        let (Ok(params), Ok(headers), Ok(time)) = (record(params), record(headers), time) else {
+        let client_cert = record(vec![
+            ("present".into(), Rx::new_bool(input.client_cert.is_some())),
+            (
+                "subject_cn".into(),
+                Rx::new_string(
+                    input
+                        .client_cert
+                        .as_ref()
+                        .and_then(|(cn, _)| cn.clone())
+                        .unwrap_or_default(),
+                ),
+            ),
+            (
+                "sans".into(),
+                strings(input.client_cert.as_ref().map_or(&[][..], |(_, s)| s)),
+            ),
+        ]);
+        let (Ok(params), Ok(headers), Ok(time), Ok(client_cert)) =
+            (record(params), record(headers), time, client_cert)
+        else {
             return fail("context record".into());
         };
         let context = match Context::from_pairs([
@@ -667,6 +694,7 @@ impl PolicyEngine {
             ("path".to_string(), Rx::new_string(input.path.to_string())),
             ("params".to_string(), params),
             ("headers".to_string(), headers),
+            ("client_cert".to_string(), client_cert),
             ("time".to_string(), time),
         ]) {
             Ok(c) => c,

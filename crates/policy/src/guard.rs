@@ -121,7 +121,14 @@ impl Guard for AuthorizeGuard {
                         }
                         _ => None,
                     });
+            let client_cert = cx
+                .tls
+                .as_ref()
+                .and_then(|t| t.client_certs.as_ref())
+                .and_then(|chain| chain.first())
+                .and_then(|leaf| portcullis_auth::mtls_guard::certificate_names(leaf));
             let decision = p.engine.authorize(&PolicyInput {
+                client_cert,
                 route: &p.route,
                 template: &p.template,
                 identity,

@@ -53,6 +53,7 @@ impl<'a> Call<'a> {
             path: "/",
             params: &self.params,
             operation: None,
+            client_cert: None,
             ip: self.ip.parse::<IpAddr>().unwrap(),
             country: self.country,
             headers: &self.headers,

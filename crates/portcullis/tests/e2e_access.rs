@@ -562,3 +562,100 @@ async fn openapi_operation_ids_are_cedar_actions() {
         "{err}"
     );
 }
+
+/// A CA and client certificates it signs (rcgen), as PEM.
+struct TestCa {
+    cert_pem: String,
+    issuer: rcgen::Issuer<'static, rcgen::KeyPair>,
+}
+
+impl TestCa {
+    fn new(name: &str) -> Self {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        let cert = params.self_signed(&key).unwrap();
+        Self {
+            cert_pem: cert.pem(),
+            issuer: rcgen::Issuer::new(params, key),
+        }
+    }
+
+    /// A client certificate + key (PEM, for reqwest::Identity) with a URI SAN and a CN.
+    fn client(&self, cn: &str, uri: &str) -> String {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, cn);
+        params.subject_alt_names = vec![rcgen::SanType::URI(uri.try_into().unwrap())];
+        let cert = params.signed_by(&key, &self.issuer).unwrap();
+        format!("{}{}", cert.pem(), key.serialize_pem())
+    }
+}
+
+#[tokio::test]
+async fn mtls_client_certificates_name_the_consumer_and_reach_policies() {
+    let up = RecordingUpstream::start().await;
+    let ca = TestCa::new("portcullis test CA");
+    let rogue = TestCa::new("rogue CA");
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("clients-ca.pem");
+    std::fs::write(&ca_file, &ca.cert_pem).unwrap();
+    let policy = dir.path().join("svc.cedar");
+    std::fs::write(
+        &policy,
+        "@id(\"billing-only\")\npermit (principal, action in Portcullis::Action::\"billing\", resource)\nwhen { context.client_cert.present && context.client_cert.sans.contains(\"uri:spiffe://example.org/billing\") };\n",
+    )
+    .unwrap();
+    let cfg = format!(
+        "listeners:\n  - id: https\n    address: 127.0.0.1:0\n    tls:\n      client_auth: {{ ca_file: {} }}\nadmin:\n  address: 127.0.0.1:0\npolicies:\n  files: [{}]\nupstreams:\n  - id: app\n    targets: [\"{}\"]\nroutes:\n  - id: svc\n    path: /svc/\n    methods: [GET]\n    upstream: app\n    auth: {{ mtls: {{ identity: san_uri }} }}\n    authorize: {{ any_authenticated: true }}\n  - id: billing\n    path: /billing/\n    methods: [GET]\n    upstream: app\n    auth: {{ mtls: {{}} }}\n    authorize: {{ policy: true }}\n",
+        ca_file.display(),
+        policy.display(),
+        up.url()
+    );
+    let gw = start(&cfg);
+    let dev = gw.dev_cert_pem();
+    let with_identity = |pem: Option<String>| {
+        let mut b = reqwest::Client::builder()
+            .tls_certs_only([reqwest::Certificate::from_pem(&dev).unwrap()])
+            .no_proxy();
+        if let Some(pem) = pem {
+            b = b.identity(reqwest::Identity::from_pem(pem.as_bytes()).unwrap());
+        }
+        b.build().unwrap()
+    };
+    let billing = with_identity(Some(ca.client("billing", "spiffe://example.org/billing")));
+    let web = with_identity(Some(ca.client("web", "spiffe://example.org/web")));
+    let forged = with_identity(Some(
+        rogue.client("billing", "spiffe://example.org/billing"),
+    ));
+    let anonymous = with_identity(None);
+    let u = |p: &str| https_url(&gw, p);
+    // A verified certificate names the consumer (its SPIFFE id).
+    let r = billing.get(u("/svc/x")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        up.requests().last().unwrap().headers["x-consumer-id"],
+        "spiffe://example.org/billing"
+    );
+    assert_eq!(
+        up.requests().last().unwrap().headers["x-authenticated-by"],
+        "mtls"
+    );
+    // No certificate: the handshake succeeds (optional) but the mtls route refuses.
+    let r = anonymous.get(u("/svc/x")).send().await.unwrap();
+    assert_problem(r, 401, "unauthorized").await;
+    // A certificate from another CA never completes the handshake.
+    assert!(forged.get(u("/svc/x")).send().await.is_err());
+    // Policies see the certificate: only the billing service may call /billing/.
+    assert_eq!(
+        billing.get(u("/billing/1")).send().await.unwrap().status(),
+        200
+    );
+    assert_eq!(web.get(u("/billing/1")).send().await.unwrap().status(), 403);
+    assert_eq!(up.requests().len(), 2);
+}

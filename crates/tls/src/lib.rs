@@ -30,6 +30,7 @@
     )
 )]
 
+mod client_auth;
 mod dev;
 mod errors;
 mod handshake;
@@ -39,6 +40,7 @@ mod resolver;
 mod server;
 mod watch;
 
+pub use client_auth::client_auth;
 pub use dev::{
     DEV_CERT_FILE, DEV_KEY_FILE, DEV_NAMES, DEV_TLS_DIR, DevCertificate, sha256_fingerprint,
 };

@@ -111,6 +111,7 @@ pub fn tls_spec(certificates: Vec<CertificateSpec>) -> TlsSpec {
         certificates,
         min_version: TlsVersion::Tls12,
         watch: true,
+        client_auth: None,
     }
 }
 
