@@ -3,7 +3,8 @@
 # proxy, (c) portcullis proxying over plain HTTP, (d) portcullis with TLS, (e) nginx with TLS
 # for reference, (f) portcullis with JWT (ES256) authentication + a rate limit + a Cedar
 # policy + the firewall on the query, and (g) portcullis with only the firewall on (default
-# settings) inspecting a query string. Same machine, same run, alternating rounds. Prints
+# settings) inspecting a query string, and (h) portcullis with JWT (ES256) authentication only.
+# Same machine, same run, alternating rounds. Prints
 # requests/s, p50, p99 and the ratios; writes the table to bench/results/latest.md.
 #
 #   bench/run.sh                 # defaults: 64 connections, 10 s per run, 3 rounds
@@ -123,6 +124,17 @@ routes:
       policy: true
     rate_limits:
       - { rate: 100000000/s, key: [consumer] }
+  - id: jwt-only
+    path: /jwt/
+    methods: [GET]
+    upstream: app
+    auth:
+      jwt:
+        issuer: https://idp.bench
+        audiences: [api]
+        keys_file: $WORK/idp.pem
+    authorize: { any_authenticated: true }
+    firewall: { mode: off }
   - id: inspected
     path: /inspected/
     methods: [GET]
@@ -145,9 +157,10 @@ declare -A URL=(
   [e_nginx_tls]="https://127.0.0.1:$NGX_TLS_PORT/api/items"
   [f_portcullis_jwt_limit_policy]="http://127.0.0.1:$PC_PORT/secure/items?q=green+tea&page=2"
   [g_portcullis_firewall]="http://127.0.0.1:$PC_PORT/inspected/items?q=green+tea&page=2&sort=price"
+  [h_portcullis_jwt_only]="http://127.0.0.1:$PC_PORT/jwt/items"
 )
-declare -A HDR=([f_portcullis_jwt_limit_policy]="Authorization: Bearer $TOKEN")
-ORDER=(a_upstream b_nginx c_portcullis d_portcullis_tls e_nginx_tls f_portcullis_jwt_limit_policy g_portcullis_firewall)
+declare -A HDR=([f_portcullis_jwt_limit_policy]="Authorization: Bearer $TOKEN" [h_portcullis_jwt_only]="Authorization: Bearer $TOKEN")
+ORDER=(a_upstream b_nginx c_portcullis d_portcullis_tls e_nginx_tls f_portcullis_jwt_limit_policy g_portcullis_firewall h_portcullis_jwt_only)
 # Every secured request must pass (a 401/403/429 would make the numbers meaningless).
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "${HDR[f_portcullis_jwt_limit_policy]}" "${URL[f_portcullis_jwt_limit_policy]}")
 [ "$code" = 200 ] || { echo "secured route answered $code"; cat "$WORK/portcullis.log"; exit 1; }
@@ -191,7 +204,7 @@ mkdir -p bench/results
   pc99=$(echo "${P99[c_portcullis]}" | median)
   ng99=$(echo "${P99[b_nginx]}" | median)
   plain=$(awk -v a="${RPS[c_portcullis]}" 'BEGIN{print a}')
-  for name in f_portcullis_jwt_limit_policy g_portcullis_firewall; do
+  for name in f_portcullis_jwt_limit_policy g_portcullis_firewall h_portcullis_jwt_only; do
     echo "$name vs plain portcullis: $(awk -v a="${RPS[$name]}" -v b="$plain" 'BEGIN{printf "%.2f", a/b}')x"
   done
   echo

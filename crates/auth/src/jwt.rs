@@ -1,7 +1,8 @@
 //! JWT bearer tokens from one issuer with keys from a file (PEM or JWKS).
 //!
-//! Rules (ARCHITECTURE invariants): algorithm allow-list per issuer, never `none` or HMAC
-//! here; `jku`, `x5u`, `jwk` and `x5c` are never used to find keys, `kid` only chooses among
+//! Rules (ARCHITECTURE invariants): algorithm allow-list per issuer, never `none`; HMAC
+//! (HS256/384/512) only for an issuer configured with an explicit shared secret of at least 32
+//! bytes, and then only HMAC (a public key can never serve as an HMAC secret); `jku`, `x5u`, `jwk` and `x5c` are never used to find keys, `kid` only chooses among
 //! the configured ones; `exp`, `iss` and `aud` are required; `nbf` and `iat` are honoured
 //! with a small leeway; oversized tokens are refused before parsing.
 
@@ -97,6 +98,9 @@ fn algorithm(name: &str) -> Option<Algorithm> {
         "ES256" => Algorithm::ES256,
         "ES384" => Algorithm::ES384,
         "EdDSA" => Algorithm::EdDSA,
+        "HS256" => Algorithm::HS256,
+        "HS384" => Algorithm::HS384,
+        "HS512" => Algorithm::HS512,
         _ => return None,
     })
 }
@@ -131,27 +135,57 @@ impl JwtVerifier {
             .iter()
             .map(|a| algorithm(a).ok_or_else(|| format!("algorithm `{a}` is not accepted")))
             .collect::<Result<Vec<_>, _>>()?;
-        let text = std::fs::read_to_string(&spec.keys_file)
-            .map_err(|e| format!("{}: {e}", spec.keys_file.display()))?;
         let mut keys = Vec::new();
-        if text.trim_start().starts_with('{') {
-            let set: JwkSet = serde_json::from_str(&text)
-                .map_err(|e| format!("{}: not a JWKS: {e}", spec.keys_file.display()))?;
-            for jwk in &set.keys {
-                let key = DecodingKey::from_jwk(jwk)
-                    .map_err(|e| format!("{}: {e}", spec.keys_file.display()))?;
-                keys.push((jwk.common.key_id.clone(), key));
+        if let Some(secret_file) = &spec.hmac_secret_file {
+            // Shared-secret issuers: HMAC algorithms only (validation refuses the others).
+            if algorithms
+                .iter()
+                .any(|a| !matches!(a, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512))
+            {
+                return Err("hmac_secret_file accepts HS256, HS384 and HS512 only".into());
             }
+            let bytes = std::fs::read(secret_file)
+                .map_err(|e| format!("{}: {e}", secret_file.display()))?;
+            let secret = bytes.trim_ascii_end();
+            if secret.len() < 32 {
+                return Err(format!(
+                    "{}: the secret must be at least 32 bytes",
+                    secret_file.display()
+                ));
+            }
+            keys.push((None, DecodingKey::from_secret(secret)));
         } else {
-            let pem = text.as_bytes();
-            let key = DecodingKey::from_ec_pem(pem)
-                .or_else(|_| DecodingKey::from_rsa_pem(pem))
-                .or_else(|_| DecodingKey::from_ed_pem(pem))
-                .map_err(|e| format!("{}: no usable public key: {e}", spec.keys_file.display()))?;
-            keys.push((None, key));
+            let keys_file = spec
+                .keys_file
+                .as_ref()
+                .ok_or("name keys_file or hmac_secret_file")?;
+            if algorithms
+                .iter()
+                .any(|a| matches!(a, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512))
+            {
+                return Err("HMAC algorithms need hmac_secret_file".into());
+            }
+            let text = std::fs::read_to_string(keys_file)
+                .map_err(|e| format!("{}: {e}", keys_file.display()))?;
+            if text.trim_start().starts_with('{') {
+                let set: JwkSet = serde_json::from_str(&text)
+                    .map_err(|e| format!("{}: not a JWKS: {e}", keys_file.display()))?;
+                for jwk in &set.keys {
+                    let key = DecodingKey::from_jwk(jwk)
+                        .map_err(|e| format!("{}: {e}", keys_file.display()))?;
+                    keys.push((jwk.common.key_id.clone(), key));
+                }
+            } else {
+                let pem = text.as_bytes();
+                let key = DecodingKey::from_ec_pem(pem)
+                    .or_else(|_| DecodingKey::from_rsa_pem(pem))
+                    .or_else(|_| DecodingKey::from_ed_pem(pem))
+                    .map_err(|e| format!("{}: no usable public key: {e}", keys_file.display()))?;
+                keys.push((None, key));
+            }
         }
         if keys.is_empty() {
-            return Err(format!("{}: no keys", spec.keys_file.display()));
+            return Err("no keys".into());
         }
         Ok(Self {
             issuer: spec.issuer.clone(),

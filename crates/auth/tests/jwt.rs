@@ -253,3 +253,55 @@ fn verified_tokens_are_cached_only_until_they_expire() {
         "the cache never outlives exp"
     );
 }
+
+#[test]
+fn hmac_only_with_an_explicit_secret_and_then_only_hmac() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, "0123456789abcdef0123456789abcdef-long-enough\n").unwrap();
+    let spec: JwtAuthSpec = serde_saphyr::from_str(&format!(
+        "issuer: https://idp.example\naudiences: [orders-api]\nhmac_secret_file: {}\nalgorithms: [HS256]\n",
+        secret.display()
+    ))
+    .unwrap();
+    let v = JwtVerifier::from_spec(&spec).unwrap();
+    let good = sign(
+        &EncodingKey::from_secret(b"0123456789abcdef0123456789abcdef-long-enough"),
+        &Header::new(Algorithm::HS256),
+        &claims(),
+    );
+    assert!(v.verify(&good).is_ok());
+    let wrong = sign(
+        &EncodingKey::from_secret(b"another secret of more than thirty-two bytes"),
+        &Header::new(Algorithm::HS256),
+        &claims(),
+    );
+    assert_eq!(v.verify(&wrong).unwrap_err(), "jwt_bad_signature");
+    // An asymmetric token is not accepted by an HMAC issuer.
+    let kp = rcgen::KeyPair::generate().unwrap();
+    let es = sign(
+        &EncodingKey::from_ec_pem(kp.serialize_pem().as_bytes()).unwrap(),
+        &Header::new(Algorithm::ES256),
+        &claims(),
+    );
+    assert_eq!(v.verify(&es).unwrap_err(), "jwt_algorithm_not_allowed");
+    // HS384 signed with the right secret but not in the allow-list: refused.
+    let hs384 = sign(
+        &EncodingKey::from_secret(b"0123456789abcdef0123456789abcdef-long-enough"),
+        &Header::new(Algorithm::HS384),
+        &claims(),
+    );
+    assert_eq!(v.verify(&hs384).unwrap_err(), "jwt_algorithm_not_allowed");
+    // Short secrets are refused when the verifier is built.
+    std::fs::write(&secret, "too-short-secret").unwrap();
+    assert!(JwtVerifier::from_spec(&spec).is_err());
+    // HMAC algorithms with public keys are refused too.
+    let pem = dir.path().join("k.pem");
+    std::fs::write(&pem, kp.public_key_pem()).unwrap();
+    let mixed: JwtAuthSpec = serde_saphyr::from_str(&format!(
+        "issuer: https://idp.example\naudiences: [orders-api]\nkeys_file: {}\nalgorithms: [HS256]\n",
+        pem.display()
+    ))
+    .unwrap();
+    assert!(JwtVerifier::from_spec(&mixed).is_err());
+}

@@ -192,7 +192,12 @@ impl ConfigSpec {
         }
         for r in &mut self.routes {
             if let Some(j) = r.auth.as_mut().and_then(|a| a.jwt.as_mut()) {
-                fix(&mut j.keys_file);
+                for f in [&mut j.keys_file, &mut j.hmac_secret_file]
+                    .into_iter()
+                    .flatten()
+                {
+                    fix(f);
+                }
             }
             if let Some(o) = &mut r.openapi {
                 fix(&mut o.file);

@@ -777,10 +777,18 @@ pub struct JwtAuthSpec {
     /// Accepted `aud` values (at least one; the token must name one of them).
     pub audiences: Vec<String>,
     /// PEM public key or JWKS (JSON) file with the issuer's keys. Header fields `jku`, `x5u`,
-    /// `jwk` and `x5c` are never used to find keys; `kid` only chooses among these.
-    pub keys_file: std::path::PathBuf,
+    /// `jwk` and `x5c` are never used to find keys; `kid` only chooses among these. Exactly
+    /// one of `keys_file` and `hmac_secret_file` is required.
+    #[serde(default)]
+    pub keys_file: Option<std::path::PathBuf>,
+    /// For issuers that sign with a shared secret (HS256/384/512): a file holding the secret,
+    /// at least 32 bytes (trailing newline ignored). Only then are HMAC algorithms accepted,
+    /// and only HMAC algorithms (so a public key can never be used as an HMAC secret).
+    #[serde(default)]
+    pub hmac_secret_file: Option<std::path::PathBuf>,
     /// Accepted algorithms: `RS256`, `RS384`, `RS512`, `PS256`, `PS384`, `PS512`, `ES256`,
-    /// `ES384`, `EdDSA`. `none` and HMAC algorithms are never accepted here. Default `[ES256]`.
+    /// `ES384`, `EdDSA` with `keys_file`; `HS256`, `HS384`, `HS512` with `hmac_secret_file`.
+    /// `none` is never accepted. Default `[ES256]`.
     #[serde(default = "default_jwt_algorithms")]
     pub algorithms: Vec<String>,
     /// Clock skew allowed on `exp`, `nbf` and `iat`; at most `60s`. Default `30s`.

@@ -223,7 +223,17 @@ fn validate_jwt(s: &mut Sink<'_>, i: usize, j: &crate::spec::JwtAuthSpec, with_a
             "list at least one algorithm",
         );
     }
+    let hmac = j.hmac_secret_file.is_some();
     for a in &j.algorithms {
+        if hmac {
+            if !["HS256", "HS384", "HS512"].contains(&a.as_str()) {
+                s.error(
+                    format!("routes[{i}].auth.jwt.algorithms"),
+                    format!("`{a}`: with hmac_secret_file only HS256, HS384 and HS512 (set `algorithms: [HS256]`)"),
+                );
+            }
+            continue;
+        }
         if !JWT_ALGORITHMS.contains(&a.as_str()) {
             s.error(
                 format!("routes[{i}].auth.jwt.algorithms"),
@@ -246,11 +256,31 @@ fn validate_jwt(s: &mut Sink<'_>, i: usize, j: &crate::spec::JwtAuthSpec, with_a
     if j.leeway.get() > std::time::Duration::from_secs(60) {
         s.error(format!("routes[{i}].auth.jwt.leeway"), "at most 60s");
     }
-    if !j.keys_file.exists() {
-        s.error(
-            format!("routes[{i}].auth.jwt.keys_file"),
-            format!("file `{}` does not exist", j.keys_file.display()),
-        );
+    match (&j.keys_file, &j.hmac_secret_file) {
+        (Some(_), Some(_)) | (None, None) => s.error(
+            format!("routes[{i}].auth.jwt"),
+            "name exactly one of keys_file (public keys) and hmac_secret_file (shared secret)",
+        ),
+        (Some(f), None) | (None, Some(f)) => {
+            let key = if j.keys_file.is_some() {
+                "keys_file"
+            } else {
+                "hmac_secret_file"
+            };
+            if !f.is_file() {
+                s.error(
+                    format!("routes[{i}].auth.jwt.{key}"),
+                    format!("file `{}` does not exist", f.display()),
+                );
+            } else if j.hmac_secret_file.is_some()
+                && std::fs::read(f).map_or(0, |b| b.trim_ascii_end().len()) < 32
+            {
+                s.error(
+                    format!("routes[{i}].auth.jwt.hmac_secret_file"),
+                    "the secret must be at least 32 bytes (256 bits)",
+                );
+            }
+        }
     }
 }
 

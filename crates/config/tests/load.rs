@@ -609,3 +609,56 @@ fn least_privilege_and_limits_are_checked() {
         assert!(e.contains("t.yaml:"), "{e}");
     }
 }
+
+#[test]
+fn jwt_hmac_needs_an_explicit_long_secret_and_excludes_public_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("s");
+    let keys = dir.path().join("k.pem");
+    std::fs::write(&keys, "x").unwrap();
+    let route = |jwt: &str| {
+        format!(
+            "listeners:\n  - id: a\n    address: 127.0.0.1:8443\n    tls: {{}}\nupstreams:\n  - id: echo\n    kind: echo\nroutes:\n  - id: r\n    path: /r/\n    methods: [GET]\n    upstream: echo\n    authorize: {{ any_authenticated: true }}\n    auth:\n      jwt:\n        issuer: https://idp\n        audiences: [api]\n{jwt}"
+        )
+    };
+    let load = |jwt: &str| portcullis_config::load_str(&route(jwt), std::path::Path::new("t.yaml"));
+    std::fs::write(&secret, "a".repeat(40)).unwrap();
+    load(&format!(
+        "        hmac_secret_file: {}\n        algorithms: [HS256]\n",
+        secret.display()
+    ))
+    .unwrap();
+    for (jwt, needle) in [
+        (
+            format!("        hmac_secret_file: {}\n", secret.display()),
+            "algorithms",
+        ),
+        (
+            format!(
+                "        hmac_secret_file: {}\n        keys_file: {}\n        algorithms: [HS256]\n",
+                secret.display(),
+                keys.display()
+            ),
+            "exactly one",
+        ),
+        ("        algorithms: [ES256]\n".to_string(), "exactly one"),
+        (
+            format!(
+                "        keys_file: {}\n        algorithms: [HS256]\n",
+                keys.display()
+            ),
+            "algorithms",
+        ),
+    ] {
+        let e = load(&jwt).unwrap_err().to_string();
+        assert!(e.contains(needle), "{jwt}: {e}");
+    }
+    std::fs::write(&secret, "short").unwrap();
+    let e = load(&format!(
+        "        hmac_secret_file: {}\n        algorithms: [HS256]\n",
+        secret.display()
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("at least 32 bytes"), "{e}");
+}
