@@ -8,7 +8,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
 
 use portcullis_store::{Store, StoreError};
 
@@ -69,17 +68,8 @@ impl Revocations {
     /// Starts the once-a-second refresher on the current runtime; it stops when the list is
     /// dropped.
     pub fn start_refresher(self: &Arc<Self>) {
-        let weak = Arc::downgrade(self);
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(1));
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                let Some(list) = weak.upgrade() else { return };
-                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || list.refresh()).await {
-                    tracing::error!(error = %e, "token revocations could not be refreshed");
-                }
-            }
+        portcullis_core::periodic::every_second_on_blocking_pool(self, Self::refresh, |e| {
+            tracing::error!(error = %e, "token revocations could not be refreshed");
         });
     }
 

@@ -13,6 +13,7 @@ mod chain;
 mod context;
 mod guard;
 mod ids;
+pub mod periodic;
 mod problem;
 mod secret;
 

@@ -58,21 +58,6 @@ fn refuse(status: StatusCode, slug: &str, detail: &str) -> Box<AdminResponse> {
     Box::new(problem(status, slug, detail))
 }
 
-fn describe(k: &ApiKeyRecord, now: i64) -> Value {
-    json!({
-        "id": k.id,
-        "status": format!("{:?}", k.status(now)).to_lowercase(),
-        "scopes": k.scopes,
-        "allow_ips": k.allow_ips,
-        "allow_referrers": k.allow_referrers,
-        "routes": k.routes,
-        "created_at": k.created_at,
-        "expires_at": k.expires_at,
-        "revoked_at": k.revoked_at,
-        "last_used_at": k.last_used_at,
-    })
-}
-
 /// What the handlers use.
 #[derive(Clone)]
 pub struct AdminApi {
@@ -160,7 +145,7 @@ impl AdminApi {
             &json!({
                 "id": c.id, "name": c.name, "plan": c.plan, "roles": c.roles, "scopes": c.scopes,
                 "status": c.status, "created_at": c.created_at,
-                "keys": keys.iter().map(|k| describe(k, now)).collect::<Vec<_>>(),
+                "keys": keys.iter().map(|k| k.public_view(now)).collect::<Vec<_>>(),
                 "quota_usage": usage,
             }),
         ))

@@ -8,7 +8,6 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use http::HeaderValue;
 use jiff::{Timestamp, ToSpan, Zoned, tz::TimeZone};
@@ -97,18 +96,8 @@ impl QuotaState {
     /// Starts the once-a-second flusher on the current Tokio runtime. It stops when the state
     /// is dropped.
     pub fn start_flusher(self: &Arc<Self>) {
-        let weak = Arc::downgrade(self);
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(1));
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                let Some(state) = weak.upgrade() else { return };
-                let result = tokio::task::spawn_blocking(move || state.flush()).await;
-                if let Ok(Err(e)) = result {
-                    tracing::error!(error = %e, "quota counts could not be written; retrying");
-                }
-            }
+        portcullis_core::periodic::every_second_on_blocking_pool(self, Self::flush, |e| {
+            tracing::error!(error = %e, "quota counts could not be written; retrying");
         });
     }
 

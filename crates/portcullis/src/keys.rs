@@ -48,20 +48,9 @@ pub(crate) fn open(config: Option<&Path>) -> Result<(SqliteStore, Pepper), Strin
 }
 
 fn describe(k: &ApiKeyRecord, consumer: &str, now: i64) -> serde_json::Value {
-    json!({
-        "id": k.id,
-        "consumer": consumer,
-        "status": format!("{:?}", k.status(now)).to_lowercase(),
-        "scopes": k.scopes,
-        "allow_ips": k.allow_ips,
-        "allow_referrers": k.allow_referrers,
-        "routes": k.routes,
-        "created_at": k.created_at,
-        "expires_at": k.expires_at,
-        "revoked_at": k.revoked_at,
-        "last_used_at": k.last_used_at,
-        "replaced_by": k.replaced_by,
-    })
+    let mut v = k.public_view(now);
+    v["consumer"] = json!(consumer);
+    v
 }
 
 fn issue(

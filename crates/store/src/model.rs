@@ -75,6 +75,23 @@ pub enum KeyStatus {
 }
 
 impl ApiKeyRecord {
+    /// Everything about the key that may be shown (CLI, admin API): never the hash.
+    pub fn public_view(&self, now: i64) -> Value {
+        serde_json::json!({
+            "id": self.id,
+            "status": format!("{:?}", self.status(now)).to_lowercase(),
+            "scopes": self.scopes,
+            "allow_ips": self.allow_ips,
+            "allow_referrers": self.allow_referrers,
+            "routes": self.routes,
+            "created_at": self.created_at,
+            "expires_at": self.expires_at,
+            "revoked_at": self.revoked_at,
+            "last_used_at": self.last_used_at,
+            "replaced_by": self.replaced_by,
+        })
+    }
+
     /// The key's status at `now`.
     pub fn status(&self, now: i64) -> KeyStatus {
         if self.revoked_at.is_some_and(|t| t <= now) {
