@@ -5,6 +5,8 @@
 //!   (`amr`, `acr`) and [`revocation`] by `jti` and by subject cut-off.
 //!
 //! - client certificates: [`MtlsGuard`] (the listener verifies the chain in the handshake).
+//! - secrets that must be recovered (TOTP seeds, signing secrets): [`sealed`] under a master
+//!   key.
 //!
 //! Token introspection, Basic and HMAC signing are still to come (issue: identity).
 #![cfg_attr(
@@ -24,6 +26,7 @@ mod jwt_guard;
 pub mod mtls_guard;
 pub mod pepper;
 pub mod revocation;
+pub mod sealed;
 
 pub use api_key_guard::ApiKeyGuard;
 pub use jwt_guard::JwtGuard;

@@ -869,6 +869,15 @@ pub struct StoreSpec {
     /// invalidates every issued key.
     #[serde(default)]
     pub pepper_file: Option<PathBuf>,
+    /// File holding the AES-256 master key (32 raw bytes or 64 hex characters) that encrypts
+    /// secrets the gateway must read back: TOTP seeds and HMAC signing secrets. Default: the
+    /// environment variable `PORTCULLIS_MASTER_KEY` (hex). Needed only when such secrets exist.
+    #[serde(default)]
+    pub master_key_file: Option<PathBuf>,
+    /// Earlier master keys, still accepted for reading while secrets are re-sealed under the
+    /// current one (rotation; see docs/authentication.md). Default none.
+    #[serde(default)]
+    pub previous_master_key_files: Vec<PathBuf>,
 }
 
 // === limits ===
