@@ -240,3 +240,24 @@ impl Guard for ApiKeyGuard {
         }))
     }
 }
+
+impl crate::combine::Credential for ApiKeyGuard {
+    fn presented(&self, _cx: &RequestCx, req: &http::request::Parts) -> bool {
+        req.headers.contains_key(&self.header)
+            || self.query.as_deref().is_some_and(|param| {
+                req.uri.query().is_some_and(|q| {
+                    q.split('&')
+                        .any(|pair| pair.split('=').next() == Some(param))
+                })
+            })
+    }
+
+    fn strip(&self, req: &mut http::request::Parts) {
+        // Removes the header and the query parameter alike.
+        let _ = self.take_key(req);
+    }
+
+    fn challenge(&self) -> HeaderValue {
+        HeaderValue::from_static("ApiKey")
+    }
+}

@@ -92,3 +92,31 @@ impl Guard for JwtGuard {
         }
     }
 }
+
+/// The `Authorization` value is a bearer token shaped like a JWT (three dot-separated parts),
+/// so that an opaque token on an `any_of` route goes to introspection instead.
+fn bearer_jwt(req: &http::request::Parts) -> bool {
+    req.headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|t| t.split_once(' '))
+        .is_some_and(|(scheme, token)| {
+            scheme.eq_ignore_ascii_case("bearer") && token.trim().matches('.').count() == 2
+        })
+}
+
+impl crate::combine::Credential for JwtGuard {
+    fn presented(&self, _cx: &RequestCx, req: &http::request::Parts) -> bool {
+        bearer_jwt(req)
+    }
+
+    fn strip(&self, req: &mut http::request::Parts) {
+        if bearer_jwt(req) {
+            req.headers.remove(AUTHORIZATION);
+        }
+    }
+
+    fn challenge(&self) -> HeaderValue {
+        HeaderValue::from_static("Bearer")
+    }
+}

@@ -21,6 +21,7 @@
 
 pub mod api_key;
 mod api_key_guard;
+pub mod combine;
 pub mod jwt;
 mod jwt_guard;
 pub mod mtls_guard;

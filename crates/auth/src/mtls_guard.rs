@@ -109,3 +109,18 @@ impl Guard for MtlsGuard {
         Step::Continue
     }
 }
+
+impl crate::combine::Credential for MtlsGuard {
+    fn presented(&self, cx: &RequestCx, _req: &http::request::Parts) -> bool {
+        cx.tls
+            .as_ref()
+            .and_then(|t| t.client_certs.as_ref())
+            .is_some_and(|chain| !chain.is_empty())
+    }
+
+    fn strip(&self, _req: &mut http::request::Parts) {}
+
+    fn challenge(&self) -> http::HeaderValue {
+        http::HeaderValue::from_static("Mutual")
+    }
+}

@@ -752,6 +752,46 @@ pub struct AuthSpec {
     /// Client certificates verified by the listener's `tls.client_auth` (mTLS).
     #[serde(default)]
     pub mtls: Option<MtlsAuthSpec>,
+    /// With more than one method: the client may use any one of these (names of the blocks
+    /// above, in order of preference). The first method whose credential the request carries
+    /// decides; the other credentials are removed before forwarding. Exactly one of `any_of`
+    /// and `all_of` is required when two or more methods are configured.
+    #[serde(default)]
+    pub any_of: Vec<String>,
+    /// With more than one method: the client must pass every one of these, in this order
+    /// (e.g. `[mtls, jwt]`: a workload certificate and a user's token). The first names the
+    /// consumer; the others only verify.
+    #[serde(default)]
+    pub all_of: Vec<String>,
+}
+
+impl AuthSpec {
+    /// Names of the configured method blocks, in a fixed order.
+    pub fn configured_methods(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.api_key.is_some() {
+            out.push("api_key");
+        }
+        if self.jwt.is_some() {
+            out.push("jwt");
+        }
+        if self.mtls.is_some() {
+            out.push("mtls");
+        }
+        out
+    }
+
+    /// The methods in the order they apply: the `any_of` / `all_of` list if given, else the
+    /// one configured method.
+    pub fn ordered_methods(&self) -> Vec<&str> {
+        if !self.any_of.is_empty() {
+            self.any_of.iter().map(String::as_str).collect()
+        } else if !self.all_of.is_empty() {
+            self.all_of.iter().map(String::as_str).collect()
+        } else {
+            self.configured_methods()
+        }
+    }
 }
 
 /// mTLS authentication: which part of the verified client certificate names the consumer.

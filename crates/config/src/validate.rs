@@ -210,13 +210,7 @@ const JWT_ALGORITHMS: [&str; 9] = [
     "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
 ];
 
-fn validate_jwt(s: &mut Sink<'_>, i: usize, j: &crate::spec::JwtAuthSpec, with_api_key: bool) {
-    if with_api_key {
-        s.error(
-            format!("routes[{i}].auth"),
-            "one method per route for now: api_key, jwt or mtls",
-        );
-    }
+fn validate_jwt(s: &mut Sink<'_>, i: usize, j: &crate::spec::JwtAuthSpec) {
     if j.algorithms.is_empty() {
         s.error(
             format!("routes[{i}].auth.jwt.algorithms"),
@@ -280,6 +274,60 @@ fn validate_jwt(s: &mut Sink<'_>, i: usize, j: &crate::spec::JwtAuthSpec, with_a
                     "the secret must be at least 32 bytes (256 bits)",
                 );
             }
+        }
+    }
+}
+
+/// `any_of` / `all_of`: required with two or more methods, naming each configured method once.
+fn validate_combination(s: &mut Sink<'_>, i: usize, auth: &crate::spec::AuthSpec) {
+    let configured = auth.configured_methods();
+    let (key, list) = match (auth.any_of.is_empty(), auth.all_of.is_empty()) {
+        (false, false) => {
+            s.error(
+                format!("routes[{i}].auth.all_of"),
+                "name either any_of or all_of, not both",
+            );
+            return;
+        }
+        (false, true) => ("any_of", &auth.any_of),
+        (true, false) => ("all_of", &auth.all_of),
+        (true, true) => {
+            if configured.len() > 1 {
+                s.error(
+                    format!("routes[{i}].auth"),
+                    format!(
+                        "{} methods are configured: say how they combine with `any_of: [{}]` (the client uses one) or `all_of: [{}]` (the client passes every one)",
+                        configured.len(),
+                        configured.join(", "),
+                        configured.join(", ")
+                    ),
+                );
+            }
+            return;
+        }
+    };
+    for (j, name) in list.iter().enumerate() {
+        if !configured.contains(&name.as_str()) {
+            s.error(
+                format!("routes[{i}].auth.{key}[{j}]"),
+                format!(
+                    "`{name}` has no block under this route's auth (configured: {})",
+                    configured.join(", ")
+                ),
+            );
+        } else if list.iter().take(j).any(|n| n == name) {
+            s.error(
+                format!("routes[{i}].auth.{key}[{j}]"),
+                format!("`{name}` is listed twice"),
+            );
+        }
+    }
+    for m in &configured {
+        if !list.iter().any(|n| n == m) {
+            s.error(
+                format!("routes[{i}].auth.{key}"),
+                format!("the `{m}` block is configured but not listed here"),
+            );
         }
     }
 }
@@ -621,7 +669,7 @@ fn routes(spec: &ConfigSpec, upstream_ids: &HashSet<&str>, s: &mut Sink<'_>) {
             );
         } else if let Some(auth) = &r.auth {
             if let Some(j) = &auth.jwt {
-                validate_jwt(s, i, j, auth.api_key.is_some() || auth.mtls.is_some());
+                validate_jwt(s, i, j);
             }
             if let Some(m) = &auth.mtls
                 && !["san_uri", "san_dns", "san_email", "subject_cn"].contains(&m.identity.as_str())
@@ -631,12 +679,7 @@ fn routes(spec: &ConfigSpec, upstream_ids: &HashSet<&str>, s: &mut Sink<'_>) {
                     "must be san_uri, san_dns, san_email or subject_cn",
                 );
             }
-            if auth.mtls.is_some() && auth.api_key.is_some() {
-                s.error(
-                    format!("routes[{i}].auth"),
-                    "one method per route for now: api_key, jwt or mtls",
-                );
-            }
+            validate_combination(s, i, auth);
             if auth.mtls.is_some()
                 && !spec
                     .listeners

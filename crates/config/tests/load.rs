@@ -523,6 +523,44 @@ fn auth_blocks_replace_public_and_are_checked() {
 }
 
 #[test]
+fn combined_auth_methods_must_say_how_they_combine() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("k.pem");
+    std::fs::write(&keys, "x").unwrap();
+    let route = |auth: &str| {
+        format!(
+            "listeners:\n  - id: a\n    address: 127.0.0.1:8443\n    tls: {{}}\nupstreams:\n  - id: echo\n    kind: echo\nroutes:\n  - id: r\n    path: /r/\n    methods: [GET]\n    upstream: echo\n    authorize: {{ any_authenticated: true }}\n    auth:\n      api_key: {{}}\n      jwt: {{ issuer: https://idp, audiences: [api], keys_file: {} }}\n{auth}",
+            keys.display()
+        )
+    };
+    let load = |auth: &str| portcullis_config::load_str(&route(auth), Path::new("t.yaml"));
+    assert!(load("      any_of: [jwt, api_key]\n").is_ok());
+    assert!(load("      all_of: [api_key, jwt]\n").is_ok());
+    for (auth, needle) in [
+        ("", "say how they combine"),
+        (
+            "      any_of: [jwt]\n",
+            "`api_key` block is configured but not listed",
+        ),
+        (
+            "      any_of: [jwt, api_key, mtls]\n",
+            "routes[0].auth.any_of[2]: `mtls` has no block",
+        ),
+        (
+            "      all_of: [jwt, jwt, api_key]\n",
+            "routes[0].auth.all_of[1]: `jwt` is listed twice",
+        ),
+        (
+            "      any_of: [jwt, api_key]\n      all_of: [jwt, api_key]\n",
+            "not both",
+        ),
+    ] {
+        let e = load(auth).unwrap_err().to_string();
+        assert!(e.contains(needle), "{auth}: {e}");
+    }
+}
+
+#[test]
 fn jwt_blocks_refuse_none_hmac_and_long_leeway() {
     let dir = tempfile::tempdir().unwrap();
     let keys = dir.path().join("k.pem");

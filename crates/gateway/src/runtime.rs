@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use http::{HeaderName, HeaderValue, Method};
-use portcullis_config::{ConfigSpec, LimitsSpec, ListenerSpec};
-use portcullis_core::{Chain, ChainEntry, RouteId};
+use portcullis_config::{ConfigSpec, LimitsSpec, ListenerSpec, RouteSpec};
+use portcullis_core::{Chain, ChainEntry, Guard, RouteId};
 use portcullis_guards::{
     GenericErrorsGuard, IpList, IpPolicyGuard, RequestLimitsGuard, SecurityHeadersGuard,
 };
@@ -203,36 +203,7 @@ impl RuntimeConfig {
                 limits.max_uri_bytes,
                 max_body_bytes,
             ))));
-            if let Some(api_key) = r.auth.as_ref().and_then(|a| a.api_key.as_ref()) {
-                let (Some(store), Some(pepper)) = (
-                    services.and_then(|s| s.store.clone()),
-                    services.and_then(|s| s.pepper.clone()),
-                ) else {
-                    return Err(CompileError::Invalid(format!(
-                        "route `{}`: API keys need the credential store (restart to open it)",
-                        r.id
-                    )));
-                };
-                let guard = portcullis_auth::ApiKeyGuard::new(api_key, &r.id, store, pepper)
-                    .ok_or_else(|| {
-                        CompileError::Invalid(format!("route `{}`: bad api_key header", r.id))
-                    })?;
-                entries.push(ChainEntry::enforce(Arc::new(guard)));
-            }
-            if let Some(m) = r.auth.as_ref().and_then(|a| a.mtls.as_ref()) {
-                entries.push(ChainEntry::enforce(Arc::new(
-                    portcullis_auth::MtlsGuard::new(m),
-                )));
-            }
-            if let Some(jwt) = r.auth.as_ref().and_then(|a| a.jwt.as_ref()) {
-                let verifier = portcullis_auth::jwt::JwtVerifier::from_spec(jwt)
-                    .map_err(|e| CompileError::Invalid(format!("route `{}`: jwt: {e}", r.id)))?;
-                let mut guard = portcullis_auth::JwtGuard::new(Arc::new(verifier));
-                if let Some(list) = services.and_then(|s| s.revocations.clone()) {
-                    guard = guard.with_revocations(list);
-                }
-                entries.push(ChainEntry::enforce(Arc::new(guard)));
-            }
+            auth_guards(r, services, &mut entries)?;
             // The route's OpenAPI contract, shared by routes naming the same file.
             let contract = match &r.openapi {
                 None => None,
@@ -369,6 +340,79 @@ impl RuntimeConfig {
     pub fn listener(&self, id: &str) -> Option<&ListenerSpec> {
         self.spec.listeners.iter().find(|l| l.id == id)
     }
+}
+
+/// The route's authentication: one method, or several combined by `any_of` / `all_of` in the
+/// configured order.
+fn auth_guards(
+    r: &RouteSpec,
+    services: Option<&Services>,
+    entries: &mut Vec<ChainEntry>,
+) -> Result<(), CompileError> {
+    use portcullis_auth::combine::{AnyOf, Credential, Secondary};
+    let Some(auth) = &r.auth else {
+        return Ok(());
+    };
+    let mut methods: Vec<Arc<dyn Credential>> = Vec::new();
+    for name in auth.ordered_methods() {
+        let method: Arc<dyn Credential> = match name {
+            "api_key" => {
+                let Some(api_key) = &auth.api_key else {
+                    return Err(missing_block(r, name));
+                };
+                let (Some(store), Some(pepper)) = (
+                    services.and_then(|s| s.store.clone()),
+                    services.and_then(|s| s.pepper.clone()),
+                ) else {
+                    return Err(CompileError::Invalid(format!(
+                        "route `{}`: API keys need the credential store (restart to open it)",
+                        r.id
+                    )));
+                };
+                Arc::new(
+                    portcullis_auth::ApiKeyGuard::new(api_key, &r.id, store, pepper).ok_or_else(
+                        || CompileError::Invalid(format!("route `{}`: bad api_key header", r.id)),
+                    )?,
+                )
+            }
+            "mtls" => {
+                let Some(m) = &auth.mtls else {
+                    return Err(missing_block(r, name));
+                };
+                Arc::new(portcullis_auth::MtlsGuard::new(m))
+            }
+            "jwt" => {
+                let Some(jwt) = &auth.jwt else {
+                    return Err(missing_block(r, name));
+                };
+                let verifier = portcullis_auth::jwt::JwtVerifier::from_spec(jwt)
+                    .map_err(|e| CompileError::Invalid(format!("route `{}`: jwt: {e}", r.id)))?;
+                let mut guard = portcullis_auth::JwtGuard::new(Arc::new(verifier));
+                if let Some(list) = services.and_then(|s| s.revocations.clone()) {
+                    guard = guard.with_revocations(list);
+                }
+                Arc::new(guard)
+            }
+            other => return Err(missing_block(r, other)),
+        };
+        methods.push(method);
+    }
+    if !auth.any_of.is_empty() && methods.len() > 1 {
+        entries.push(ChainEntry::enforce(Arc::new(AnyOf::new(methods))));
+        return Ok(());
+    }
+    for (k, m) in methods.into_iter().enumerate() {
+        let guard: Arc<dyn Guard> = if k == 0 { m } else { Arc::new(Secondary(m)) };
+        entries.push(ChainEntry::enforce(guard));
+    }
+    Ok(())
+}
+
+fn missing_block(r: &RouteSpec, name: &str) -> CompileError {
+    CompileError::Invalid(format!(
+        "route `{}`: auth method `{name}` is listed but not configured",
+        r.id
+    ))
 }
 
 /// The guards after authentication, in order: rate limits and concurrency (so refused and

@@ -659,3 +659,100 @@ async fn mtls_client_certificates_name_the_consumer_and_reach_policies() {
     assert_eq!(web.get(u("/billing/1")).send().await.unwrap().status(), 403);
     assert_eq!(up.requests().len(), 2);
 }
+
+#[tokio::test]
+async fn auth_methods_combine_with_all_of_and_any_of() {
+    let up = RecordingUpstream::start().await;
+    let ca = TestCa::new("portcullis test CA");
+    let idp = Idp::new();
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("clients-ca.pem");
+    std::fs::write(&ca_file, &ca.cert_pem).unwrap();
+    let jwt = format!(
+        "jwt: {{ issuer: https://idp.example, audiences: [api], keys_file: {} }}",
+        idp.pem.display()
+    );
+    let cfg = format!(
+        "listeners:\n  - id: https\n    address: 127.0.0.1:0\n    tls:\n      client_auth: {{ ca_file: {} }}\nadmin:\n  address: 127.0.0.1:0\nupstreams:\n  - id: app\n    targets: [\"{}\"]\nroutes:\n  - id: both\n    path: /both/\n    methods: [GET]\n    upstream: app\n    auth: {{ all_of: [mtls, jwt], mtls: {{}}, {jwt} }}\n    authorize: {{ any_authenticated: true }}\n  - id: either\n    path: /either/\n    methods: [GET]\n    upstream: app\n    auth: {{ any_of: [jwt, mtls], mtls: {{}}, {jwt} }}\n    authorize: {{ any_authenticated: true }}\n",
+        ca_file.display(),
+        up.url()
+    );
+    let gw = start(&cfg);
+    let dev = gw.dev_cert_pem();
+    let with_identity = |pem: Option<String>| {
+        let mut b = reqwest::Client::builder()
+            .tls_certs_only([reqwest::Certificate::from_pem(&dev).unwrap()])
+            .no_proxy();
+        if let Some(pem) = pem {
+            b = b.identity(reqwest::Identity::from_pem(pem.as_bytes()).unwrap());
+        }
+        b.build().unwrap()
+    };
+    let workload = with_identity(Some(ca.client("web", "spiffe://example.org/web")));
+    let anonymous = with_identity(None);
+    let token = idp.token("alice", json!({}));
+    let forged = Idp::new().token("alice", json!({}));
+    let u = |p: &str| https_url(&gw, p);
+    let last = || up.requests().last().unwrap().headers.clone();
+
+    // all_of: certificate and token both needed; the certificate (listed first) names the
+    // consumer, the token only has to verify.
+    let r = workload
+        .get(u("/both/1"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(last()["x-consumer-id"], "spiffe://example.org/web");
+    assert!(last().get("authorization").is_none());
+    let seen = up.requests().len();
+    for (client, bearer) in [
+        (&workload, None),
+        (&workload, Some(forged.as_str())),
+        (&anonymous, Some(token.as_str())),
+    ] {
+        let mut req = client.get(u("/both/1"));
+        if let Some(t) = bearer {
+            req = req.bearer_auth(t);
+        }
+        assert_problem(req.send().await.unwrap(), 401, "unauthorized").await;
+    }
+    assert_eq!(
+        up.requests().len(),
+        seen,
+        "refused requests reached the upstream"
+    );
+
+    // any_of: either credential alone is enough; the first presented in the configured order
+    // decides (a forged token is refused even with a good certificate: no fallback).
+    let r = anonymous
+        .get(u("/either/1"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(last()["x-consumer-id"], "alice");
+    let r = workload.get(u("/either/1")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(last()["x-consumer-id"], "spiffe://example.org/web");
+    let seen = up.requests().len();
+    let r = workload
+        .get(u("/either/1"))
+        .bearer_auth(&forged)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(r, 401, "unauthorized").await;
+    let r = anonymous.get(u("/either/1")).send().await.unwrap();
+    let challenges: Vec<_> = r
+        .headers()
+        .get_all("www-authenticate")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    assert_eq!(challenges, ["Bearer", "Mutual"]);
+    assert_problem(r, 401, "unauthorized").await;
+    assert_eq!(up.requests().len(), seen);
+}
