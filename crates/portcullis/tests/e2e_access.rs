@@ -586,8 +586,14 @@ impl TestCa {
 
     /// A client certificate + key (PEM, for reqwest::Identity) with a URI SAN and a CN.
     fn client(&self, cn: &str, uri: &str) -> String {
+        self.client_with_serial(cn, uri, None)
+    }
+
+    /// The same with a chosen serial number (to revoke it in a CRL).
+    fn client_with_serial(&self, cn: &str, uri: &str, serial: Option<u64>) -> String {
         let key = rcgen::KeyPair::generate().unwrap();
         let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.serial_number = serial.map(rcgen::SerialNumber::from);
         params
             .distinguished_name
             .push(rcgen::DnType::CommonName, cn);
@@ -755,4 +761,53 @@ async fn auth_methods_combine_with_all_of_and_any_of() {
     assert_eq!(challenges, ["Bearer", "Mutual"]);
     assert_problem(r, 401, "unauthorized").await;
     assert_eq!(up.requests().len(), seen);
+}
+
+#[tokio::test]
+async fn revoked_client_certificates_are_refused_in_the_handshake() {
+    let up = RecordingUpstream::start().await;
+    let ca = TestCa::new("portcullis test CA");
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("clients-ca.pem");
+    std::fs::write(&ca_file, &ca.cert_pem).unwrap();
+    let crl = rcgen::CertificateRevocationListParams {
+        this_update: rcgen::date_time_ymd(2025, 1, 1),
+        next_update: rcgen::date_time_ymd(2035, 1, 1),
+        crl_number: rcgen::SerialNumber::from(1u64),
+        issuing_distribution_point: None,
+        revoked_certs: vec![rcgen::RevokedCertParams {
+            serial_number: rcgen::SerialNumber::from(666u64),
+            revocation_time: rcgen::date_time_ymd(2025, 6, 1),
+            reason_code: Some(rcgen::RevocationReason::KeyCompromise),
+            invalidity_date: None,
+        }],
+        key_identifier_method: rcgen::KeyIdMethod::Sha256,
+    }
+    .signed_by(&ca.issuer)
+    .unwrap();
+    let crl_file = dir.path().join("clients.crl");
+    std::fs::write(&crl_file, crl.pem().unwrap()).unwrap();
+    let cfg = format!(
+        "listeners:\n  - id: https\n    address: 127.0.0.1:0\n    tls:\n      client_auth: {{ ca_file: {}, crl_files: [{}] }}\nadmin:\n  address: 127.0.0.1:0\nupstreams:\n  - id: app\n    targets: [\"{}\"]\nroutes:\n  - id: svc\n    path: /svc/\n    methods: [GET]\n    upstream: app\n    auth: {{ mtls: {{}} }}\n    authorize: {{ any_authenticated: true }}\n",
+        ca_file.display(),
+        crl_file.display(),
+        up.url()
+    );
+    let gw = start(&cfg);
+    let dev = gw.dev_cert_pem();
+    let client = |pem: String| {
+        reqwest::Client::builder()
+            .tls_certs_only([reqwest::Certificate::from_pem(&dev).unwrap()])
+            .identity(reqwest::Identity::from_pem(pem.as_bytes()).unwrap())
+            .no_proxy()
+            .build()
+            .unwrap()
+    };
+    let good = client(ca.client_with_serial("web", "spiffe://example.org/web", Some(7)));
+    let revoked = client(ca.client_with_serial("old", "spiffe://example.org/old", Some(666)));
+    let r = good.get(https_url(&gw, "/svc/1")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    // The revoked certificate is from the right CA, but the handshake refuses it.
+    assert!(revoked.get(https_url(&gw, "/svc/1")).send().await.is_err());
+    assert_eq!(up.requests().len(), 1);
 }
