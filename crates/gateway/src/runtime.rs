@@ -233,6 +233,15 @@ impl RuntimeConfig {
                 }
                 entries.push(ChainEntry::enforce(Arc::new(guard)));
             }
+            if let Some(t) = r.auth.as_ref().and_then(|a| a.introspection.as_ref()) {
+                let introspector = portcullis_auth::introspection::Introspector::from_spec(t)
+                    .map_err(|e| {
+                        CompileError::Invalid(format!("route `{}`: introspection: {e}", r.id))
+                    })?;
+                entries.push(ChainEntry::enforce(Arc::new(
+                    portcullis_auth::IntrospectionGuard::new(Arc::new(introspector)),
+                )));
+            }
             // The route's OpenAPI contract, shared by routes naming the same file.
             let contract = match &r.openapi {
                 None => None,
