@@ -139,6 +139,11 @@ impl RemoteKeys {
         self.keys.read().map_or_else(|p| p.into_inner().clone(), |k| k.clone())
     }
 
+    /// Whether a good key set has been installed (this or a previous config version).
+    pub fn has_keys(&self) -> bool {
+        !self.current().is_empty()
+    }
+
     /// Fetches started so far (for tests and metrics).
     pub fn fetches(&self) -> u64 {
         self.fetches.load(Ordering::Relaxed)
@@ -153,8 +158,9 @@ impl RemoteKeys {
             .is_none_or(|t| t.elapsed() >= self.min_interval)
     }
 
-    /// The refresh for an unknown `kid`: waits for a fetch in progress, and fetches only if
-    /// still allowed afterwards (so concurrent callers cause one fetch).
+    /// The refresh for an unknown `kid` (or for the first keys): waits for a fetch in
+    /// progress, and fetches only if still allowed afterwards (so concurrent callers cause one
+    /// fetch). Bounded by the fetch timeout.
     pub async fn refresh_for_unknown_kid(&self) {
         let _one = self.fetching.lock().await;
         if self.may_refresh() {

@@ -63,10 +63,11 @@ impl Guard for JwtGuard {
         let result = self.verifier.verify(token);
         // The issuer may have rotated its keys: a token naming a `kid` we do not know waits
         // for one refresh (rate-limited for all requests together, see `jwks_remote`), then
-        // is verified again. Past the limit the token is refused at once.
+        // is verified again. Past the limit the token is refused at once — except before the
+        // first keys arrived, when it waits for the fetch in progress (start-up).
         if matches!(result, Err("jwt_unknown_kid"))
             && let Some(remote) = self.verifier.remote_keys()
-            && remote.may_refresh()
+            && (remote.may_refresh() || !remote.has_keys())
         {
             let remote = remote.clone();
             let verifier = self.verifier.clone();
