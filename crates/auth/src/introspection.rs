@@ -313,7 +313,10 @@ impl Introspector {
             scopes: strings(answer.get("scope")),
             roles: strings(answer.get("roles")),
             credential_id: answer.get("jti").and_then(Value::as_str).map(str::to_owned),
-            plan: answer.get("plan").and_then(Value::as_str).map(str::to_owned),
+            plan: answer
+                .get("plan")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
             claims: Some(Arc::new(answer)),
         })
     }
@@ -366,7 +369,10 @@ mod tests {
         }
         let cases = [
             (json!({"active": false}), "introspection_inactive"),
-            (json!({"active": "true", "sub": "alice"}), "introspection_inactive"),
+            (
+                json!({"active": "true", "sub": "alice"}),
+                "introspection_inactive",
+            ),
             (json!({"sub": "alice"}), "introspection_inactive"),
             (
                 json!({"active": true, "sub": "alice", "iss": "https://idp.example", "aud": "orders", "exp": 5}),

@@ -136,7 +136,9 @@ impl RemoteKeys {
 
     /// The current key set (possibly empty before the first good fetch).
     pub(crate) fn current(&self) -> Arc<Vec<VerifyKey>> {
-        self.keys.read().map_or_else(|p| p.into_inner().clone(), |k| k.clone())
+        self.keys
+            .read()
+            .map_or_else(|p| p.into_inner().clone(), |k| k.clone())
     }
 
     /// Whether a good key set has been installed (this or a previous config version).

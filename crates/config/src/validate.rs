@@ -262,7 +262,11 @@ fn validate_jwt(s: &mut Sink<'_>, i: usize, j: &crate::spec::JwtAuthSpec, with_a
         ("jwks_url", j.jwks_url.is_some()),
         ("discovery_url", j.discovery_url.is_some()),
     ];
-    let named: Vec<&str> = sources.iter().filter(|(_, on)| *on).map(|(n, _)| *n).collect();
+    let named: Vec<&str> = sources
+        .iter()
+        .filter(|(_, on)| *on)
+        .map(|(n, _)| *n)
+        .collect();
     if named.len() != 1 {
         let field = match named.get(1) {
             Some(second) => format!("routes[{i}].auth.jwt.{second}"),
@@ -274,7 +278,10 @@ fn validate_jwt(s: &mut Sink<'_>, i: usize, j: &crate::spec::JwtAuthSpec, with_a
              secret), jwks_url or discovery_url",
         );
     }
-    for (key, f) in [("keys_file", &j.keys_file), ("hmac_secret_file", &j.hmac_secret_file)] {
+    for (key, f) in [
+        ("keys_file", &j.keys_file),
+        ("hmac_secret_file", &j.hmac_secret_file),
+    ] {
         let Some(f) = f else { continue };
         if !f.is_file() {
             s.error(
@@ -290,7 +297,10 @@ fn validate_jwt(s: &mut Sink<'_>, i: usize, j: &crate::spec::JwtAuthSpec, with_a
             );
         }
     }
-    for (key, url) in [("jwks_url", &j.jwks_url), ("discovery_url", &j.discovery_url)] {
+    for (key, url) in [
+        ("jwks_url", &j.jwks_url),
+        ("discovery_url", &j.discovery_url),
+    ] {
         if let Some(url) = url
             && let Some(problem) = remote_url_problem(url)
         {
@@ -343,10 +353,10 @@ pub fn remote_url_problem(url: &str) -> Option<String> {
         Some("http") => {
             let h = host.trim_start_matches('[').trim_end_matches(']');
             let loopback = h == "localhost"
-                || h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
-            (!loopback).then(|| {
-                format!("`{url}`: plain http only to a loopback address; use https")
-            })
+                || h.parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback());
+            (!loopback)
+                .then(|| format!("`{url}`: plain http only to a loopback address; use https"))
         }
         _ => Some(format!("`{url}`: use https://")),
     }
@@ -369,7 +379,10 @@ fn validate_introspection(s: &mut Sink<'_>, i: usize, t: &crate::spec::Introspec
     if let Some(f) = &t.ca_file
         && !f.is_file()
     {
-        s.error(at("ca_file"), format!("file `{}` does not exist", f.display()));
+        s.error(
+            at("ca_file"),
+            format!("file `{}` does not exist", f.display()),
+        );
     }
     if !["503", "401"].contains(&t.on_unavailable.as_str()) {
         s.error(at("on_unavailable"), "must be `503` or `401`");

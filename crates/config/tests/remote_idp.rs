@@ -42,7 +42,10 @@ fn jwt_needs_exactly_one_key_source() {
             "routes[0].auth.jwt.discovery_url",
         ),
         (
-            &*format!("        jwks_url: https://a/j\n        keys_file: {}\n", keys.display()),
+            &*format!(
+                "        jwks_url: https://a/j\n        keys_file: {}\n",
+                keys.display()
+            ),
             "routes[0].auth.jwt.jwks_url",
         ),
         (
@@ -91,13 +94,27 @@ fn introspection_block_is_checked() {
         ))
     };
     assert_eq!(load(&block("")), Ok(()));
-    assert_eq!(load(&block("        on_unavailable: \"401\"\n        consumer_claim: client_id\n")), Ok(()));
+    assert_eq!(
+        load(&block(
+            "        on_unavailable: \"401\"\n        consumer_claim: client_id\n"
+        )),
+        Ok(())
+    );
     for (bad, path) in [
-        ("        on_unavailable: allow\n", "introspection.on_unavailable"),
-        ("        consumer_claim: email\n", "introspection.consumer_claim"),
+        (
+            "        on_unavailable: allow\n",
+            "introspection.on_unavailable",
+        ),
+        (
+            "        consumer_claim: email\n",
+            "introspection.consumer_claim",
+        ),
         ("        cache_entries: 0\n", "introspection.cache_entries"),
         ("        timeout: 5m\n", "introspection.timeout"),
-        ("        ca_file: /nonexistent/ca.pem\n", "introspection.ca_file"),
+        (
+            "        ca_file: /nonexistent/ca.pem\n",
+            "introspection.ca_file",
+        ),
         ("      api_key: {}\n", "routes[0].auth"),
     ] {
         let e = load(&block(bad)).unwrap_err();
@@ -111,5 +128,9 @@ fn introspection_block_is_checked() {
     let missing = route(
         "      introspection:\n        url: https://idp.example/i\n        client_id: gateway\n        client_secret_file: /nonexistent/secret\n",
     );
-    assert!(load(&missing).unwrap_err().contains("introspection.client_secret_file"));
+    assert!(
+        load(&missing)
+            .unwrap_err()
+            .contains("introspection.client_secret_file")
+    );
 }

@@ -129,7 +129,11 @@ async fn discovery_names_the_jwks_and_must_be_for_the_configured_issuer() {
             .any(|l| l.contains("discovery document names issuer")),
         "the mismatch is logged"
     );
-    assert_eq!(idp.jwks_calls(), jwks_before, "no JWKS fetched for the wrong issuer");
+    assert_eq!(
+        idp.jwks_calls(),
+        jwks_before,
+        "no JWKS fetched for the wrong issuer"
+    );
     assert_not_logged(&gw, &[&good]);
     assert_not_logged(&gw2, &[&token]);
 }
@@ -174,7 +178,11 @@ async fn rotation_is_picked_up_on_unknown_kid_and_a_kid_flood_fetches_once_per_i
     }
     assert_eq!(idp.jwks_calls(), before + 2);
     assert_eq!(up.requests().len(), 2);
-    let all: Vec<&str> = flood.iter().map(String::as_str).chain([&*old, &*new]).collect();
+    let all: Vec<&str> = flood
+        .iter()
+        .map(String::as_str)
+        .chain([&*old, &*new])
+        .collect();
     assert_not_logged(&gw, &all);
 }
 
@@ -205,7 +213,11 @@ async fn last_good_keys_are_kept_when_the_provider_fails_or_sends_garbage() {
         // ... and the keys fetched before still verify (a fresh token: no cached result).
         let mut fresh = claims(&idp.issuer());
         fresh["jti"] = json!(format!("{mode:?}"));
-        assert_eq!(get(&c, &gw, &idp.sign(&fresh)).await.status(), 200, "{mode:?}");
+        assert_eq!(
+            get(&c, &gw, &idp.sign(&fresh)).await.status(),
+            200,
+            "{mode:?}"
+        );
     }
     idp.set_down(true);
     tokio::time::sleep(Duration::from_millis(2200)).await;
@@ -268,7 +280,10 @@ async fn introspection_active_tokens_pass_inactive_are_refused_and_answers_are_c
     assert_eq!(r.status(), 200);
     let seen = up.requests();
     assert_eq!(seen[0].headers["x-consumer-id"], "alice");
-    assert_eq!(seen[0].headers["x-consumer-scopes"], "orders:read orders:write");
+    assert_eq!(
+        seen[0].headers["x-consumer-scopes"],
+        "orders:read orders:write"
+    );
     assert_eq!(seen[0].headers["x-authenticated-by"], "introspection");
     assert!(seen[0].headers.get("authorization").is_none());
     assert_eq!(idp.introspection_calls(), 1);
@@ -296,7 +311,10 @@ async fn introspection_active_tokens_pass_inactive_are_refused_and_answers_are_c
     let line = gw
         .wait_access(|v| v.to_string().contains("introspection_inactive"))
         .expect("log line");
-    assert!(line.to_string().contains("\"guard\":\"introspection\""), "{line}");
+    assert!(
+        line.to_string().contains("\"guard\":\"introspection\""),
+        "{line}"
+    );
     assert_not_logged(&gw, &[good, revoked, foreign]);
 }
 

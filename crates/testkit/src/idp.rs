@@ -130,17 +130,12 @@ impl State {
             }
             "/jwks.json" => {
                 self.jwks_calls.fetch_add(1, Ordering::SeqCst);
-                let mode = self
-                    .inner
-                    .lock()
-                    .map(|i| i.jwks)
-                    .unwrap_or(JwksMode::Fail);
+                let mode = self.inner.lock().map(|i| i.jwks).unwrap_or(JwksMode::Fail);
                 match mode {
                     JwksMode::Serve => json_response(StatusCode::OK, &self.jwks()),
-                    JwksMode::Fail => json_response(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        &json!({"error": "down"}),
-                    ),
+                    JwksMode::Fail => {
+                        json_response(StatusCode::INTERNAL_SERVER_ERROR, &json!({"error": "down"}))
+                    }
                     JwksMode::Garbage => {
                         let mut r = Response::new(Full::new(Bytes::from_static(b"<html>oops")));
                         *r.status_mut() = StatusCode::OK;
@@ -414,8 +409,8 @@ fn tls_server() -> (Arc<rustls::ServerConfig>, String) {
         panic!("server key")
     };
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let Ok(builder) = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
+    let Ok(builder) =
+        rustls::ServerConfig::builder_with_provider(provider).with_safe_default_protocol_versions()
     else {
         panic!("versions")
     };
