@@ -106,6 +106,9 @@ pub struct Introspector {
     consumer_claim: String,
     max_token_bytes: usize,
     unavailable_is_503: bool,
+    /// Calls in progress by token hash: concurrent requests with the same uncached token
+    /// share one provider call (a client fanning out N requests costs one introspection).
+    inflight: Mutex<HashMap<[u8; 32], Arc<tokio::sync::OnceCell<Verdict>>>>,
 }
 
 /// `application/x-www-form-urlencoded` encoding of one value.
@@ -183,6 +186,7 @@ impl Introspector {
             consumer_claim: spec.consumer_claim.clone(),
             max_token_bytes: spec.max_token_bytes,
             unavailable_is_503: spec.on_unavailable != "401",
+            inflight: Mutex::new(HashMap::new()),
         })
     }
 
@@ -201,8 +205,25 @@ impl Introspector {
         self.cache.get(key)
     }
 
-    /// Asks the provider about `token` and caches the answer (not an unavailability).
+    /// Asks the provider about `token` (`key` is its [`token_key`]), sharing a call already in
+    /// progress for the same token, and caches the answer (not an unavailability).
     pub async fn introspect(&self, token: &str, key: [u8; 32]) -> Verdict {
+        let cell = self
+            .inflight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(key)
+            .or_default()
+            .clone();
+        let verdict = cell.get_or_init(|| self.call(token, key)).await.clone();
+        let mut inflight = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
+        if inflight.get(&key).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
+            inflight.remove(&key);
+        }
+        verdict
+    }
+
+    async fn call(&self, token: &str, key: [u8; 32]) -> Verdict {
         let body = format!("token={}&token_type_hint=access_token", form_encode(token));
         let req = Request::post(self.url.as_str())
             .header(http::header::AUTHORIZATION, self.authorization.clone())
