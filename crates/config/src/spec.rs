@@ -746,7 +746,8 @@ pub struct AuthSpec {
     /// API keys issued with `portcullis keys create`.
     #[serde(default)]
     pub api_key: Option<ApiKeyAuthSpec>,
-    /// JSON Web Tokens (`Authorization: Bearer …`) from an issuer whose keys are in a file.
+    /// JSON Web Tokens (`Authorization: Bearer …`) from an issuer whose keys are in a file or
+    /// fetched from the issuer (JWKS URL, OpenID Connect discovery).
     #[serde(default)]
     pub jwt: Option<JwtAuthSpec>,
     /// Client certificates verified by the listener's `tls.client_auth` (mTLS).
@@ -792,7 +793,8 @@ pub struct JwtAuthSpec {
     #[serde(default)]
     pub hmac_secret_file: Option<std::path::PathBuf>,
     /// Accepted algorithms: `RS256`, `RS384`, `RS512`, `PS256`, `PS384`, `PS512`, `ES256`,
-    /// `ES384`, `EdDSA` with `keys_file`; `HS256`, `HS384`, `HS512` with `hmac_secret_file`.
+    /// `ES384`, `EdDSA` with `keys_file`, `jwks_url` or `discovery_url`; `HS256`, `HS384`,
+    /// `HS512` with `hmac_secret_file`.
     /// `none` is never accepted. Default `[ES256]`.
     #[serde(default = "default_jwt_algorithms")]
     pub algorithms: Vec<String>,
