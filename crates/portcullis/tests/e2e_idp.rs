@@ -91,6 +91,29 @@ async fn jwks_url_keys_verify_tokens_and_forged_ones_are_refused() {
 }
 
 #[tokio::test]
+async fn plain_http_provider_on_loopback_is_allowed() {
+    // Benign: a provider sidecar on loopback over plain HTTP (the only place http:// is
+    // accepted; any other http:// URL is a config error, see crates/config/tests).
+    let up = RecordingUpstream::start().await;
+    let idp = TestIdp::start_plain().await;
+    assert!(idp.jwks_url().starts_with("http://127.0.0.1:"));
+    let gw = start(&jwt_config(
+        &up,
+        &idp,
+        &idp.issuer(),
+        &format!("discovery_url: {}", idp.discovery_url()),
+    ));
+    let c = client(&gw);
+    let good = idp.sign(&claims(&idp.issuer()));
+    assert_eq!(get(&c, &gw, &good).await.status(), 200);
+    // Attack twin: a token for this issuer signed elsewhere.
+    let forged = TestIdp::start_plain().await.sign(&claims(&idp.issuer()));
+    assert_401(get(&c, &gw, &forged).await).await;
+    assert_eq!(up.requests().len(), 1);
+    assert_not_logged(&gw, &[&good, &forged]);
+}
+
+#[tokio::test]
 async fn discovery_names_the_jwks_and_must_be_for_the_configured_issuer() {
     let up = RecordingUpstream::start().await;
     let idp = TestIdp::start().await;

@@ -188,9 +188,18 @@ impl State {
 }
 
 impl TestIdp {
-    /// Starts the provider with one ES256 signing key (kid `k1`) and client credentials
-    /// `gateway` / `gateway-secret`.
+    /// Starts the provider over HTTPS with one ES256 signing key (kid `k1`) and client
+    /// credentials `gateway` / `gateway-secret`.
     pub async fn start() -> Self {
+        Self::start_with(true).await
+    }
+
+    /// The same provider over plain HTTP (`http://127.0.0.1:PORT`: the loopback sidecar case).
+    pub async fn start_plain() -> Self {
+        Self::start_with(false).await
+    }
+
+    async fn start_with(tls: bool) -> Self {
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let listener = match TcpListener::bind("127.0.0.1:0").await {
             Ok(l) => l,
@@ -218,7 +227,7 @@ impl TestIdp {
                 client_id: "gateway".into(),
                 client_secret: "gateway-secret".into(),
             }),
-            issuer: format!("https://{addr}"),
+            issuer: format!("{}://{addr}", if tls { "https" } else { "http" }),
             down: AtomicBool::new(false),
             discovery_calls: AtomicUsize::new(0),
             jwks_calls: AtomicUsize::new(0),
@@ -239,16 +248,17 @@ impl TestIdp {
                 let st = st.clone();
                 let acceptor = acceptor.clone();
                 tokio::spawn(async move {
-                    let Ok(tls) = acceptor.accept(tcp).await else {
-                        return;
-                    };
                     let svc = service_fn(move |req: Request<Incoming>| {
                         let st = st.clone();
                         async move { Ok::<_, Infallible>(st.handle(req).await) }
                     });
-                    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                        .serve_connection(TokioIo::new(tls), svc)
-                        .await;
+                    let builder =
+                        hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+                    if !tls {
+                        let _ = builder.serve_connection(TokioIo::new(tcp), svc).await;
+                    } else if let Ok(stream) = acceptor.accept(tcp).await {
+                        let _ = builder.serve_connection(TokioIo::new(stream), svc).await;
+                    }
                 });
             }
         });
@@ -261,7 +271,7 @@ impl TestIdp {
         }
     }
 
-    /// `https://127.0.0.1:PORT`, also the issuer (`iss`) of its tokens.
+    /// `https://127.0.0.1:PORT` (`http://` from [`TestIdp::start_plain`]), also the issuer (`iss`) of its tokens.
     pub fn issuer(&self) -> String {
         self.state.issuer.clone()
     }
