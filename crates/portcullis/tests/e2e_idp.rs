@@ -391,3 +391,51 @@ async fn introspection_provider_unavailable_is_503_or_401_as_configured() {
     assert_eq!(up.requests().len(), 2);
     assert_not_logged(&gw, &[token, other, "gateway-secret"]);
 }
+
+#[tokio::test]
+async fn fetched_keys_survive_a_config_reload_while_the_provider_is_down() {
+    let up = RecordingUpstream::start().await;
+    let idp = TestIdp::start().await;
+    let gw = start(&jwt_config(
+        &up,
+        &idp,
+        &idp.issuer(),
+        &format!("jwks_url: {}", idp.jwks_url()),
+    ));
+    let c = client(&gw);
+    assert_eq!(
+        get(&c, &gw, &idp.sign(&claims(&idp.issuer())))
+            .await
+            .status(),
+        200
+    );
+    // The provider goes down, then the config changes: the new version starts with the
+    // last good keys instead of an empty set.
+    idp.set_down(true);
+    let base = std::fs::read_to_string(gw.config_path()).unwrap();
+    let changed = base.replace(
+        "audiences: [orders-api]",
+        "audiences: [orders-api, reports-api]",
+    );
+    assert_ne!(base, changed);
+    std::fs::write(gw.config_path(), &changed).unwrap();
+    gw.signal("HUP");
+    let reloaded = portcullis_testkit::eventually(Duration::from_secs(10), || {
+        gw.lines()
+            .iter()
+            .chain(gw.stderr_lines().iter())
+            .any(|l| l.contains("config reloaded"))
+            .then_some(())
+    })
+    .await;
+    assert!(reloaded.is_some(), "no reload");
+    let mut fresh = claims(&idp.issuer());
+    fresh["aud"] = json!("reports-api"); // only the new version accepts this audience
+    let token = idp.sign(&fresh);
+    assert_eq!(get(&c, &gw, &token).await.status(), 200);
+    // Attack twin: still only the provider's keys.
+    let forged = TestIdp::start().await.sign(&fresh);
+    assert_401(get(&c, &gw, &forged).await).await;
+    assert_eq!(up.requests().len(), 2);
+    assert_not_logged(&gw, &[&token, &forged]);
+}
