@@ -1,4 +1,5 @@
-//! JWT bearer tokens from one issuer with keys from a file (PEM or JWKS).
+//! JWT bearer tokens from one issuer with keys from a file (PEM or JWKS) or fetched from the
+//! issuer ([`crate::jwks_remote`]).
 //!
 //! Rules (ARCHITECTURE invariants): algorithm allow-list per issuer, never `none`; HMAC
 //! (HS256/384/512) only for an issuer configured with an explicit shared secret of at least 32
@@ -11,13 +12,16 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use portcullis_config::JwtAuthSpec;
 use portcullis_core::Identity;
 use serde_json::Value;
+use std::sync::Arc;
+
+use crate::jwks_remote::{RemoteKeys, VerifyKey};
 
 /// One issuer's verification settings, compiled once per config version.
 pub struct JwtVerifier {
     issuer: String,
     audiences: Vec<String>,
     algorithms: Vec<Algorithm>,
-    keys: Vec<(Option<String>, DecodingKey)>,
+    keys: Keys,
     leeway: u64,
     max_token_bytes: usize,
     scopes_claim: String,
@@ -25,6 +29,14 @@ pub struct JwtVerifier {
     require_amr: Vec<String>,
     require_acr: Vec<String>,
     cache: VerifiedCache,
+}
+
+/// Where the verification keys come from.
+enum Keys {
+    /// Read once from `keys_file` or `hmac_secret_file`.
+    Fixed(Arc<Vec<VerifyKey>>),
+    /// Fetched from the issuer, replaced on refresh.
+    Remote(Arc<RemoteKeys>),
 }
 
 /// Tokens that passed every check, by SHA-256 of the exact token text, until their `exp`.
@@ -136,7 +148,15 @@ impl JwtVerifier {
             .map(|a| algorithm(a).ok_or_else(|| format!("algorithm `{a}` is not accepted")))
             .collect::<Result<Vec<_>, _>>()?;
         let mut keys = Vec::new();
-        if let Some(secret_file) = &spec.hmac_secret_file {
+        let remote = RemoteKeys::from_spec(spec)?;
+        if remote.is_some() {
+            if algorithms
+                .iter()
+                .any(|a| matches!(a, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512))
+            {
+                return Err("HMAC algorithms need hmac_secret_file".into());
+            }
+        } else if let Some(secret_file) = &spec.hmac_secret_file {
             // Shared-secret issuers: HMAC algorithms only (validation refuses the others).
             if algorithms
                 .iter()
@@ -184,9 +204,14 @@ impl JwtVerifier {
                 keys.push((None, key));
             }
         }
-        if keys.is_empty() {
-            return Err("no keys".into());
-        }
+        let keys = match remote {
+            Some(remote) => {
+                remote.start();
+                Keys::Remote(remote)
+            }
+            None if keys.is_empty() => return Err("no keys".into()),
+            None => Keys::Fixed(Arc::new(keys)),
+        };
         Ok(Self {
             issuer: spec.issuer.clone(),
             audiences: spec.audiences.clone(),
@@ -200,6 +225,14 @@ impl JwtVerifier {
             require_acr: spec.require_acr.clone(),
             cache: VerifiedCache::new(),
         })
+    }
+
+    /// The remote key source, when keys are fetched from the issuer.
+    pub fn remote_keys(&self) -> Option<&Arc<RemoteKeys>> {
+        match &self.keys {
+            Keys::Remote(r) => Some(r),
+            Keys::Fixed(_) => None,
+        }
     }
 
     /// The issuer (`iss`) this verifier accepts.
@@ -236,14 +269,17 @@ impl JwtVerifier {
         if !self.algorithms.contains(&header.alg) {
             return Err("jwt_algorithm_not_allowed");
         }
+        let keys = match &self.keys {
+            Keys::Fixed(k) => k.clone(),
+            Keys::Remote(r) => r.current(),
+        };
         let candidates: Vec<&DecodingKey> = match &header.kid {
-            Some(kid) => self
-                .keys
+            Some(kid) => keys
                 .iter()
                 .filter(|(k, _)| k.as_deref() == Some(kid.as_str()) || k.is_none())
                 .map(|(_, key)| key)
                 .collect(),
-            None => self.keys.iter().map(|(_, key)| key).collect(),
+            None => keys.iter().map(|(_, key)| key).collect(),
         };
         if candidates.is_empty() {
             return Err("jwt_unknown_kid");
@@ -301,7 +337,7 @@ impl JwtVerifier {
                             .get("plan")
                             .and_then(Value::as_str)
                             .map(str::to_owned),
-                        claims: Some(std::sync::Arc::new(claims)),
+                        claims: Some(Arc::new(claims)),
                     });
                 }
                 Err(e) => {

@@ -60,36 +60,69 @@ impl Guard for JwtGuard {
             Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
             _ => return unauthorized("jwt_not_bearer"),
         };
-        match self.verifier.verify(token) {
-            Ok(identity) => {
-                if let Some(list) = &self.revocations {
-                    let iat = identity
-                        .claims
-                        .as_deref()
-                        .and_then(|c| c.get("iat"))
-                        .and_then(serde_json::Value::as_i64);
-                    if let Some(reason) = list.check(
-                        self.verifier.issuer(),
-                        identity.credential_id.as_deref(),
-                        &identity.consumer_id,
-                        iat,
-                    ) {
-                        return unauthorized(reason);
-                    }
-                }
-                cx.identity = Some(identity);
-                Step::Continue
-            }
-            // RFC 9470 step-up: tell the client the token is genuine but its authentication
-            // is not strong enough, so it can re-authenticate instead of giving up.
-            Err(reason @ ("jwt_mfa_required" | "jwt_acr_required")) => Step::Deny(
-                Denial::new(ProblemType::Unauthorized, reason, ID).with_header(
-                    WWW_AUTHENTICATE,
-                    HeaderValue::from_static("Bearer error=\"insufficient_user_authentication\""),
-                ),
-            ),
-            Err(reason) => unauthorized(reason),
+        let result = self.verifier.verify(token);
+        // The issuer may have rotated its keys: a token naming a `kid` we do not know waits
+        // for one refresh (rate-limited for all requests together, see `jwks_remote`), then
+        // is verified again. Past the limit the token is refused at once — except before the
+        // first keys arrived, when it waits for the fetch in progress (start-up).
+        if matches!(result, Err("jwt_unknown_kid"))
+            && let Some(remote) = self.verifier.remote_keys()
+            && (remote.may_refresh() || !remote.has_keys())
+        {
+            let remote = remote.clone();
+            let verifier = self.verifier.clone();
+            let revocations = self.revocations.clone();
+            let token = token.to_owned();
+            return Step::Wait(Box::pin(async move {
+                remote.refresh_for_unknown_kid().await;
+                let resume: portcullis_core::Resume = Box::new(move |cx: &mut RequestCx| {
+                    let result = verifier.verify(&token);
+                    finish(&verifier, revocations.as_deref(), cx, result)
+                });
+                resume
+            }));
         }
+        finish(&self.verifier, self.revocations.as_deref(), cx, result)
+    }
+}
+
+/// The step for a verification result: revocation check, identity into the context, or the
+/// generic 401 (the step-up variant for a genuine token that is not strong enough).
+fn finish(
+    verifier: &JwtVerifier,
+    revocations: Option<&Revocations>,
+    cx: &mut RequestCx,
+    result: Result<portcullis_core::Identity, &'static str>,
+) -> Step {
+    match result {
+        Ok(identity) => {
+            if let Some(list) = revocations {
+                let iat = identity
+                    .claims
+                    .as_deref()
+                    .and_then(|c| c.get("iat"))
+                    .and_then(serde_json::Value::as_i64);
+                if let Some(reason) = list.check(
+                    verifier.issuer(),
+                    identity.credential_id.as_deref(),
+                    &identity.consumer_id,
+                    iat,
+                ) {
+                    return unauthorized(reason);
+                }
+            }
+            cx.identity = Some(identity);
+            Step::Continue
+        }
+        // RFC 9470 step-up: tell the client the token is genuine but its authentication
+        // is not strong enough, so it can re-authenticate instead of giving up.
+        Err(reason @ ("jwt_mfa_required" | "jwt_acr_required")) => Step::Deny(
+            Denial::new(ProblemType::Unauthorized, reason, ID).with_header(
+                WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer error=\"insufficient_user_authentication\""),
+            ),
+        ),
+        Err(reason) => unauthorized(reason),
     }
 }
 

@@ -8,7 +8,11 @@
 //! - secrets that must be recovered (TOTP seeds, signing secrets): [`sealed`] under a master
 //!   key.
 //!
-//! Token introspection, Basic and HMAC signing are still to come (issue: identity).
+//! - keys fetched from the issuer (JWKS URL, OpenID Connect discovery): [`jwks_remote`];
+//! - opaque tokens checked with the issuer (OAuth2 introspection, RFC 7662):
+//!   [`introspection`] and [`IntrospectionGuard`].
+//!
+//! Basic and HMAC signing are still to come (issue: identity).
 #![cfg_attr(
     not(test),
     deny(
@@ -22,13 +26,18 @@
 pub mod api_key;
 mod api_key_guard;
 pub mod combine;
+pub mod introspection;
+mod introspection_guard;
+pub mod jwks_remote;
 pub mod jwt;
 mod jwt_guard;
 pub mod mtls_guard;
 pub mod pepper;
+mod remote;
 pub mod revocation;
 pub mod sealed;
 
 pub use api_key_guard::ApiKeyGuard;
+pub use introspection_guard::IntrospectionGuard;
 pub use jwt_guard::JwtGuard;
 pub use mtls_guard::MtlsGuard;

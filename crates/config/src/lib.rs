@@ -35,5 +35,6 @@ pub use locate::{SourceMap, locate};
 pub use rate::{KeyPart, parse_key, parse_rate};
 pub use spec::*;
 pub use validate::{
-    FORBIDDEN_METHODS, MAX_BODY_LIMIT, MAX_HEADER_LIMIT, ROUTABLE_METHODS, validate,
+    FORBIDDEN_METHODS, MAX_BODY_LIMIT, MAX_HEADER_LIMIT, ROUTABLE_METHODS, remote_url_problem,
+    validate,
 };

@@ -192,10 +192,16 @@ impl ConfigSpec {
         }
         for r in &mut self.routes {
             if let Some(j) = r.auth.as_mut().and_then(|a| a.jwt.as_mut()) {
-                for f in [&mut j.keys_file, &mut j.hmac_secret_file]
+                for f in [&mut j.keys_file, &mut j.hmac_secret_file, &mut j.ca_file]
                     .into_iter()
                     .flatten()
                 {
+                    fix(f);
+                }
+            }
+            if let Some(t) = r.auth.as_mut().and_then(|a| a.introspection.as_mut()) {
+                fix(&mut t.client_secret_file);
+                if let Some(f) = &mut t.ca_file {
                     fix(f);
                 }
             }

@@ -746,12 +746,17 @@ pub struct AuthSpec {
     /// API keys issued with `portcullis keys create`.
     #[serde(default)]
     pub api_key: Option<ApiKeyAuthSpec>,
-    /// JSON Web Tokens (`Authorization: Bearer …`) from an issuer whose keys are in a file.
+    /// JSON Web Tokens (`Authorization: Bearer …`) from an issuer whose keys are in a file or
+    /// fetched from the issuer (JWKS URL, OpenID Connect discovery).
     #[serde(default)]
     pub jwt: Option<JwtAuthSpec>,
     /// Client certificates verified by the listener's `tls.client_auth` (mTLS).
     #[serde(default)]
     pub mtls: Option<MtlsAuthSpec>,
+    /// Opaque bearer tokens checked with the issuer's OAuth2 introspection endpoint
+    /// (RFC 7662).
+    #[serde(default)]
+    pub introspection: Option<IntrospectionAuthSpec>,
     /// With more than one method: the client may use any one of these (names of the blocks
     /// above, in order of preference). The first method whose credential the request carries
     /// decides; the other credentials are removed before forwarding. Exactly one of `any_of`
@@ -777,6 +782,9 @@ impl AuthSpec {
         }
         if self.mtls.is_some() {
             out.push("mtls");
+        }
+        if self.introspection.is_some() {
+            out.push("introspection");
         }
         out
     }
@@ -818,7 +826,8 @@ pub struct JwtAuthSpec {
     pub audiences: Vec<String>,
     /// PEM public key or JWKS (JSON) file with the issuer's keys. Header fields `jku`, `x5u`,
     /// `jwk` and `x5c` are never used to find keys; `kid` only chooses among these. Exactly
-    /// one of `keys_file` and `hmac_secret_file` is required.
+    /// one key source is required: `keys_file`, `hmac_secret_file`, `jwks_url` or
+    /// `discovery_url`.
     #[serde(default)]
     pub keys_file: Option<std::path::PathBuf>,
     /// For issuers that sign with a shared secret (HS256/384/512): a file holding the secret,
@@ -827,7 +836,8 @@ pub struct JwtAuthSpec {
     #[serde(default)]
     pub hmac_secret_file: Option<std::path::PathBuf>,
     /// Accepted algorithms: `RS256`, `RS384`, `RS512`, `PS256`, `PS384`, `PS512`, `ES256`,
-    /// `ES384`, `EdDSA` with `keys_file`; `HS256`, `HS384`, `HS512` with `hmac_secret_file`.
+    /// `ES384`, `EdDSA` with `keys_file`, `jwks_url` or `discovery_url`; `HS256`, `HS384`,
+    /// `HS512` with `hmac_secret_file`.
     /// `none` is never accepted. Default `[ES256]`.
     #[serde(default = "default_jwt_algorithms")]
     pub algorithms: Vec<String>,
@@ -851,6 +861,101 @@ pub struct JwtAuthSpec {
     /// requirement. Default empty.
     #[serde(default)]
     pub require_acr: Vec<String>,
+    /// The issuer's JWKS over HTTPS (`https://idp.example/.well-known/jwks.json`), fetched at
+    /// start, refreshed every `jwks_refresh` and on an unknown `kid` (at most once per
+    /// `jwks_min_refresh_interval`). `http://` only to a loopback address.
+    #[serde(default)]
+    pub jwks_url: Option<String>,
+    /// The issuer's OpenID Connect discovery document
+    /// (`https://idp.example/.well-known/openid-configuration`): its `issuer` must equal
+    /// `issuer`, and its `jwks_uri` is used like `jwks_url`. `http://` only to a loopback
+    /// address.
+    #[serde(default)]
+    pub discovery_url: Option<String>,
+    /// PEM file with the CA certificates trusted for `jwks_url` / `discovery_url` (only
+    /// those). Default: the system's trust store.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// How often remote keys are fetched again. Default `5m`.
+    #[serde(default = "default_jwks_refresh")]
+    pub jwks_refresh: HumanDuration,
+    /// Least time between two fetches caused by tokens naming an unknown `kid`, so a flood
+    /// of made-up `kid`s cannot turn into a flood of requests to the issuer. Default `30s`.
+    #[serde(default = "default_jwks_min_refresh")]
+    pub jwks_min_refresh_interval: HumanDuration,
+}
+
+fn default_jwks_refresh() -> HumanDuration {
+    HumanDuration::secs(300)
+}
+fn default_jwks_min_refresh() -> HumanDuration {
+    HumanDuration::secs(30)
+}
+
+/// OAuth2 token introspection (RFC 7662) for opaque bearer tokens.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IntrospectionAuthSpec {
+    /// The introspection endpoint, `https://` (`http://` only to a loopback address).
+    pub url: String,
+    /// The gateway's client id at the provider (HTTP Basic, RFC 7662 §2.1).
+    pub client_id: String,
+    /// File holding the gateway's client secret (trailing newline ignored).
+    pub client_secret_file: PathBuf,
+    /// PEM file with the CA certificates trusted for `url` (only those). Default: the
+    /// system's trust store.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// Longest time an active answer is reused; never past the token's `exp`. Default `60s`.
+    #[serde(default = "default_introspection_cache")]
+    pub cache_cap: HumanDuration,
+    /// How long an inactive answer is reused. Default `5s`.
+    #[serde(default = "default_introspection_negative")]
+    pub negative_cache: HumanDuration,
+    /// Tokens (answers) remembered at most. Default 10000.
+    #[serde(default = "default_introspection_entries")]
+    pub cache_entries: usize,
+    /// Time allowed for one call to the provider. Default `3s`.
+    #[serde(default = "default_introspection_timeout")]
+    pub timeout: HumanDuration,
+    /// Answer when the provider cannot be asked (down, timeout, garbage, our credentials
+    /// refused): `503` (default: the token is neither accepted nor called invalid) or `401`.
+    #[serde(default = "default_on_unavailable")]
+    pub on_unavailable: String,
+    /// Required `iss` in the answer, if set.
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// If not empty, the answer's `aud` must name one of these.
+    #[serde(default)]
+    pub audiences: Vec<String>,
+    /// Member naming the consumer: `sub` (default), `username` or `client_id`.
+    #[serde(default = "default_consumer_claim")]
+    pub consumer_claim: String,
+    /// Longest token accepted, in bytes. Default 4096.
+    #[serde(default = "default_introspection_max_token")]
+    pub max_token_bytes: usize,
+}
+
+fn default_introspection_cache() -> HumanDuration {
+    HumanDuration::secs(60)
+}
+fn default_introspection_negative() -> HumanDuration {
+    HumanDuration::secs(5)
+}
+fn default_introspection_entries() -> usize {
+    10_000
+}
+fn default_introspection_timeout() -> HumanDuration {
+    HumanDuration::secs(3)
+}
+fn default_on_unavailable() -> String {
+    "503".into()
+}
+fn default_consumer_claim() -> String {
+    "sub".into()
+}
+fn default_introspection_max_token() -> usize {
+    4096
 }
 
 fn default_jwt_algorithms() -> Vec<String> {

@@ -250,31 +250,145 @@ fn validate_jwt(s: &mut Sink<'_>, i: usize, j: &crate::spec::JwtAuthSpec) {
     if j.leeway.get() > std::time::Duration::from_secs(60) {
         s.error(format!("routes[{i}].auth.jwt.leeway"), "at most 60s");
     }
-    match (&j.keys_file, &j.hmac_secret_file) {
-        (Some(_), Some(_)) | (None, None) => s.error(
-            format!("routes[{i}].auth.jwt"),
-            "name exactly one of keys_file (public keys) and hmac_secret_file (shared secret)",
-        ),
-        (Some(f), None) | (None, Some(f)) => {
-            let key = if j.keys_file.is_some() {
-                "keys_file"
-            } else {
-                "hmac_secret_file"
-            };
-            if !f.is_file() {
-                s.error(
-                    format!("routes[{i}].auth.jwt.{key}"),
-                    format!("file `{}` does not exist", f.display()),
-                );
-            } else if j.hmac_secret_file.is_some()
-                && std::fs::read(f).map_or(0, |b| b.trim_ascii_end().len()) < 32
-            {
-                s.error(
-                    format!("routes[{i}].auth.jwt.hmac_secret_file"),
-                    "the secret must be at least 32 bytes (256 bits)",
-                );
-            }
+    let sources = [
+        ("keys_file", j.keys_file.is_some()),
+        ("hmac_secret_file", j.hmac_secret_file.is_some()),
+        ("jwks_url", j.jwks_url.is_some()),
+        ("discovery_url", j.discovery_url.is_some()),
+    ];
+    let named: Vec<&str> = sources
+        .iter()
+        .filter(|(_, on)| *on)
+        .map(|(n, _)| *n)
+        .collect();
+    if named.len() != 1 {
+        let field = match named.get(1) {
+            Some(second) => format!("routes[{i}].auth.jwt.{second}"),
+            None => format!("routes[{i}].auth.jwt"),
+        };
+        s.error(
+            field,
+            "name exactly one key source: keys_file (public keys), hmac_secret_file (shared \
+             secret), jwks_url or discovery_url",
+        );
+    }
+    for (key, f) in [
+        ("keys_file", &j.keys_file),
+        ("hmac_secret_file", &j.hmac_secret_file),
+    ] {
+        let Some(f) = f else { continue };
+        if !f.is_file() {
+            s.error(
+                format!("routes[{i}].auth.jwt.{key}"),
+                format!("file `{}` does not exist", f.display()),
+            );
+        } else if key == "hmac_secret_file"
+            && std::fs::read(f).map_or(0, |b| b.trim_ascii_end().len()) < 32
+        {
+            s.error(
+                format!("routes[{i}].auth.jwt.hmac_secret_file"),
+                "the secret must be at least 32 bytes (256 bits)",
+            );
         }
+    }
+    for (key, url) in [
+        ("jwks_url", &j.jwks_url),
+        ("discovery_url", &j.discovery_url),
+    ] {
+        if let Some(url) = url
+            && let Some(problem) = remote_url_problem(url)
+        {
+            s.error(format!("routes[{i}].auth.jwt.{key}"), problem);
+        }
+    }
+    if let Some(f) = &j.ca_file {
+        if j.jwks_url.is_none() && j.discovery_url.is_none() {
+            s.error(
+                format!("routes[{i}].auth.jwt.ca_file"),
+                "only used with jwks_url or discovery_url",
+            );
+        } else if !f.is_file() {
+            s.error(
+                format!("routes[{i}].auth.jwt.ca_file"),
+                format!("file `{}` does not exist", f.display()),
+            );
+        }
+    }
+    if j.jwks_min_refresh_interval.get() < std::time::Duration::from_secs(1) {
+        s.error(
+            format!("routes[{i}].auth.jwt.jwks_min_refresh_interval"),
+            "at least 1s",
+        );
+    }
+    if j.jwks_refresh.get() < j.jwks_min_refresh_interval.get() {
+        s.error(
+            format!("routes[{i}].auth.jwt.jwks_refresh"),
+            "at least jwks_min_refresh_interval",
+        );
+    }
+}
+
+/// Why `url` cannot name an identity provider endpoint: not `https://`, or plain `http://`
+/// to something other than a loopback address (a token or key fetched in clear text over a
+/// network could be read or replaced on the way).
+pub fn remote_url_problem(url: &str) -> Option<String> {
+    let Ok(uri) = url.parse::<http::Uri>() else {
+        return Some(format!("`{url}` is not a URL"));
+    };
+    let host = uri.host().unwrap_or_default();
+    if host.is_empty() {
+        return Some(format!("`{url}` names no host"));
+    }
+    if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
+        return Some("credentials in the URL are not accepted".into());
+    }
+    match uri.scheme_str() {
+        Some("https") => None,
+        Some("http") => {
+            let h = host.trim_start_matches('[').trim_end_matches(']');
+            let loopback = h == "localhost"
+                || h.parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback());
+            (!loopback)
+                .then(|| format!("`{url}`: plain http only to a loopback address; use https"))
+        }
+        _ => Some(format!("`{url}`: use https://")),
+    }
+}
+
+fn validate_introspection(s: &mut Sink<'_>, i: usize, t: &crate::spec::IntrospectionAuthSpec) {
+    let at = |f: &str| format!("routes[{i}].auth.introspection.{f}");
+    if let Some(problem) = remote_url_problem(&t.url) {
+        s.error(at("url"), problem);
+    }
+    if t.client_id.is_empty() || t.client_id.contains(':') {
+        s.error(at("client_id"), "must not be empty nor contain `:`");
+    }
+    if !t.client_secret_file.is_file() {
+        s.error(
+            at("client_secret_file"),
+            format!("file `{}` does not exist", t.client_secret_file.display()),
+        );
+    }
+    if let Some(f) = &t.ca_file
+        && !f.is_file()
+    {
+        s.error(
+            at("ca_file"),
+            format!("file `{}` does not exist", f.display()),
+        );
+    }
+    if !["503", "401"].contains(&t.on_unavailable.as_str()) {
+        s.error(at("on_unavailable"), "must be `503` or `401`");
+    }
+    if !["sub", "username", "client_id"].contains(&t.consumer_claim.as_str()) {
+        s.error(at("consumer_claim"), "must be sub, username or client_id");
+    }
+    if t.cache_entries == 0 {
+        s.error(at("cache_entries"), "at least 1");
+    }
+    if t.timeout.get().is_zero() || t.timeout.get() > std::time::Duration::from_secs(30) {
+        s.error(at("timeout"), "between 1ms and 30s");
     }
 }
 
@@ -671,6 +785,9 @@ fn routes(spec: &ConfigSpec, upstream_ids: &HashSet<&str>, s: &mut Sink<'_>) {
             if let Some(j) = &auth.jwt {
                 validate_jwt(s, i, j);
             }
+            if let Some(t) = &auth.introspection {
+                validate_introspection(s, i, t);
+            }
             if let Some(m) = &auth.mtls
                 && !["san_uri", "san_dns", "san_email", "subject_cn"].contains(&m.identity.as_str())
             {
@@ -692,10 +809,10 @@ fn routes(spec: &ConfigSpec, upstream_ids: &HashSet<&str>, s: &mut Sink<'_>) {
                 );
             }
             match &auth.api_key {
-                None if auth.jwt.is_some() || auth.mtls.is_some() => {}
+                None if !auth.configured_methods().is_empty() => {}
                 None => s.error(
                     format!("routes[{i}].auth"),
-                    "name at least one method (api_key, jwt, mtls)",
+                    "name at least one method (api_key, jwt, mtls, introspection)",
                 ),
                 Some(k) => {
                     if !valid_header_name(&k.header) {

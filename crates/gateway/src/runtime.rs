@@ -393,6 +393,18 @@ fn auth_guards(
                 }
                 Arc::new(guard)
             }
+            "introspection" => {
+                let Some(t) = &auth.introspection else {
+                    return Err(missing_block(r, name));
+                };
+                let introspector = portcullis_auth::introspection::Introspector::from_spec(t)
+                    .map_err(|e| {
+                        CompileError::Invalid(format!("route `{}`: introspection: {e}", r.id))
+                    })?;
+                Arc::new(portcullis_auth::IntrospectionGuard::new(Arc::new(
+                    introspector,
+                )))
+            }
             other => return Err(missing_block(r, other)),
         };
         methods.push(method);

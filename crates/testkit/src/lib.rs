@@ -7,14 +7,18 @@
 //! - [`RecordingUpstream`]: an HTTP/1.1 server that records every request it receives, so
 //!   tests can assert that an attack was *not* forwarded;
 //! - [`raw`]: send raw bytes over TCP or TLS and read the answer;
-//! - [`tls`]: rustls client configs that trust the gateway's dev certificate.
+//! - [`tls`]: rustls client configs that trust the gateway's dev certificate;
+//! - [`idp::TestIdp`]: an HTTPS identity provider (discovery, JWKS, introspection) with its
+//!   own test CA, controllable and counting calls.
 
+pub mod idp;
 pub mod mmdb;
 pub mod process;
 pub mod raw;
 pub mod tls;
 pub mod upstream;
 
+pub use idp::{JwksMode, TestIdp};
 pub use process::GatewayProcess;
 pub use upstream::{Recorded, RecordingUpstream};
 
