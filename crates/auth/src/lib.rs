@@ -8,7 +8,10 @@
 //! - secrets that must be recovered (TOTP seeds, signing secrets): [`sealed`] under a master
 //!   key.
 //!
-//! Token introspection, Basic and HMAC signing are still to come (issue: identity).
+//! - signed requests: the `PCS1-HMAC-SHA256` scheme ([`signing`]), its replay store
+//!   ([`nonce`]) and [`HmacGuard`] (docs/request-signing.md).
+//!
+//! Token introspection and Basic are still to come (issue: identity).
 #![cfg_attr(
     not(test),
     deny(
@@ -21,13 +24,18 @@
 
 pub mod api_key;
 mod api_key_guard;
+pub mod identity_token;
 pub mod jwt;
 mod jwt_guard;
 pub mod mtls_guard;
 pub mod pepper;
 pub mod revocation;
+pub mod nonce;
 pub mod sealed;
+pub mod signing;
+mod signing_guard;
 
 pub use api_key_guard::ApiKeyGuard;
 pub use jwt_guard::JwtGuard;
 pub use mtls_guard::MtlsGuard;
+pub use signing_guard::{HmacGuard, seal_context};

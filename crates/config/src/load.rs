@@ -184,10 +184,17 @@ impl ConfigSpec {
                 }
             }
         }
-        for p in [&mut self.store.path, &mut self.store.pepper_file]
-            .into_iter()
-            .flatten()
+        for p in [
+            &mut self.store.path,
+            &mut self.store.pepper_file,
+            &mut self.store.master_key_file,
+        ]
+        .into_iter()
+        .flatten()
         {
+            fix(p);
+        }
+        for p in &mut self.store.previous_master_key_files {
             fix(p);
         }
         for r in &mut self.routes {

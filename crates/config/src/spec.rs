@@ -752,6 +752,36 @@ pub struct AuthSpec {
     /// Client certificates verified by the listener's `tls.client_auth` (mTLS).
     #[serde(default)]
     pub mtls: Option<MtlsAuthSpec>,
+    /// HMAC request signing (`Authorization: PCS1-HMAC-SHA256 …`) with keys issued by
+    /// `portcullis keys create --kind hmac`; see docs/request-signing.md.
+    #[serde(default)]
+    pub hmac: Option<HmacAuthSpec>,
+}
+
+/// HMAC request signing: how far a signature's timestamp may be from the gateway's clock and
+/// which headers every signature must cover.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HmacAuthSpec {
+    /// Largest accepted distance between a signature's timestamp and the gateway's clock, in
+    /// either direction; at most `300s`. Nonces are remembered this long. Default `300s`.
+    #[serde(default = "default_hmac_max_skew")]
+    pub max_skew: HumanDuration,
+    /// Headers a signature must cover whenever the request carries them (lower-case names);
+    /// `host` is always required. Default `[host, content-type]`.
+    #[serde(default = "default_hmac_required_headers")]
+    pub required_headers: Vec<String>,
+}
+
+/// Default and largest allowed `auth.hmac.max_skew`, in seconds.
+pub const DEFAULT_HMAC_MAX_SKEW_SECS: u64 = 300;
+
+fn default_hmac_max_skew() -> HumanDuration {
+    HumanDuration::secs(DEFAULT_HMAC_MAX_SKEW_SECS)
+}
+
+fn default_hmac_required_headers() -> Vec<String> {
+    vec!["host".into(), "content-type".into()]
 }
 
 /// mTLS authentication: which part of the verified client certificate names the consumer.

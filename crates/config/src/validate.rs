@@ -205,6 +205,37 @@ fn host_problem(host: &str) -> Option<String> {
     }
 }
 
+fn validate_hmac(s: &mut Sink<'_>, i: usize, h: &crate::spec::HmacAuthSpec, with_other: bool) {
+    if with_other {
+        s.error(
+            format!("routes[{i}].auth"),
+            "one method per route for now: api_key, jwt, mtls or hmac",
+        );
+    }
+    let skew = h.max_skew.get();
+    if skew > std::time::Duration::from_secs(crate::spec::DEFAULT_HMAC_MAX_SKEW_SECS)
+        || skew < std::time::Duration::from_secs(1)
+    {
+        s.error(
+            format!("routes[{i}].auth.hmac.max_skew"),
+            "between 1s and 300s",
+        );
+    }
+    for name in &h.required_headers {
+        if !valid_header_name(name) || name.bytes().any(|b| b.is_ascii_uppercase()) {
+            s.error(
+                format!("routes[{i}].auth.hmac.required_headers"),
+                format!("`{name}` is not a lower-case header name"),
+            );
+        } else if name == "authorization" {
+            s.error(
+                format!("routes[{i}].auth.hmac.required_headers"),
+                "`authorization` carries the signature and cannot be signed",
+            );
+        }
+    }
+}
+
 /// Algorithms a JWT issuer may use (never `none`, never HMAC here).
 const JWT_ALGORITHMS: [&str; 9] = [
     "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
@@ -631,6 +662,9 @@ fn routes(spec: &ConfigSpec, upstream_ids: &HashSet<&str>, s: &mut Sink<'_>) {
                     "must be san_uri, san_dns, san_email or subject_cn",
                 );
             }
+            if let Some(h) = &auth.hmac {
+                validate_hmac(s, i, h, auth.api_key.is_some() || auth.jwt.is_some() || auth.mtls.is_some());
+            }
             if auth.mtls.is_some() && auth.api_key.is_some() {
                 s.error(
                     format!("routes[{i}].auth"),
@@ -649,10 +683,10 @@ fn routes(spec: &ConfigSpec, upstream_ids: &HashSet<&str>, s: &mut Sink<'_>) {
                 );
             }
             match &auth.api_key {
-                None if auth.jwt.is_some() || auth.mtls.is_some() => {}
+                None if auth.jwt.is_some() || auth.mtls.is_some() || auth.hmac.is_some() => {}
                 None => s.error(
                     format!("routes[{i}].auth"),
-                    "name at least one method (api_key, jwt, mtls)",
+                    "name at least one method (api_key, jwt, mtls, hmac)",
                 ),
                 Some(k) => {
                     if !valid_header_name(&k.header) {

@@ -50,6 +50,41 @@ pub struct Services {
     pub quotas: Option<Arc<portcullis_limits::QuotaState>>,
     /// Token revocations (with the store).
     pub revocations: Option<Arc<portcullis_auth::revocation::Revocations>>,
+    /// HMAC signing: the master-key ring that opens signing secrets (when a route uses
+    /// `auth.hmac`) and the nonces already seen, kept across reloads so a reload never
+    /// reopens the replay window.
+    pub signing: Option<SigningServices>,
+}
+
+/// What the HMAC signing guards share for the life of the process.
+#[derive(Clone)]
+pub struct SigningServices {
+    /// Opens sealed signing secrets.
+    pub keyring: Arc<portcullis_auth::sealed::Keyring>,
+    /// Nonces seen within their window.
+    pub nonces: Arc<portcullis_auth::nonce::NonceStore>,
+}
+
+impl SigningServices {
+    /// Loads the keyring if some route signs requests.
+    fn open(spec: &ConfigSpec) -> Result<Option<Self>, String> {
+        if !spec
+            .routes
+            .iter()
+            .any(|r| r.auth.as_ref().is_some_and(|a| a.hmac.is_some()))
+        {
+            return Ok(None);
+        }
+        let keyring = portcullis_auth::sealed::Keyring::load(
+            spec.store.master_key_file.as_deref(),
+            &spec.store.previous_master_key_files,
+        )
+        .map_err(|e| format!("request signing needs the master key: {e}"))?;
+        Ok(Some(Self {
+            keyring: Arc::new(keyring),
+            nonces: Arc::new(portcullis_auth::nonce::NonceStore::default()),
+        }))
+    }
 }
 
 impl Services {
@@ -68,6 +103,7 @@ impl Services {
                 limits: portcullis_limits::LimitState::new(),
                 quotas: None,
                 revocations: None,
+                signing: None,
             });
         }
         let path = spec
@@ -85,6 +121,7 @@ impl Services {
             .map_err(|e| e.to_string())?;
         Ok(Self {
             revocations: Some(revocations),
+            signing: SigningServices::open(spec)?,
             quotas: Some(portcullis_limits::QuotaState::new(store.clone())),
             store: Some(store),
             pepper: Some(Arc::new(pepper)),
@@ -218,6 +255,24 @@ impl RuntimeConfig {
                         CompileError::Invalid(format!("route `{}`: bad api_key header", r.id))
                     })?;
                 entries.push(ChainEntry::enforce(Arc::new(guard)));
+            }
+            if let Some(h) = r.auth.as_ref().and_then(|a| a.hmac.as_ref()) {
+                let (Some(store), Some(signing)) = (
+                    services.and_then(|s| s.store.clone()),
+                    services.and_then(|s| s.signing.clone()),
+                ) else {
+                    return Err(CompileError::Invalid(format!(
+                        "route `{}`: request signing needs the credential store and master key (restart to open them)",
+                        r.id
+                    )));
+                };
+                entries.push(ChainEntry::enforce(Arc::new(portcullis_auth::HmacGuard::new(
+                    h,
+                    &r.id,
+                    store,
+                    signing.keyring,
+                    signing.nonces,
+                ))));
             }
             if let Some(m) = r.auth.as_ref().and_then(|a| a.mtls.as_ref()) {
                 entries.push(ChainEntry::enforce(Arc::new(
