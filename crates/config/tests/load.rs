@@ -553,6 +553,39 @@ fn jwt_blocks_refuse_none_hmac_and_long_leeway() {
 }
 
 #[test]
+fn hmac_blocks_cap_the_skew_and_refuse_signing_authorization() {
+    let route = |hmac: &str| {
+        format!(
+            "listeners:\n  - id: a\n    address: 127.0.0.1:8443\n    tls: {{}}\nupstreams:\n  - id: echo\n    kind: echo\nroutes:\n  - id: r\n    path: /r/\n    methods: [GET]\n    upstream: echo\n    authorize: {{ any_authenticated: true }}\n    auth:\n      hmac: {hmac}\n"
+        )
+    };
+    let ok = portcullis_config::load_str(&route("{}"), std::path::Path::new("t.yaml")).unwrap();
+    let h = ok.spec.routes[0].auth.as_ref().unwrap().hmac.as_ref().unwrap();
+    assert_eq!(h.max_skew.get().as_secs(), 300);
+    assert_eq!(h.required_headers, ["host", "content-type"]);
+    portcullis_config::load_str(&route("{ max_skew: 60s }"), std::path::Path::new("t.yaml"))
+        .unwrap();
+    for (hmac, path) in [
+        ("{ max_skew: 301s }", "routes[0].auth.hmac.max_skew"),
+        ("{ max_skew: 0s }", "routes[0].auth.hmac.max_skew"),
+        (
+            "{ required_headers: [authorization] }",
+            "routes[0].auth.hmac.required_headers",
+        ),
+        (
+            "{ required_headers: [Content-Type] }",
+            "routes[0].auth.hmac.required_headers",
+        ),
+        ("{ unknown: 1 }", "unknown"),
+    ] {
+        let e = portcullis_config::load_str(&route(hmac), std::path::Path::new("t.yaml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(path), "{hmac}: {e}");
+    }
+}
+
+#[test]
 fn least_privilege_and_limits_are_checked() {
     let base = "listeners:\n  - id: a\n    address: 127.0.0.1:8443\n    tls: {}\nupstreams:\n  - id: echo\n    kind: echo\nroutes:\n  - id: r\n    path: /r/{id}\n    methods: [GET, POST]\n    upstream: echo\n    auth:\n      api_key: {}\n";
     let load = |extra: &str| {
