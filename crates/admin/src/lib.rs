@@ -55,6 +55,7 @@ pub struct AdminState {
     ready: Arc<AtomicBool>,
     before_scrape: Option<Hook>,
     api: Option<(Arc<[u8; 32]>, ApiHandler)>,
+    jwks: Option<Bytes>,
 }
 
 impl AdminState {
@@ -65,7 +66,16 @@ impl AdminState {
             ready,
             before_scrape: None,
             api: None,
+            jwks: None,
         }
+    }
+
+    /// Publishes `jwks` (the public keys of gateway-minted identity tokens) at
+    /// `/.well-known/jwks.json`, without a credential: upstreams need it to verify tokens and
+    /// it holds public keys only.
+    pub fn with_jwks(mut self, jwks: String) -> Self {
+        self.jwks = Some(Bytes::from(jwks));
+        self
     }
 
     /// Serves the admin API with `handler` to callers presenting the token whose SHA-256 is
@@ -193,6 +203,19 @@ async fn api(state: &AdminState, req: Request<Incoming>) -> AdminResponse {
 /// Routes one admin request.
 pub fn route(state: &AdminState, req: &Request<Incoming>) -> Response<Full<Bytes>> {
     let path = req.uri().path();
+    if path == "/.well-known/jwks.json"
+        && let Some(jwks) = &state.jwks
+        && (req.method() == Method::GET || req.method() == Method::HEAD)
+    {
+        let mut r = Response::new(Full::new(jwks.clone()));
+        r.headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/jwk-set+json"));
+        r.headers_mut().insert(
+            http::header::CACHE_CONTROL,
+            HeaderValue::from_static("max-age=60"),
+        );
+        return r;
+    }
     if !matches!(path, "/healthz" | "/readyz" | "/metrics") {
         return problem(StatusCode::NOT_FOUND, "not-found", "Not found");
     }

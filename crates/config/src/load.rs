@@ -197,6 +197,14 @@ impl ConfigSpec {
         for p in &mut self.store.previous_master_key_files {
             fix(p);
         }
+        for t in std::iter::once(&mut self.upstream_identity_token)
+            .chain(self.routes.iter_mut().map(|r| &mut r.upstream_identity_token))
+            .flatten()
+        {
+            if let Some(f) = &mut t.key_file {
+                fix(f);
+            }
+        }
         for r in &mut self.routes {
             if let Some(j) = r.auth.as_mut().and_then(|a| a.jwt.as_mut()) {
                 for f in [&mut j.keys_file, &mut j.hmac_secret_file]

@@ -125,6 +125,62 @@ pub struct ConfigSpec {
     /// applies.
     #[serde(default)]
     pub tiers: Vec<TierSpec>,
+    /// Identity to upstreams as a short-lived JWT minted by the gateway, for every route
+    /// that does not set its own. Default: none.
+    #[serde(default)]
+    pub upstream_identity_token: Option<UpstreamIdentityTokenSpec>,
+}
+
+/// A gateway-minted JWT carrying the authenticated caller to the upstream (zero trust: the
+/// upstream verifies it against the JWKS the admin listener publishes at
+/// `/.well-known/jwks.json` instead of trusting plain headers). Client-supplied copies of the
+/// header are always removed.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamIdentityTokenSpec {
+    /// `ES256` or `EdDSA`. Default `ES256`.
+    #[serde(default = "default_identity_algorithm")]
+    pub algorithm: String,
+    /// Token lifetime; at most `60s`. Default `30s`.
+    #[serde(default = "default_identity_ttl")]
+    pub ttl: HumanDuration,
+    /// The `aud` claim: the upstream's name for itself.
+    pub audience: String,
+    /// The `iss` claim. Default `portcullis`.
+    #[serde(default = "default_identity_issuer")]
+    pub issuer: String,
+    /// PKCS#8 PEM private key. Default `<data_dir>/identity-<algorithm>.pem`; generated with
+    /// mode 0600 when the file does not exist. A new key file needs a restart.
+    #[serde(default)]
+    pub key_file: Option<PathBuf>,
+    /// Header carrying the token. Default `x-portcullis-identity`.
+    #[serde(default = "default_identity_header")]
+    pub header: String,
+}
+
+/// Longest identity-token lifetime, in seconds.
+pub const MAX_IDENTITY_TTL_SECS: u64 = 60;
+
+fn default_identity_algorithm() -> String {
+    "ES256".into()
+}
+fn default_identity_ttl() -> HumanDuration {
+    HumanDuration::secs(30)
+}
+fn default_identity_issuer() -> String {
+    "portcullis".into()
+}
+fn default_identity_header() -> String {
+    "x-portcullis-identity".into()
+}
+
+impl UpstreamIdentityTokenSpec {
+    /// The key file: the configured one or `<data_dir>/identity-<algorithm>.pem`.
+    pub fn key_path(&self, data_dir: &std::path::Path) -> PathBuf {
+        self.key_file.clone().unwrap_or_else(|| {
+            data_dir.join(format!("identity-{}.pem", self.algorithm.to_ascii_lowercase()))
+        })
+    }
 }
 
 /// The GeoIP database.
@@ -531,6 +587,10 @@ pub struct RouteSpec {
     /// How callers of this route authenticate. Absent: the route must say `public: true`.
     #[serde(default)]
     pub auth: Option<AuthSpec>,
+    /// This route's gateway-minted identity token (overrides the top-level one). Default:
+    /// the top-level `upstream_identity_token`, if any.
+    #[serde(default)]
+    pub upstream_identity_token: Option<UpstreamIdentityTokenSpec>,
     /// Who may call, once authenticated: scopes, roles, the owner rule. Least privilege: an
     /// authenticated route must have this block, and admits every authenticated caller only
     /// if it says `any_authenticated: true`.

@@ -205,6 +205,27 @@ fn host_problem(host: &str) -> Option<String> {
     }
 }
 
+fn validate_identity_token(s: &mut Sink<'_>, at: &str, t: &crate::spec::UpstreamIdentityTokenSpec) {
+    if !["ES256", "EdDSA"].contains(&t.algorithm.as_str()) {
+        s.error(format!("{at}.algorithm"), "ES256 or EdDSA");
+    }
+    let ttl = t.ttl.get();
+    if ttl < std::time::Duration::from_secs(1)
+        || ttl > std::time::Duration::from_secs(crate::spec::MAX_IDENTITY_TTL_SECS)
+    {
+        s.error(format!("{at}.ttl"), "between 1s and 60s: the token proves a single request");
+    }
+    if t.audience.trim().is_empty() {
+        s.error(format!("{at}.audience"), "must not be empty");
+    }
+    if t.issuer.trim().is_empty() {
+        s.error(format!("{at}.issuer"), "must not be empty");
+    }
+    if !valid_header_name(&t.header) {
+        s.error(format!("{at}.header"), format!("`{}` is not a header name", t.header));
+    }
+}
+
 fn validate_hmac(s: &mut Sink<'_>, i: usize, h: &crate::spec::HmacAuthSpec, with_other: bool) {
     if with_other {
         s.error(
@@ -334,6 +355,9 @@ pub fn validate(spec: &ConfigSpec, source: &str, file: &Path) -> Vec<Diagnostic>
     }
     access::tiers(&mut s, spec);
     access::admin(&mut s, spec);
+    if let Some(t) = &spec.upstream_identity_token {
+        validate_identity_token(&mut s, "upstream_identity_token", t);
+    }
     s.out
 }
 
@@ -644,6 +668,9 @@ fn routes(spec: &ConfigSpec, upstream_ids: &HashSet<&str>, s: &mut Sink<'_>) {
                     format!("`{value}` is not a valid header value"),
                 );
             }
+        }
+        if let Some(t) = &r.upstream_identity_token {
+            validate_identity_token(s, &format!("routes[{i}].upstream_identity_token"), t);
         }
         if r.public && r.auth.is_some() {
             s.error(

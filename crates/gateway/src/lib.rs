@@ -299,6 +299,13 @@ fn admin_state(shared: &Arc<Shared>) -> portcullis_admin::AdminState {
         .as_deref()
         .and_then(hex32);
     let services = shared.services.as_ref();
+    let state = match services.map(|s| &s.identity_signers) {
+        Some(signers) if !signers.is_empty() => {
+            let list: Vec<_> = signers.values().cloned().collect();
+            state.with_jwks(portcullis_auth::identity_token::jwks(&list))
+        }
+        _ => state,
+    };
     match (
         token,
         services.and_then(|s| s.store.clone()),

@@ -54,6 +54,33 @@ pub struct Services {
     /// `auth.hmac`) and the nonces already seen, kept across reloads so a reload never
     /// reopens the replay window.
     pub signing: Option<SigningServices>,
+    /// Keys signing identity tokens for upstreams, by `(algorithm, key file)`; their public
+    /// halves are the admin listener's JWKS.
+    pub identity_signers: IdentitySigners,
+}
+
+/// Identity-token signing keys by `(algorithm, key file)`.
+pub type IdentitySigners =
+    Arc<HashMap<(String, std::path::PathBuf), Arc<portcullis_auth::identity_token::IdentitySigner>>>;
+
+/// Loads (or generates) every identity-token key the config names.
+fn open_identity_signers(spec: &ConfigSpec) -> Result<IdentitySigners, String> {
+    let mut out = HashMap::new();
+    for t in spec
+        .upstream_identity_token
+        .iter()
+        .chain(spec.routes.iter().filter_map(|r| r.upstream_identity_token.as_ref()))
+    {
+        let path = t.key_path(&spec.data_dir);
+        let key = (t.algorithm.clone(), path.clone());
+        if !out.contains_key(&key) {
+            let signer =
+                portcullis_auth::identity_token::IdentitySigner::load_or_generate(&t.algorithm, &path)
+                    .map_err(|e| format!("upstream_identity_token: {e}"))?;
+            out.insert(key, Arc::new(signer));
+        }
+    }
+    Ok(Arc::new(out))
 }
 
 /// What the HMAC signing guards share for the life of the process.
@@ -104,6 +131,7 @@ impl Services {
                 quotas: None,
                 revocations: None,
                 signing: None,
+                identity_signers: open_identity_signers(spec)?,
             });
         }
         let path = spec
@@ -122,6 +150,7 @@ impl Services {
         Ok(Self {
             revocations: Some(revocations),
             signing: SigningServices::open(spec)?,
+            identity_signers: open_identity_signers(spec)?,
             quotas: Some(portcullis_limits::QuotaState::new(store.clone())),
             store: Some(store),
             pepper: Some(Arc::new(pepper)),
@@ -309,6 +338,38 @@ impl RuntimeConfig {
                 contract.clone(),
                 &mut entries,
             )?;
+            // After authentication and authorization: the identity the upstream receives.
+            if let Some(t) = r
+                .upstream_identity_token
+                .as_ref()
+                .or(spec.upstream_identity_token.as_ref())
+            {
+                let signer = services
+                    .and_then(|s| {
+                        s.identity_signers
+                            .get(&(t.algorithm.clone(), t.key_path(&spec.data_dir)))
+                            .cloned()
+                    })
+                    .ok_or_else(|| {
+                        CompileError::Invalid(format!(
+                            "route `{}`: a new upstream_identity_token key needs a restart",
+                            r.id
+                        ))
+                    })?;
+                let header = HeaderName::from_bytes(t.header.to_ascii_lowercase().as_bytes())
+                    .map_err(|_| {
+                        CompileError::Invalid(format!("route `{}`: bad identity header", r.id))
+                    })?;
+                entries.push(ChainEntry::enforce(Arc::new(
+                    portcullis_auth::identity_token::IdentityTokenGuard::new(
+                        signer,
+                        header,
+                        &t.issuer,
+                        &t.audience,
+                        i64::try_from(t.ttl.get().as_secs()).unwrap_or(30),
+                    ),
+                )));
+            }
             // The positive model: structure first (duplicate keys, depth, XXE) so no parser
             // builds a tree from a hostile body, then the OpenAPI contract.
             entries.push(ChainEntry::enforce(Arc::new(
