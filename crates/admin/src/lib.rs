@@ -208,8 +208,10 @@ pub fn route(state: &AdminState, req: &Request<Incoming>) -> Response<Full<Bytes
         && (req.method() == Method::GET || req.method() == Method::HEAD)
     {
         let mut r = Response::new(Full::new(jwks.clone()));
-        r.headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static("application/jwk-set+json"));
+        r.headers_mut().insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/jwk-set+json"),
+        );
         r.headers_mut().insert(
             http::header::CACHE_CONTROL,
             HeaderValue::from_static("max-age=60"),

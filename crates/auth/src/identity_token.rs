@@ -28,6 +28,11 @@ enum SigningKey {
     EdDsa(Ed25519KeyPair),
 }
 
+/// Signing an identity token failed (the crypto library refused; not expected in practice).
+#[derive(Clone, Copy, Debug, thiserror::Error)]
+#[error("identity token signing failed")]
+pub struct SignError;
+
 /// One gateway signing key for identity tokens, with its public JWK.
 pub struct IdentitySigner {
     key: SigningKey,
@@ -110,7 +115,14 @@ impl IdentitySigner {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let der = pem_decode(&text).map_err(|e| format!("{}: {e}", path.display()))?;
         let bad = |_| format!("{}: not a PKCS#8 {algorithm} private key", path.display());
-        let (key, alg, jwk_base) = match algorithm {
+        // kid: the RFC 7638 thumbprint (required members in lexicographic order, no spaces).
+        let thumbprint = |canonical: String| {
+            URL_SAFE_NO_PAD.encode(
+                aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, canonical.as_bytes())
+                    .as_ref(),
+            )
+        };
+        let (key, alg, kid, jwk) = match algorithm {
             "ES256" => {
                 let k = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &der)
                     .map_err(bad)?;
@@ -120,37 +132,28 @@ impl IdentitySigner {
                     [4, rest @ ..] if rest.len() == 64 => rest.split_at(32),
                     _ => return Err(format!("{}: unexpected public key", path.display())),
                 };
+                let (x, y) = (URL_SAFE_NO_PAD.encode(x), URL_SAFE_NO_PAD.encode(y));
+                let kid = thumbprint(format!(
+                    r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#
+                ));
                 let jwk = serde_json::json!({
-                    "kty": "EC", "crv": "P-256",
-                    "x": URL_SAFE_NO_PAD.encode(x), "y": URL_SAFE_NO_PAD.encode(y),
+                    "kty": "EC", "crv": "P-256", "x": x, "y": y,
+                    "kid": kid, "alg": "ES256", "use": "sig",
                 });
-                (SigningKey::Es256(k), "ES256", jwk)
+                (SigningKey::Es256(k), "ES256", kid, jwk)
             }
             "EdDSA" => {
                 let k = Ed25519KeyPair::from_pkcs8(&der).map_err(bad)?;
+                let x = URL_SAFE_NO_PAD.encode(k.public_key().as_ref());
+                let kid = thumbprint(format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#));
                 let jwk = serde_json::json!({
-                    "kty": "OKP", "crv": "Ed25519",
-                    "x": URL_SAFE_NO_PAD.encode(k.public_key().as_ref()),
+                    "kty": "OKP", "crv": "Ed25519", "x": x,
+                    "kid": kid, "alg": "EdDSA", "use": "sig",
                 });
-                (SigningKey::EdDsa(k), "EdDSA", jwk)
+                (SigningKey::EdDsa(k), "EdDSA", kid, jwk)
             }
             other => return Err(format!("unsupported algorithm `{other}`")),
         };
-        // kid: RFC 7638 thumbprint (members in lexicographic order, no spaces).
-        let thumb_input = match alg {
-            "ES256" => format!(
-                r#"{{"crv":"P-256","kty":"EC","x":{},"y":{}}}"#,
-                jwk_base["x"], jwk_base["y"]
-            ),
-            _ => format!(r#"{{"crv":"Ed25519","kty":"OKP","x":{}}}"#, jwk_base["x"]),
-        };
-        let kid = URL_SAFE_NO_PAD.encode(
-            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, thumb_input.as_bytes()).as_ref(),
-        );
-        let mut jwk = jwk_base;
-        jwk["kid"] = serde_json::json!(kid);
-        jwk["alg"] = serde_json::json!(alg);
-        jwk["use"] = serde_json::json!("sig");
         Ok(Self { key, alg, kid, jwk })
     }
 
@@ -165,7 +168,7 @@ impl IdentitySigner {
     }
 
     /// A signed compact JWS over `claims`.
-    pub fn sign(&self, claims: &serde_json::Value) -> Result<String, ()> {
+    pub fn sign(&self, claims: &serde_json::Value) -> Result<String, SignError> {
         let header = serde_json::json!({ "alg": self.alg, "typ": "JWT", "kid": self.kid });
         let input = format!(
             "{}.{}",
@@ -175,7 +178,7 @@ impl IdentitySigner {
         let sig = match &self.key {
             SigningKey::Es256(k) => k
                 .sign(&aws_lc_rs::rand::SystemRandom::new(), input.as_bytes())
-                .map_err(|_| ())?
+                .map_err(|_| SignError)?
                 .as_ref()
                 .to_vec(),
             SigningKey::EdDsa(k) => k.sign(input.as_bytes()).as_ref().to_vec(),
@@ -259,9 +262,20 @@ impl Guard for IdentityTokenGuard {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
         let Ok(jti) = crate::signing::new_nonce() else {
-            return Step::Deny(Denial::new(ProblemType::ServiceUnavailable, "identity_token_random", ID));
+            return Step::Deny(Denial::new(
+                ProblemType::ServiceUnavailable,
+                "identity_token_random",
+                ID,
+            ));
         };
-        let claims = claims(&self.issuer, &self.audience, identity, self.ttl_secs, now, &jti);
+        let claims = claims(
+            &self.issuer,
+            &self.audience,
+            identity,
+            self.ttl_secs,
+            now,
+            &jti,
+        );
         match self
             .signer
             .sign(&claims)
@@ -311,7 +325,14 @@ mod tests {
             let again = IdentitySigner::load_or_generate(alg, &path).unwrap();
             assert_eq!(again.kid(), s.kid());
             let token = s
-                .sign(&claims("portcullis", "orders-api", &identity(), 30, 1000, "j1"))
+                .sign(&claims(
+                    "portcullis",
+                    "orders-api",
+                    &identity(),
+                    30,
+                    1000,
+                    "j1",
+                ))
                 .unwrap();
             let set: jsonwebtoken::jwk::JwkSet =
                 serde_json::from_str(&jwks(&[Arc::new(s)])).unwrap();
@@ -324,8 +345,7 @@ mod tests {
             let mut v = jsonwebtoken::Validation::new(algorithm);
             v.set_audience(&["orders-api"]);
             v.validate_exp = false;
-            let data =
-                jsonwebtoken::decode::<serde_json::Value>(&token, &key, &v).unwrap();
+            let data = jsonwebtoken::decode::<serde_json::Value>(&token, &key, &v).unwrap();
             assert_eq!(data.claims["sub"], "alice");
             assert_eq!(data.claims["exp"], 1030);
             // Tampered payload fails.

@@ -92,13 +92,28 @@ mod tests {
     #[test]
     fn a_nonce_is_accepted_once_per_key_within_its_window() {
         let s = NonceStore::new(10);
-        assert_eq!(s.check_and_insert("k1", "n", 1300, 1000), NonceOutcome::Fresh);
-        assert_eq!(s.check_and_insert("k1", "n", 1300, 1001), NonceOutcome::Replayed);
-        assert_eq!(s.check_and_insert("k1", "n", 1300, 1300), NonceOutcome::Replayed);
+        assert_eq!(
+            s.check_and_insert("k1", "n", 1300, 1000),
+            NonceOutcome::Fresh
+        );
+        assert_eq!(
+            s.check_and_insert("k1", "n", 1300, 1001),
+            NonceOutcome::Replayed
+        );
+        assert_eq!(
+            s.check_and_insert("k1", "n", 1300, 1300),
+            NonceOutcome::Replayed
+        );
         // Another key may use the same nonce.
-        assert_eq!(s.check_and_insert("k2", "n", 1300, 1001), NonceOutcome::Fresh);
+        assert_eq!(
+            s.check_and_insert("k2", "n", 1300, 1001),
+            NonceOutcome::Fresh
+        );
         // After the window the entry is forgotten (the timestamp check refuses it then).
-        assert_eq!(s.check_and_insert("k1", "n", 1700, 1301), NonceOutcome::Fresh);
+        assert_eq!(
+            s.check_and_insert("k1", "n", 1700, 1301),
+            NonceOutcome::Fresh
+        );
     }
 
     #[test]
@@ -110,7 +125,10 @@ mod tests {
         assert_eq!(s.len(), 2);
         // At 150 `a` has expired: swept, `c` fits.
         assert_eq!(s.check_and_insert("k", "c", 300, 150), NonceOutcome::Fresh);
-        assert_eq!(s.check_and_insert("k", "b", 300, 150), NonceOutcome::Replayed);
+        assert_eq!(
+            s.check_and_insert("k", "b", 300, 150),
+            NonceOutcome::Replayed
+        );
         assert_eq!(s.len(), 2);
     }
 }

@@ -167,7 +167,12 @@ fn canonical_header_value(
     let mut values = Vec::new();
     for v in headers.get_all(name) {
         let text = v.to_str().map_err(|_| SigningError::MissingHeader)?;
-        values.push(text.split([' ', '\t']).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" "));
+        values.push(
+            text.split([' ', '\t'])
+                .filter(|w| !w.is_empty())
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
     }
     if values.is_empty() {
         match (name, authority) {
@@ -184,7 +189,8 @@ pub fn check_signed_headers(names: &[String]) -> Result<(), SigningError> {
     let ok_name = |n: &String| {
         !n.is_empty()
             && n != "authorization"
-            && n.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && n.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
     };
     if names.len() > MAX_SIGNED_HEADERS
         || !names.iter().all(ok_name)
@@ -261,7 +267,10 @@ pub fn verify(
         secret,
         &string_to_sign(params.timestamp, &params.nonce, &params.key_id, &canonical),
     );
-    Ok(constant_time::verify_slices_are_equal(expected.as_bytes(), params.signature.as_bytes()).is_ok())
+    Ok(
+        constant_time::verify_slices_are_equal(expected.as_bytes(), params.signature.as_bytes())
+            .is_ok(),
+    )
 }
 
 /// Every header of `required` the request carries must be in the signed list (so a header the
@@ -289,7 +298,9 @@ pub fn new_nonce() -> Result<String, crate::api_key::RandomError> {
 }
 
 /// Signs a request (the client side: `portcullis sign`, tests). `headers` must hold every
-/// header named in `signed_headers` (`host` may come from `uri`'s authority instead).
+/// header named in `signed_headers` (`host` may come from `uri`'s authority instead). The
+/// arguments are exactly the inputs of the scheme; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
 pub fn sign(
     secret: &[u8],
     key_id: &str,
@@ -309,7 +320,10 @@ pub fn sign(
         timestamp,
         nonce: nonce.to_string(),
         body_sha256,
-        signature: signature(secret, &string_to_sign(timestamp, nonce, key_id, &canonical)),
+        signature: signature(
+            secret,
+            &string_to_sign(timestamp, nonce, key_id, &canonical),
+        ),
     })
 }
 
@@ -359,8 +373,12 @@ impl SignatureParams {
         else {
             return Err(SigningError::Malformed);
         };
-        let is_hex64 = |s: &str| s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-        let b64url = |s: &str| s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        let is_hex64 =
+            |s: &str| s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        let b64url = |s: &str| {
+            s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        };
         if key_id.is_empty()
             || key_id.len() > 64
             || !key_id.bytes().all(|b| b.is_ascii_alphanumeric())

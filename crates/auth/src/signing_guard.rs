@@ -104,10 +104,7 @@ impl HmacGuard {
         req: &mut http::request::Parts,
         now: i64,
     ) -> Result<(SignatureParams, String), &'static str> {
-        let value = req
-            .headers
-            .remove(AUTHORIZATION)
-            .ok_or("hmac_missing")?;
+        let value = req.headers.remove(AUTHORIZATION).ok_or("hmac_missing")?;
         let text = value.to_str().map_err(|_| "hmac_malformed")?;
         let params = SignatureParams::parse(text).map_err(|_| "hmac_malformed")?;
         if now.abs_diff(params.timestamp) > self.max_skew.unsigned_abs() {
@@ -123,7 +120,8 @@ impl HmacGuard {
             &params.body_sha256,
         )
         .map_err(|_| "hmac_not_canonicalisable")?;
-        let sts = signing::string_to_sign(params.timestamp, &params.nonce, &params.key_id, &canonical);
+        let sts =
+            signing::string_to_sign(params.timestamp, &params.nonce, &params.key_id, &canonical);
         Ok((params, sts))
     }
 }

@@ -198,7 +198,11 @@ impl ConfigSpec {
             fix(p);
         }
         for t in std::iter::once(&mut self.upstream_identity_token)
-            .chain(self.routes.iter_mut().map(|r| &mut r.upstream_identity_token))
+            .chain(
+                self.routes
+                    .iter_mut()
+                    .map(|r| &mut r.upstream_identity_token),
+            )
             .flatten()
         {
             if let Some(f) = &mut t.key_file {

@@ -178,7 +178,10 @@ impl UpstreamIdentityTokenSpec {
     /// The key file: the configured one or `<data_dir>/identity-<algorithm>.pem`.
     pub fn key_path(&self, data_dir: &std::path::Path) -> PathBuf {
         self.key_file.clone().unwrap_or_else(|| {
-            data_dir.join(format!("identity-{}.pem", self.algorithm.to_ascii_lowercase()))
+            data_dir.join(format!(
+                "identity-{}.pem",
+                self.algorithm.to_ascii_lowercase()
+            ))
         })
     }
 }

@@ -213,7 +213,10 @@ fn validate_identity_token(s: &mut Sink<'_>, at: &str, t: &crate::spec::Upstream
     if ttl < std::time::Duration::from_secs(1)
         || ttl > std::time::Duration::from_secs(crate::spec::MAX_IDENTITY_TTL_SECS)
     {
-        s.error(format!("{at}.ttl"), "between 1s and 60s: the token proves a single request");
+        s.error(
+            format!("{at}.ttl"),
+            "between 1s and 60s: the token proves a single request",
+        );
     }
     if t.audience.trim().is_empty() {
         s.error(format!("{at}.audience"), "must not be empty");
@@ -222,7 +225,10 @@ fn validate_identity_token(s: &mut Sink<'_>, at: &str, t: &crate::spec::Upstream
         s.error(format!("{at}.issuer"), "must not be empty");
     }
     if !valid_header_name(&t.header) {
-        s.error(format!("{at}.header"), format!("`{}` is not a header name", t.header));
+        s.error(
+            format!("{at}.header"),
+            format!("`{}` is not a header name", t.header),
+        );
     }
 }
 
@@ -690,7 +696,12 @@ fn routes(spec: &ConfigSpec, upstream_ids: &HashSet<&str>, s: &mut Sink<'_>) {
                 );
             }
             if let Some(h) = &auth.hmac {
-                validate_hmac(s, i, h, auth.api_key.is_some() || auth.jwt.is_some() || auth.mtls.is_some());
+                validate_hmac(
+                    s,
+                    i,
+                    h,
+                    auth.api_key.is_some() || auth.jwt.is_some() || auth.mtls.is_some(),
+                );
             }
             if auth.mtls.is_some() && auth.api_key.is_some() {
                 s.error(

@@ -60,24 +60,28 @@ pub struct Services {
 }
 
 /// Identity-token signing keys by `(algorithm, key file)`.
-pub type IdentitySigners =
-    Arc<HashMap<(String, std::path::PathBuf), Arc<portcullis_auth::identity_token::IdentitySigner>>>;
+pub type IdentitySigners = Arc<
+    HashMap<(String, std::path::PathBuf), Arc<portcullis_auth::identity_token::IdentitySigner>>,
+>;
 
 /// Loads (or generates) every identity-token key the config names.
 fn open_identity_signers(spec: &ConfigSpec) -> Result<IdentitySigners, String> {
     let mut out = HashMap::new();
-    for t in spec
-        .upstream_identity_token
-        .iter()
-        .chain(spec.routes.iter().filter_map(|r| r.upstream_identity_token.as_ref()))
-    {
+    for t in spec.upstream_identity_token.iter().chain(
+        spec.routes
+            .iter()
+            .filter_map(|r| r.upstream_identity_token.as_ref()),
+    ) {
         let path = t.key_path(&spec.data_dir);
-        let key = (t.algorithm.clone(), path.clone());
-        if !out.contains_key(&key) {
-            let signer =
-                portcullis_auth::identity_token::IdentitySigner::load_or_generate(&t.algorithm, &path)
-                    .map_err(|e| format!("upstream_identity_token: {e}"))?;
-            out.insert(key, Arc::new(signer));
+        if let std::collections::hash_map::Entry::Vacant(slot) =
+            out.entry((t.algorithm.clone(), path.clone()))
+        {
+            let signer = portcullis_auth::identity_token::IdentitySigner::load_or_generate(
+                &t.algorithm,
+                &path,
+            )
+            .map_err(|e| format!("upstream_identity_token: {e}"))?;
+            slot.insert(Arc::new(signer));
         }
     }
     Ok(Arc::new(out))
@@ -295,13 +299,15 @@ impl RuntimeConfig {
                         r.id
                     )));
                 };
-                entries.push(ChainEntry::enforce(Arc::new(portcullis_auth::HmacGuard::new(
-                    h,
-                    &r.id,
-                    store,
-                    signing.keyring,
-                    signing.nonces,
-                ))));
+                entries.push(ChainEntry::enforce(Arc::new(
+                    portcullis_auth::HmacGuard::new(
+                        h,
+                        &r.id,
+                        store,
+                        signing.keyring,
+                        signing.nonces,
+                    ),
+                )));
             }
             if let Some(m) = r.auth.as_ref().and_then(|a| a.mtls.as_ref()) {
                 entries.push(ChainEntry::enforce(Arc::new(

@@ -96,7 +96,9 @@ fn print_key(output: Output, kind: KeyKind, id: &str, key: &str, consumer: &str)
                 println!("kind:     hmac");
                 println!("consumer: {consumer}");
                 println!("secret:   {key}");
-                println!("The secret is shown only now; store it safely (e.g. a file for `portcullis sign --secret-file`).");
+                println!(
+                    "The secret is shown only now; store it safely (e.g. a file for `portcullis sign --secret-file`)."
+                );
             }
         }
         return;

@@ -20,12 +20,23 @@ async fn setup() -> (GatewayProcess, RecordingUpstream) {
 
 fn api_key(gw: &GatewayProcess, consumer: &str) -> String {
     let out = Command::new(bin())
-        .args(["keys", "create", "--consumer", consumer, "--scopes", "orders:read"])
+        .args([
+            "keys",
+            "create",
+            "--consumer",
+            consumer,
+            "--scopes",
+            "orders:read",
+        ])
         .args(["--output", "json", "--config"])
         .arg(gw.config_path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     v["key"].as_str().unwrap().to_string()
 }
@@ -67,7 +78,11 @@ async fn upstream_receives_a_verifiable_identity_token_and_never_a_forged_one() 
         .unwrap();
     assert_eq!(r.status(), 200);
     let seen = up.requests();
-    let all: Vec<_> = seen[0].headers.get_all("x-portcullis-identity").iter().collect();
+    let all: Vec<_> = seen[0]
+        .headers
+        .get_all("x-portcullis-identity")
+        .iter()
+        .collect();
     assert_eq!(all.len(), 1, "exactly one token");
     let token = all[0].to_str().unwrap().to_string();
     assert_ne!(token, "forged.token.here");
@@ -75,7 +90,10 @@ async fn upstream_receives_a_verifiable_identity_token_and_never_a_forged_one() 
     assert_eq!(claims["sub"], "alice");
     assert_eq!(claims["scope"], "orders:read");
     assert_eq!(claims["auth_method"], "api_key");
-    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 30);
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        30
+    );
     assert!(claims["jti"].as_str().is_some_and(|j| j.len() >= 22));
     // Attack twins: the wrong audience, a tampered payload.
     assert!(verify(&gw, &token, "billing").await.is_err());
@@ -91,10 +109,16 @@ async fn upstream_receives_a_verifiable_identity_token_and_never_a_forged_one() 
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let token = up.requests()[1].headers["x-caller"].to_str().unwrap().to_string();
+    let token = up.requests()[1].headers["x-caller"]
+        .to_str()
+        .unwrap()
+        .to_string();
     let claims = verify(&gw, &token, "billing").await.unwrap();
     assert_eq!(claims["sub"], "alice");
-    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 10);
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        10
+    );
 
     // Public route: a client-supplied token is stripped, none is minted.
     let r = client(&gw)
@@ -104,7 +128,12 @@ async fn upstream_receives_a_verifiable_identity_token_and_never_a_forged_one() 
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    assert!(up.requests()[2].headers.get("x-portcullis-identity").is_none());
+    assert!(
+        up.requests()[2]
+            .headers
+            .get("x-portcullis-identity")
+            .is_none()
+    );
 
     // Unauthenticated with a forged token: refused, nothing forwarded.
     let r = client(&gw)

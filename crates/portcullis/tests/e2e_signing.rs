@@ -53,10 +53,21 @@ fn issue(gw: &GatewayProcess, consumer: &str) -> (String, String, PathBuf) {
     let out = cli(
         gw,
         &[
-            "keys", "create", "--consumer", consumer, "--kind", "hmac", "--output", "json",
+            "keys",
+            "create",
+            "--consumer",
+            consumer,
+            "--kind",
+            "hmac",
+            "--output",
+            "json",
         ],
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["kind"], "hmac");
     let id = v["id"].as_str().unwrap().to_string();
@@ -88,10 +99,7 @@ fn authorization(
 ) -> String {
     let uri: http::Uri = https_url(gw, path).parse().unwrap();
     let mut headers = http::HeaderMap::new();
-    headers.insert(
-        "host",
-        uri.authority().unwrap().as_str().parse().unwrap(),
-    );
+    headers.insert("host", uri.authority().unwrap().as_str().parse().unwrap());
     headers.insert("content-type", "application/json".parse().unwrap());
     signing::sign(
         secret.as_bytes(),
@@ -134,7 +142,15 @@ async fn signed_requests_pass_and_every_attack_gets_the_same_401() {
     let path = "/orders/42?b=2&a=1";
 
     // Benign: a signed request reaches the upstream as alice, without the signature.
-    let auth = authorization(&gw, &id, &secret, path, BODY, now(), &signing::new_nonce().unwrap());
+    let auth = authorization(
+        &gw,
+        &id,
+        &secret,
+        path,
+        BODY,
+        now(),
+        &signing::new_nonce().unwrap(),
+    );
     let ok = post(&gw, path, Some(&auth), "application/json", BODY).await;
     assert_eq!(ok.status(), 200);
     let seen = up.requests();
@@ -149,8 +165,25 @@ async fn signed_requests_pass_and_every_attack_gets_the_same_401() {
     assert_problem(r, 401, "unauthorized").await;
 
     // Timestamp: 200 s old passes (benign twin), 301 s old and 301 s ahead do not.
-    let fresh = |ts| authorization(&gw, &id, &secret, path, BODY, ts, &signing::new_nonce().unwrap());
-    let ok = post(&gw, path, Some(&fresh(now() - 200)), "application/json", BODY).await;
+    let fresh = |ts| {
+        authorization(
+            &gw,
+            &id,
+            &secret,
+            path,
+            BODY,
+            ts,
+            &signing::new_nonce().unwrap(),
+        )
+    };
+    let ok = post(
+        &gw,
+        path,
+        Some(&fresh(now() - 200)),
+        "application/json",
+        BODY,
+    )
+    .await;
     assert_eq!(ok.status(), 200);
     for ts in [now() - 301, now() + 301] {
         let r = post(&gw, path, Some(&fresh(ts)), "application/json", BODY).await;
@@ -158,18 +191,47 @@ async fn signed_requests_pass_and_every_attack_gets_the_same_401() {
     }
 
     // Body: signed {"qty":1}, sent {"qty":9}.
-    let r = post(&gw, path, Some(&fresh(now())), "application/json", br#"{"qty":9}"#).await;
+    let r = post(
+        &gw,
+        path,
+        Some(&fresh(now())),
+        "application/json",
+        br#"{"qty":9}"#,
+    )
+    .await;
     assert_problem(r, 401, "unauthorized").await;
     // Signed header changed: content-type.
     let r = post(&gw, path, Some(&fresh(now())), "application/xml", BODY).await;
     assert_problem(r, 401, "unauthorized").await;
     // Query changed (a parameter added); reordered is fine (benign twin).
-    let r = post(&gw, "/orders/42?b=2&a=1&admin=1", Some(&fresh(now())), "application/json", BODY).await;
+    let r = post(
+        &gw,
+        "/orders/42?b=2&a=1&admin=1",
+        Some(&fresh(now())),
+        "application/json",
+        BODY,
+    )
+    .await;
     assert_problem(r, 401, "unauthorized").await;
-    let ok = post(&gw, "/orders/42?a=1&b=2", Some(&fresh(now())), "application/json", BODY).await;
+    let ok = post(
+        &gw,
+        "/orders/42?a=1&b=2",
+        Some(&fresh(now())),
+        "application/json",
+        BODY,
+    )
+    .await;
     assert_eq!(ok.status(), 200);
     // Wrong secret, no signature at all.
-    let forged = authorization(&gw, &id, "not-the-secret", path, BODY, now(), &signing::new_nonce().unwrap());
+    let forged = authorization(
+        &gw,
+        &id,
+        "not-the-secret",
+        path,
+        BODY,
+        now(),
+        &signing::new_nonce().unwrap(),
+    );
     for bad in [Some(forged.as_str()), None] {
         let r = post(&gw, path, bad, "application/json", BODY).await;
         assert_problem(r, 401, "unauthorized").await;
@@ -196,8 +258,23 @@ async fn revoked_signing_keys_are_refused_on_the_next_request() {
     let Setup { gw, up, _keys } = setup().await;
     let (id, secret, _) = issue(&gw, "bob");
     let path = "/orders/1";
-    let sign_now = || authorization(&gw, &id, &secret, path, BODY, now(), &signing::new_nonce().unwrap());
-    assert_eq!(post(&gw, path, Some(&sign_now()), "application/json", BODY).await.status(), 200);
+    let sign_now = || {
+        authorization(
+            &gw,
+            &id,
+            &secret,
+            path,
+            BODY,
+            now(),
+            &signing::new_nonce().unwrap(),
+        )
+    };
+    assert_eq!(
+        post(&gw, path, Some(&sign_now()), "application/json", BODY)
+            .await
+            .status(),
+        200
+    );
     let out = cli(&gw, &["keys", "revoke", &id]);
     assert!(out.status.success());
     let r = post(&gw, path, Some(&sign_now()), "application/json", BODY).await;
@@ -219,12 +296,21 @@ async fn portcullis_sign_output_makes_a_request_that_passes_once() {
         let out = Command::new(bin())
             .args(["sign", "--key-id", &id, "--secret-file"])
             .arg(&file)
-            .args(["-H", "content-type: application/json", "--data", r#"{"qty":1}"#])
+            .args([
+                "-H",
+                "content-type: application/json",
+                "--data",
+                r#"{"qty":1}"#,
+            ])
             .args(extra)
             .arg(&url)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     };
     let printed = sign(&[]);
@@ -233,11 +319,25 @@ async fn portcullis_sign_output_makes_a_request_that_passes_once() {
         .strip_prefix("Authorization: ")
         .unwrap_or_else(|| panic!("{printed}"))
         .to_string();
-    let ok = post(&gw, "/orders/7?z=1&a=2", Some(&auth), "application/json", BODY).await;
+    let ok = post(
+        &gw,
+        "/orders/7?z=1&a=2",
+        Some(&auth),
+        "application/json",
+        BODY,
+    )
+    .await;
     assert_eq!(ok.status(), 200);
     assert_eq!(up.requests()[0].headers["x-consumer-id"], "carol");
     // Its replay is refused.
-    let r = post(&gw, "/orders/7?z=1&a=2", Some(&auth), "application/json", BODY).await;
+    let r = post(
+        &gw,
+        "/orders/7?z=1&a=2",
+        Some(&auth),
+        "application/json",
+        BODY,
+    )
+    .await;
     assert_problem(r, 401, "unauthorized").await;
     // --curl prints a command carrying the same kind of header and the body.
     let curl = sign(&["--curl"]);
@@ -267,7 +367,11 @@ fn portcullis_sign_reproduces_the_documented_worked_example() {
         ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(
         String::from_utf8(out.stdout).unwrap().trim(),
         "Authorization: PCS1-HMAC-SHA256 KeyId=a1B2c3D4e5F6, SignedHeaders=content-type;host, Timestamp=1767225600, Nonce=AAECAwQFBgcICQoLDA0ODw, BodySha256=92438ddd4266b3271fcebff491a7db7f0995332bade824c704f83596b7f36f74, Signature=e30c8cc899254fb23d104dfea0ff5b6845e7d5d2353d3ca292c494d6640991cb"

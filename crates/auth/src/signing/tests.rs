@@ -93,7 +93,10 @@ fn canonicalisation_normalises_encoding_but_keeps_meaning() {
     assert_eq!(canonical_query(None).unwrap(), "");
     assert_eq!(canonical_query(Some("")).unwrap(), "");
     assert_eq!(canonical_query(Some("b=2&&a&a=1")).unwrap(), "a=&a=1&b=2");
-    assert_eq!(canonical_query(Some("q=a+b&q=a%20b")).unwrap(), "q=a%20b&q=a+b");
+    assert_eq!(
+        canonical_query(Some("q=a+b&q=a%20b")).unwrap(),
+        "q=a%20b&q=a+b"
+    );
     // Header values: all values joined, trimmed, inner whitespace collapsed.
     let h = headers(&[
         ("host", "h"),
@@ -139,9 +142,22 @@ fn every_covered_part_is_tamper_evident() {
     assert!(!verifies(&p, "POST", "/orders/42~?a=1&a=/&b=2", &h));
     // Signed headers: changed value, another host; a missing signed header is an error.
     let tampered = headers(&[("host", "api.example.com"), ("content-type", "text/plain")]);
-    assert!(!verifies(&p, "POST", "/orders/42~?a=1&a=%2F&b=2", &tampered));
-    let other_host = headers(&[("host", "evil.example"), ("content-type", "application/json")]);
-    assert!(!verifies(&p, "POST", "/orders/42~?a=1&a=%2F&b=2", &other_host));
+    assert!(!verifies(
+        &p,
+        "POST",
+        "/orders/42~?a=1&a=%2F&b=2",
+        &tampered
+    ));
+    let other_host = headers(&[
+        ("host", "evil.example"),
+        ("content-type", "application/json"),
+    ]);
+    assert!(!verifies(
+        &p,
+        "POST",
+        "/orders/42~?a=1&a=%2F&b=2",
+        &other_host
+    ));
     let missing = headers(&[("host", "api.example.com")]);
     let uri: http::Uri = "/orders/42~".parse().unwrap();
     assert_eq!(
@@ -178,7 +194,10 @@ fn unsigned_required_headers_are_refused() {
         check_required(&p, &required, &headers(&[("host", "h")])),
         Ok(())
     );
-    assert_eq!(check_required(&example(), &required, &example_headers()), Ok(()));
+    assert_eq!(
+        check_required(&example(), &required, &example_headers()),
+        Ok(())
+    );
 }
 
 #[test]
@@ -191,15 +210,27 @@ fn header_parsing_is_strict() {
         good.replace("PCS1-HMAC-SHA256 ", "PCS1-HMAC-SHA256"),
         good.replace("KeyId=a1B2c3D4e5F6", "KeyId=a1B2c3D4e5F6, KeyId=x"),
         good.replace(", Signature=", ", Extra=1, Signature="),
-        good.replace("SignedHeaders=content-type;host", "SignedHeaders=host;content-type"),
-        good.replace("SignedHeaders=content-type;host", "SignedHeaders=content-type"),
-        good.replace("SignedHeaders=content-type;host", "SignedHeaders=authorization;host"),
+        good.replace(
+            "SignedHeaders=content-type;host",
+            "SignedHeaders=host;content-type",
+        ),
+        good.replace(
+            "SignedHeaders=content-type;host",
+            "SignedHeaders=content-type",
+        ),
+        good.replace(
+            "SignedHeaders=content-type;host",
+            "SignedHeaders=authorization;host",
+        ),
         good.replace("SignedHeaders=content-type;host", "SignedHeaders=host;host"),
         good.replace("SignedHeaders=content-type;host", "SignedHeaders=Host"),
         good.replace("Timestamp=1767225600", "Timestamp=-1"),
         good.replace("Timestamp=1767225600", "Timestamp=99999999999999999999"),
         good.replace("Nonce=AAECAwQFBgcICQoLDA0ODw", "Nonce=short"),
-        good.replace("Nonce=AAECAwQFBgcICQoLDA0ODw", "Nonce=AAECAwQFBgcICQoLDA0OD+"),
+        good.replace(
+            "Nonce=AAECAwQFBgcICQoLDA0ODw",
+            "Nonce=AAECAwQFBgcICQoLDA0OD+",
+        ),
         good.replace("Signature=e30c", "Signature=E30C"),
         good.replace("Signature=e30c", "Signature=e30"),
     ];

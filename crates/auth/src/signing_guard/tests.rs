@@ -21,7 +21,10 @@ struct Fixture {
 
 fn fixture() -> Fixture {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
-    let keyring = Arc::new(Keyring::new(MasterKey::from_bytes(&[9u8; 32]).unwrap(), vec![]));
+    let keyring = Arc::new(Keyring::new(
+        MasterKey::from_bytes(&[9u8; 32]).unwrap(),
+        vec![],
+    ));
     let consumer = store
         .create_consumer(
             &NewConsumer {
@@ -71,12 +74,7 @@ fn fixture() -> Fixture {
     }
 }
 
-fn request(
-    key_id: &str,
-    ts: i64,
-    nonce: &str,
-    body: &[u8],
-) -> (http::request::Parts, Bytes) {
+fn request(key_id: &str, ts: i64, nonce: &str, body: &[u8]) -> (http::request::Parts, Bytes) {
     let uri: http::Uri = "/orders?b=2&a=1".parse().unwrap();
     let mut headers = http::HeaderMap::new();
     headers.insert("host", "api.example.com".parse().unwrap());
@@ -111,7 +109,11 @@ fn cx() -> RequestCx {
 }
 
 /// Runs both phases like the pipeline; `Ok(identity)` or the denial's reason.
-fn run(g: &HmacGuard, mut parts: http::request::Parts, body: &Bytes) -> Result<String, &'static str> {
+fn run(
+    g: &HmacGuard,
+    mut parts: http::request::Parts,
+    body: &Bytes,
+) -> Result<String, &'static str> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
@@ -130,7 +132,10 @@ fn run(g: &HmacGuard, mut parts: http::request::Parts, body: &Bytes) -> Result<S
         Step::Deny(d) => return Err(d.reason),
         other => panic!("{other:?}"),
     }
-    assert!(parts.headers.get(AUTHORIZATION).is_none(), "signature forwarded");
+    assert!(
+        parts.headers.get(AUTHORIZATION).is_none(),
+        "signature forwarded"
+    );
     match g.on_body(&mut cx, &parts, body) {
         Step::Continue => Ok(cx.identity.unwrap().consumer_id),
         Step::Deny(d) => Err(d.reason),
