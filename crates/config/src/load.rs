@@ -170,8 +170,13 @@ impl ConfigSpec {
                 *p = base.join(&*p);
             }
         };
-        for l in &mut self.listeners {
-            if let Some(tls) = &mut l.tls {
+        for tls in self
+            .listeners
+            .iter_mut()
+            .filter_map(|l| l.tls.as_mut())
+            .chain(self.admin.tls.as_mut())
+        {
+            {
                 for c in &mut tls.certificates {
                     fix(&mut c.cert_file);
                     fix(&mut c.key_file);

@@ -1286,6 +1286,16 @@ pub struct AdminSpec {
     /// the admin API (`/admin/v1/...`) is off; health, readiness and metrics stay open.
     #[serde(default)]
     pub token_sha256: Option<String>,
+    /// Serve the admin listener over TLS (same settings as a listener's `tls`). With
+    /// `client_auth`, a client certificate verified in the handshake is an admin API
+    /// credential: instead of the token, or with it (`require_token_and_certificate`), and
+    /// it turns the admin API on even without `token_sha256`. Default: plain HTTP.
+    #[serde(default)]
+    pub tls: Option<TlsSpec>,
+    /// The admin API needs both the token and a verified client certificate (needs
+    /// `token_sha256` and `tls.client_auth`). Default false: either one is enough.
+    #[serde(default)]
+    pub require_token_and_certificate: bool,
 }
 
 impl Default for AdminSpec {
@@ -1294,6 +1304,8 @@ impl Default for AdminSpec {
             enabled: true,
             address: default_admin_address(),
             token_sha256: None,
+            tls: None,
+            require_token_and_certificate: false,
         }
     }
 }

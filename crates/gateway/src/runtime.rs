@@ -126,7 +126,12 @@ impl Services {
             .routes
             .iter()
             .any(|r| r.auth.is_some() || !r.quotas.is_empty())
-            || spec.admin.token_sha256.is_some();
+            || spec.admin.token_sha256.is_some()
+            || spec
+                .admin
+                .tls
+                .as_ref()
+                .is_some_and(|t| t.client_auth.is_some());
         if !needs_store {
             return Ok(Self {
                 store: None,
