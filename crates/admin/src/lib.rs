@@ -121,7 +121,11 @@ impl AdminState {
     }
 
     /// Serves the admin API with `handler` to callers presenting `credentials`.
-    pub fn with_api_credentials(mut self, credentials: ApiCredentials, handler: ApiHandler) -> Self {
+    pub fn with_api_credentials(
+        mut self,
+        credentials: ApiCredentials,
+        handler: ApiHandler,
+    ) -> Self {
         self.api = Some((Arc::new(credentials), handler));
         self
     }

@@ -329,10 +329,7 @@ fn admin_state(shared: &Arc<Shared>) -> portcullis_admin::AdminState {
         _ => state,
     };
     let admin = &shared.config.load().spec.admin;
-    let client_certificate = admin
-        .tls
-        .as_ref()
-        .is_some_and(|t| t.client_auth.is_some());
+    let client_certificate = admin.tls.as_ref().is_some_and(|t| t.client_auth.is_some());
     let credentials = portcullis_admin::ApiCredentials {
         token_sha256: token,
         client_certificate,

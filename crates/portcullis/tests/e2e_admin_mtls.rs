@@ -19,7 +19,9 @@ impl TestCa {
         let key = rcgen::KeyPair::generate().unwrap();
         let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
         params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        params.distinguished_name.push(rcgen::DnType::CommonName, name);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
         let cert = params.self_signed(&key).unwrap();
         Self {
             cert_pem: cert.pem(),
@@ -30,7 +32,9 @@ impl TestCa {
     fn client(&self, cn: &str) -> String {
         let key = rcgen::KeyPair::generate().unwrap();
         let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.distinguished_name.push(rcgen::DnType::CommonName, cn);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, cn);
         let cert = params.signed_by(&key, &self.issuer).unwrap();
         format!("{}{}", cert.pem(), key.serialize_pem())
     }
@@ -64,7 +68,10 @@ async fn history(
     client: &reqwest::Client,
     token: Option<&str>,
 ) -> reqwest::Result<reqwest::Response> {
-    let url = format!("https://localhost:{}/admin/v1/history", gw.addr("admin").port());
+    let url = format!(
+        "https://localhost:{}/admin/v1/history",
+        gw.addr("admin").port()
+    );
     let mut req = client.get(url);
     if let Some(t) = token {
         req = req.bearer_auth(t);
@@ -82,14 +89,23 @@ async fn a_verified_client_certificate_or_the_token_opens_the_admin_api() {
 
     // Benign: certificate alone, token alone.
     assert_eq!(history(&gw, &with_cert, None).await.unwrap().status(), 200);
-    assert_eq!(history(&gw, &anonymous, Some(TOKEN)).await.unwrap().status(), 200);
+    assert_eq!(
+        history(&gw, &anonymous, Some(TOKEN))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     // Attacks: neither, a wrong token, a certificate from another CA (no handshake).
     let r = history(&gw, &anonymous, None).await.unwrap();
     assert_eq!(r.status(), 401);
     let r = history(&gw, &anonymous, Some("pca_wrong")).await.unwrap();
     assert_eq!(r.status(), 401);
     let forged = admin_client(&gw, Some(rogue.client("operator")));
-    assert!(history(&gw, &forged, Some(TOKEN)).await.is_err(), "rogue CA handshake completed");
+    assert!(
+        history(&gw, &forged, Some(TOKEN)).await.is_err(),
+        "rogue CA handshake completed"
+    );
     // Health stays open over TLS, without a certificate.
     let url = format!("https://localhost:{}/healthz", gw.addr("admin").port());
     assert_eq!(anonymous.get(url).send().await.unwrap().status(), 200);
@@ -107,7 +123,19 @@ async fn token_and_certificate_together_when_both_are_required() {
     let (gw, _dir) = start_admin(&ops, true);
     let with_cert = admin_client(&gw, Some(ops.client("operator")));
     let anonymous = admin_client(&gw, None);
-    assert_eq!(history(&gw, &with_cert, Some(TOKEN)).await.unwrap().status(), 200);
+    assert_eq!(
+        history(&gw, &with_cert, Some(TOKEN))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     assert_eq!(history(&gw, &with_cert, None).await.unwrap().status(), 401);
-    assert_eq!(history(&gw, &anonymous, Some(TOKEN)).await.unwrap().status(), 401);
+    assert_eq!(
+        history(&gw, &anonymous, Some(TOKEN))
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
 }
