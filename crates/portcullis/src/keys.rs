@@ -204,16 +204,17 @@ fn run_inner(config: Option<&Path>, command: KeysCommand) -> Result<(), String> 
                 Output::Json => println!("{}", serde_json::Value::Array(rows)),
                 Output::Text => {
                     println!(
-                        "{:<14} {:<16} {:<8} {:<12} {:<12}",
-                        "ID", "CONSUMER", "STATUS", "EXPIRES", "LAST USED"
+                        "{:<14} {:<8} {:<16} {:<8} {:<12} {:<12}",
+                        "ID", "KIND", "CONSUMER", "STATUS", "EXPIRES", "LAST USED"
                     );
                     for r in rows {
                         let t = |v: &serde_json::Value| {
                             v.as_i64().map_or("-".to_string(), |s| s.to_string())
                         };
                         println!(
-                            "{:<14} {:<16} {:<8} {:<12} {:<12}",
+                            "{:<14} {:<8} {:<16} {:<8} {:<12} {:<12}",
                             r["id"].as_str().unwrap_or(""),
+                            r["kind"].as_str().unwrap_or(""),
                             r["consumer"].as_str().unwrap_or(""),
                             r["status"].as_str().unwrap_or(""),
                             t(&r["expires_at"]),

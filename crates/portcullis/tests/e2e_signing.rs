@@ -249,20 +249,23 @@ async fn signed_requests_pass_and_every_attack_gets_the_same_401() {
         "hmac_bad_signature",
         "hmac_missing",
     ] {
-        assert!(lines.contains(reason), "{reason} not logged");
+        assert!(
+            gw.wait_line(reason, std::time::Duration::from_secs(5)),
+            "{reason} not logged"
+        );
     }
 }
 
 #[tokio::test]
-async fn revoked_signing_keys_are_refused_on_the_next_request() {
+async fn rotated_and_revoked_signing_keys_are_refused_on_the_next_request() {
     let Setup { gw, up, _keys } = setup().await;
     let (id, secret, _) = issue(&gw, "bob");
     let path = "/orders/1";
-    let sign_now = || {
+    let sign_now = |id: &str, secret: &str| {
         authorization(
             &gw,
-            &id,
-            &secret,
+            id,
+            secret,
             path,
             BODY,
             now(),
@@ -270,21 +273,91 @@ async fn revoked_signing_keys_are_refused_on_the_next_request() {
         )
     };
     assert_eq!(
-        post(&gw, path, Some(&sign_now()), "application/json", BODY)
-            .await
-            .status(),
+        post(
+            &gw,
+            path,
+            Some(&sign_now(&id, &secret)),
+            "application/json",
+            BODY
+        )
+        .await
+        .status(),
         200
     );
-    let out = cli(&gw, &["keys", "revoke", &id]);
-    assert!(out.status.success());
-    let r = post(&gw, path, Some(&sign_now()), "application/json", BODY).await;
+
+    // Rotate without grace: the successor is a signing key too; the old one is refused.
+    let out = cli(
+        &gw,
+        &["keys", "rotate", &id, "--grace", "0s", "--output", "json"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let next: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(next["kind"], "hmac");
+    let (id2, secret2) = (
+        next["id"].as_str().unwrap().to_string(),
+        next["secret"].as_str().unwrap().to_string(),
+    );
+    let r = post(
+        &gw,
+        path,
+        Some(&sign_now(&id, &secret)),
+        "application/json",
+        BODY,
+    )
+    .await;
     assert_problem(r, 401, "unauthorized").await;
-    assert_eq!(up.requests().len(), 1);
-    // An HMAC key id is not an API key, and an API key does not sign.
-    let listed = cli(&gw, &["keys", "list", "--output", "json"]);
-    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
-    assert_eq!(listed[0]["kind"], "hmac");
-    assert!(!listed.to_string().contains(&secret));
+    assert_eq!(
+        post(
+            &gw,
+            path,
+            Some(&sign_now(&id2, &secret2)),
+            "application/json",
+            BODY
+        )
+        .await
+        .status(),
+        200
+    );
+
+    // Revoke: refused from the next request on, no restart.
+    let out = cli(&gw, &["keys", "revoke", &id2]);
+    assert!(out.status.success());
+    let r = post(
+        &gw,
+        path,
+        Some(&sign_now(&id2, &secret2)),
+        "application/json",
+        BODY,
+    )
+    .await;
+    assert_problem(r, 401, "unauthorized").await;
+    assert_eq!(up.requests().len(), 2);
+    for reason in ["api_key_expired", "api_key_revoked"] {
+        assert!(
+            gw.wait_line(reason, std::time::Duration::from_secs(5)),
+            "{reason} not logged"
+        );
+    }
+
+    // Listed as signing keys, never with a secret.
+    let listed = cli(&gw, &["keys", "list"]);
+    let text = String::from_utf8(listed.stdout).unwrap();
+    assert!(text.contains("KIND") && text.contains("hmac"), "{text}");
+    assert!(!text.contains(&secret) && !text.contains(&secret2));
+    // A signing key's id is no API key: as x-api-key, the `pcs_` form with it is refused.
+    let fake = format!("pcs_{id2}_{secret2}AAAAAA");
+    let r = client(&gw)
+        .post(https_url(&gw, path))
+        .header("x-api-key", fake)
+        .body(BODY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
 }
 
 #[tokio::test]
