@@ -450,3 +450,51 @@ fn portcullis_sign_reproduces_the_documented_worked_example() {
         "Authorization: PCS1-HMAC-SHA256 KeyId=a1B2c3D4e5F6, SignedHeaders=content-type;host, Timestamp=1767225600, Nonce=AAECAwQFBgcICQoLDA0ODw, BodySha256=92438ddd4266b3271fcebff491a7db7f0995332bade824c704f83596b7f36f74, Signature=e30c8cc899254fb23d104dfea0ff5b6845e7d5d2353d3ca292c494d6640991cb"
     );
 }
+
+#[tokio::test]
+async fn host_is_signed_over_http1_and_http2_alike() {
+    let Setup { gw, up, _keys } = setup().await;
+    let (id, secret, _) = issue(&gw, "dave");
+    let path = "/orders/5";
+    let cert = reqwest::Certificate::from_pem(&gw.dev_cert_pem()).unwrap();
+    let h1 = reqwest::Client::builder()
+        .tls_certs_only([cert])
+        .no_proxy()
+        .http1_only()
+        .build()
+        .unwrap();
+    for (c, version) in [
+        (h1, reqwest::Version::HTTP_11),
+        (client(&gw), reqwest::Version::HTTP_2),
+    ] {
+        let auth = authorization(
+            &gw,
+            &id,
+            &secret,
+            path,
+            BODY,
+            now(),
+            &signing::new_nonce().unwrap(),
+        );
+        let send = |host: Option<&str>| {
+            let mut req = c
+                .post(https_url(&gw, path))
+                .header("content-type", "application/json")
+                .header("authorization", &auth)
+                .body(BODY);
+            if let Some(h) = host {
+                req = req.header("host", h);
+            }
+            req.send()
+        };
+        // Attack first (so the nonce is unused): another Host than the one signed.
+        if version == reqwest::Version::HTTP_11 {
+            let r = send(Some("evil.example")).await.unwrap();
+            assert_problem(r, 401, "unauthorized").await;
+        }
+        let r = send(None).await.unwrap();
+        assert_eq!(r.version(), version);
+        assert_eq!(r.status(), 200, "{version:?}");
+    }
+    assert_eq!(up.requests().len(), 2);
+}
