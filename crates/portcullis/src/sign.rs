@@ -166,3 +166,26 @@ pub fn run(args: &SignArgs) -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_drops_only_the_default_port() {
+        let host = |u: &str| host_of(&u.parse().unwrap()).unwrap();
+        assert_eq!(host("https://api.example/x"), "api.example");
+        assert_eq!(host("https://api.example:443/x"), "api.example");
+        assert_eq!(host("https://localhost:8443/x"), "localhost:8443");
+        assert_eq!(host("http://api.example:80/"), "api.example");
+        assert_eq!(host("http://api.example:443/"), "api.example:443");
+        assert!(host_of(&"/relative".parse().unwrap()).is_err());
+        assert!(host_of(&"ftp://x/".parse().unwrap()).is_err());
+    }
+
+    #[test]
+    fn shell_quoting_survives_single_quotes() {
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+    }
+}
