@@ -472,10 +472,21 @@ impl RuntimeConfig {
                 .map_err(|_| {
                     CompileError::Invalid("request_id.header is not a header name".into())
                 })?;
+        // Identity-token headers carry bearer tokens for upstreams: never logged either.
+        let identity_headers = spec
+            .upstream_identity_token
+            .iter()
+            .chain(
+                spec.routes
+                    .iter()
+                    .filter_map(|r| r.upstream_identity_token.as_ref()),
+            )
+            .map(|t| &t.header);
         let redact_headers = spec
             .logging
             .redact_headers
             .iter()
+            .chain(identity_headers)
             .filter_map(|h| HeaderName::from_bytes(h.to_ascii_lowercase().as_bytes()).ok())
             .collect();
         Ok(Self {

@@ -88,6 +88,12 @@ async fn upstream_receives_a_verifiable_identity_token_and_never_a_forged_one() 
     assert_ne!(token, "forged.token.here");
     let claims = verify(&gw, &token, "orders-api").await.unwrap();
     assert_eq!(claims["sub"], "alice");
+    // The token is a bearer credential for the upstream: never in the gateway's log.
+    assert!(gw.wait_access(|_| true).is_some());
+    assert!(
+        !gw.lines().join("\n").contains(&token),
+        "identity token logged"
+    );
     assert_eq!(claims["scope"], "orders:read");
     assert_eq!(claims["auth_method"], "api_key");
     assert_eq!(
