@@ -172,12 +172,51 @@ pub fn issue(
         revoked_at: None,
         last_used_at: None,
         replaced_by: None,
+        kind: portcullis_store::KeyKind::ApiKey,
+        sealed_secret: None,
         ..template.clone()
     };
     store
         .insert_api_key(&record, actor, now)
         .map_err(|e| e.to_string())?;
     Ok((new.id, new.key))
+}
+
+/// Issues an HMAC signing key from `template` (scopes, restrictions, expiry): a fresh id and a
+/// 256-bit secret (43 base62 characters), the secret sealed under the keyring's current master
+/// key bound to `hmac:<id>`. Returns `(id, secret)` — the only time the secret leaves the
+/// store unsealed. The hash column holds SHA-256 of `hmac:<id>` (unique, and never equal to
+/// the peppered hash of any API key, so the id is useless as a bearer key).
+pub fn issue_signing_key(
+    store: &dyn portcullis_store::Store,
+    keyring: &crate::sealed::Keyring,
+    template: &portcullis_store::ApiKeyRecord,
+    actor: &str,
+    now: i64,
+) -> Result<(String, Secret<String>), String> {
+    let id = base62(ID_LEN).map_err(|e| e.to_string())?;
+    let secret = Secret::new(base62(SECRET_LEN).map_err(|e| e.to_string())?);
+    let context = crate::seal_context(&id);
+    let sealed = keyring
+        .seal(&context, secret.expose().as_bytes())
+        .map_err(|e| e.to_string())?;
+    let record = portcullis_store::ApiKeyRecord {
+        id: id.clone(),
+        hash: aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, context.as_bytes())
+            .as_ref()
+            .to_vec(),
+        created_at: now,
+        revoked_at: None,
+        last_used_at: None,
+        replaced_by: None,
+        kind: portcullis_store::KeyKind::Hmac,
+        sealed_secret: Some(sealed),
+        ..template.clone()
+    };
+    store
+        .insert_api_key(&record, actor, now)
+        .map_err(|e| e.to_string())?;
+    Ok((id, secret))
 }
 
 #[cfg(test)]

@@ -89,8 +89,9 @@ impl ApiKeyGuard {
     }
 }
 
-/// Why a stored key does not admit this request.
-fn refuse(
+/// Why a stored key does not admit this request (shared with the signing guard: both kinds
+/// carry the same restrictions).
+pub(crate) fn refuse(
     record: &ApiKeyRecord,
     now: i64,
     ip: IpAddr,
@@ -128,7 +129,7 @@ fn refuse(
 }
 
 /// The origin (`scheme://host[:port]`) of the `Origin` or `Referer` header.
-fn request_origin(req: &http::request::Parts) -> Option<String> {
+pub(crate) fn request_origin(req: &http::request::Parts) -> Option<String> {
     if let Some(o) = req.headers.get(ORIGIN).and_then(|v| v.to_str().ok()) {
         return Some(o.trim_end_matches('/').to_string());
     }
@@ -188,8 +189,9 @@ impl Guard for ApiKeyGuard {
                     ));
                 };
                 let record = match record {
-                    Ok(Some(r)) => r,
-                    Ok(None) => {
+                    // A signing key's id is never a bearer credential.
+                    Ok(Some(r)) if r.kind == portcullis_store::KeyKind::ApiKey => r,
+                    Ok(_) => {
                         // Same work as a known key: hash anyway, so timing does not tell.
                         let _ = pepper.verify(&presented, &[0u8; 32]);
                         return Self::unauthorized("api_key_unknown");

@@ -12,7 +12,10 @@
 //! - opaque tokens checked with the issuer (OAuth2 introspection, RFC 7662):
 //!   [`introspection`] and [`IntrospectionGuard`].
 //!
-//! Basic and HMAC signing are still to come (issue: identity).
+//! - signed requests: the `PCS1-HMAC-SHA256` scheme ([`signing`]), its replay store
+//!   ([`nonce`]) and [`HmacGuard`] (docs/request-signing.md).
+//!
+//! Basic accounts are still to come (issue: identity).
 #![cfg_attr(
     not(test),
     deny(
@@ -26,18 +29,23 @@
 pub mod api_key;
 mod api_key_guard;
 pub mod combine;
+pub mod identity_token;
 pub mod introspection;
 mod introspection_guard;
 pub mod jwks_remote;
 pub mod jwt;
 mod jwt_guard;
 pub mod mtls_guard;
+pub mod nonce;
 pub mod pepper;
 mod remote;
 pub mod revocation;
 pub mod sealed;
+pub mod signing;
+mod signing_guard;
 
 pub use api_key_guard::ApiKeyGuard;
 pub use introspection_guard::IntrospectionGuard;
 pub use jwt_guard::JwtGuard;
 pub use mtls_guard::MtlsGuard;
+pub use signing_guard::{HmacGuard, seal_context};

@@ -170,8 +170,13 @@ impl ConfigSpec {
                 *p = base.join(&*p);
             }
         };
-        for l in &mut self.listeners {
-            if let Some(tls) = &mut l.tls {
+        for tls in self
+            .listeners
+            .iter_mut()
+            .filter_map(|l| l.tls.as_mut())
+            .chain(self.admin.tls.as_mut())
+        {
+            {
                 for c in &mut tls.certificates {
                     fix(&mut c.cert_file);
                     fix(&mut c.key_file);
@@ -184,11 +189,30 @@ impl ConfigSpec {
                 }
             }
         }
-        for p in [&mut self.store.path, &mut self.store.pepper_file]
-            .into_iter()
-            .flatten()
+        for p in [
+            &mut self.store.path,
+            &mut self.store.pepper_file,
+            &mut self.store.master_key_file,
+        ]
+        .into_iter()
+        .flatten()
         {
             fix(p);
+        }
+        for p in &mut self.store.previous_master_key_files {
+            fix(p);
+        }
+        for t in std::iter::once(&mut self.upstream_identity_token)
+            .chain(
+                self.routes
+                    .iter_mut()
+                    .map(|r| &mut r.upstream_identity_token),
+            )
+            .flatten()
+        {
+            if let Some(f) = &mut t.key_file {
+                fix(f);
+            }
         }
         for r in &mut self.routes {
             if let Some(j) = r.auth.as_mut().and_then(|a| a.jwt.as_mut()) {

@@ -125,6 +125,68 @@ pub struct ConfigSpec {
     /// applies.
     #[serde(default)]
     pub tiers: Vec<TierSpec>,
+    /// Identity to upstreams as a short-lived JWT minted by the gateway, for every route
+    /// that does not set its own. Default: none.
+    #[serde(default)]
+    pub upstream_identity_token: Option<UpstreamIdentityTokenSpec>,
+}
+
+/// A gateway-minted JWT carrying the authenticated caller to the upstream (zero trust: the
+/// upstream verifies it against the JWKS the admin listener publishes at
+/// `/.well-known/jwks.json` instead of trusting plain headers). Client-supplied copies of the
+/// header are always removed.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamIdentityTokenSpec {
+    /// `ES256` or `EdDSA`. Default `ES256`.
+    #[serde(default = "default_identity_algorithm")]
+    pub algorithm: String,
+    /// Token lifetime; at most `60s`. Default `30s`.
+    #[serde(default = "default_identity_ttl")]
+    pub ttl: HumanDuration,
+    /// The `aud` claim: the upstream's name for itself.
+    pub audience: String,
+    /// The `iss` claim. Default `portcullis`.
+    #[serde(default = "default_identity_issuer")]
+    pub issuer: String,
+    /// PKCS#8 PEM private key. Default `<data_dir>/identity-<algorithm>.pem`; generated with
+    /// mode 0600 when the file does not exist. A new key file needs a restart.
+    #[serde(default)]
+    pub key_file: Option<PathBuf>,
+    /// Header carrying the token. Default `x-portcullis-identity`.
+    #[serde(default = "default_identity_header")]
+    pub header: String,
+}
+
+/// Longest identity-token lifetime, in seconds.
+pub const MAX_IDENTITY_TTL_SECS: u64 = 60;
+
+fn default_identity_algorithm() -> String {
+    "ES256".into()
+}
+fn default_identity_ttl() -> HumanDuration {
+    HumanDuration::secs(30)
+}
+fn default_identity_issuer() -> String {
+    "portcullis".into()
+}
+/// Default header of gateway-minted identity tokens.
+pub const DEFAULT_IDENTITY_TOKEN_HEADER: &str = "x-portcullis-identity";
+
+fn default_identity_header() -> String {
+    DEFAULT_IDENTITY_TOKEN_HEADER.into()
+}
+
+impl UpstreamIdentityTokenSpec {
+    /// The key file: the configured one or `<data_dir>/identity-<algorithm>.pem`.
+    pub fn key_path(&self, data_dir: &std::path::Path) -> PathBuf {
+        self.key_file.clone().unwrap_or_else(|| {
+            data_dir.join(format!(
+                "identity-{}.pem",
+                self.algorithm.to_ascii_lowercase()
+            ))
+        })
+    }
 }
 
 /// The GeoIP database.
@@ -531,6 +593,10 @@ pub struct RouteSpec {
     /// How callers of this route authenticate. Absent: the route must say `public: true`.
     #[serde(default)]
     pub auth: Option<AuthSpec>,
+    /// This route's gateway-minted identity token (overrides the top-level one). Default:
+    /// the top-level `upstream_identity_token`, if any.
+    #[serde(default)]
+    pub upstream_identity_token: Option<UpstreamIdentityTokenSpec>,
     /// Who may call, once authenticated: scopes, roles, the owner rule. Least privilege: an
     /// authenticated route must have this block, and admits every authenticated caller only
     /// if it says `any_authenticated: true`.
@@ -757,6 +823,10 @@ pub struct AuthSpec {
     /// (RFC 7662).
     #[serde(default)]
     pub introspection: Option<IntrospectionAuthSpec>,
+    /// HMAC request signing (`Authorization: PCS1-HMAC-SHA256 …`) with keys issued by
+    /// `portcullis keys create --kind hmac`; see docs/request-signing.md.
+    #[serde(default)]
+    pub hmac: Option<HmacAuthSpec>,
     /// With more than one method: the client may use any one of these (names of the blocks
     /// above, in order of preference). The first method whose credential the request carries
     /// decides; the other credentials are removed before forwarding. Exactly one of `any_of`
@@ -786,6 +856,9 @@ impl AuthSpec {
         if self.introspection.is_some() {
             out.push("introspection");
         }
+        if self.hmac.is_some() {
+            out.push("hmac");
+        }
         out
     }
 
@@ -800,6 +873,32 @@ impl AuthSpec {
             self.configured_methods()
         }
     }
+}
+
+/// HMAC request signing: how far a signature's timestamp may be from the gateway's clock and
+/// which headers every signature must cover.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HmacAuthSpec {
+    /// Largest accepted distance between a signature's timestamp and the gateway's clock, in
+    /// either direction; at most `300s`. Nonces are remembered this long. Default `300s`.
+    #[serde(default = "default_hmac_max_skew")]
+    pub max_skew: HumanDuration,
+    /// Headers a signature must cover whenever the request carries them (lower-case names);
+    /// `host` is always required. Default `[host, content-type]`.
+    #[serde(default = "default_hmac_required_headers")]
+    pub required_headers: Vec<String>,
+}
+
+/// Default and largest allowed `auth.hmac.max_skew`, in seconds.
+pub const DEFAULT_HMAC_MAX_SKEW_SECS: u64 = 300;
+
+fn default_hmac_max_skew() -> HumanDuration {
+    HumanDuration::secs(DEFAULT_HMAC_MAX_SKEW_SECS)
+}
+
+fn default_hmac_required_headers() -> Vec<String> {
+    vec!["host".into(), "content-type".into()]
 }
 
 /// mTLS authentication: which part of the verified client certificate names the consumer.
@@ -1338,6 +1437,16 @@ pub struct AdminSpec {
     /// the admin API (`/admin/v1/...`) is off; health, readiness and metrics stay open.
     #[serde(default)]
     pub token_sha256: Option<String>,
+    /// Serve the admin listener over TLS (same settings as a listener's `tls`). With
+    /// `client_auth`, a client certificate verified in the handshake is an admin API
+    /// credential: instead of the token, or with it (`require_token_and_certificate`), and
+    /// it turns the admin API on even without `token_sha256`. Default: plain HTTP.
+    #[serde(default)]
+    pub tls: Option<TlsSpec>,
+    /// The admin API needs both the token and a verified client certificate (needs
+    /// `token_sha256` and `tls.client_auth`). Default false: either one is enough.
+    #[serde(default)]
+    pub require_token_and_certificate: bool,
 }
 
 impl Default for AdminSpec {
@@ -1346,6 +1455,8 @@ impl Default for AdminSpec {
             enabled: true,
             address: default_admin_address(),
             token_sha256: None,
+            tls: None,
+            require_token_and_certificate: false,
         }
     }
 }

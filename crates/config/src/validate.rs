@@ -205,6 +205,58 @@ fn host_problem(host: &str) -> Option<String> {
     }
 }
 
+fn validate_identity_token(s: &mut Sink<'_>, at: &str, t: &crate::spec::UpstreamIdentityTokenSpec) {
+    if !["ES256", "EdDSA"].contains(&t.algorithm.as_str()) {
+        s.error(format!("{at}.algorithm"), "ES256 or EdDSA");
+    }
+    let ttl = t.ttl.get();
+    if ttl < std::time::Duration::from_secs(1)
+        || ttl > std::time::Duration::from_secs(crate::spec::MAX_IDENTITY_TTL_SECS)
+    {
+        s.error(
+            format!("{at}.ttl"),
+            "between 1s and 60s: the token proves a single request",
+        );
+    }
+    if t.audience.trim().is_empty() {
+        s.error(format!("{at}.audience"), "must not be empty");
+    }
+    if t.issuer.trim().is_empty() {
+        s.error(format!("{at}.issuer"), "must not be empty");
+    }
+    if !valid_header_name(&t.header) {
+        s.error(
+            format!("{at}.header"),
+            format!("`{}` is not a header name", t.header),
+        );
+    }
+}
+
+fn validate_hmac(s: &mut Sink<'_>, i: usize, h: &crate::spec::HmacAuthSpec) {
+    let skew = h.max_skew.get();
+    if skew > std::time::Duration::from_secs(crate::spec::DEFAULT_HMAC_MAX_SKEW_SECS)
+        || skew < std::time::Duration::from_secs(1)
+    {
+        s.error(
+            format!("routes[{i}].auth.hmac.max_skew"),
+            "between 1s and 300s",
+        );
+    }
+    for name in &h.required_headers {
+        if !valid_header_name(name) || name.bytes().any(|b| b.is_ascii_uppercase()) {
+            s.error(
+                format!("routes[{i}].auth.hmac.required_headers"),
+                format!("`{name}` is not a lower-case header name"),
+            );
+        } else if name == "authorization" {
+            s.error(
+                format!("routes[{i}].auth.hmac.required_headers"),
+                "`authorization` carries the signature and cannot be signed",
+            );
+        }
+    }
+}
+
 /// Algorithms a JWT issuer may use (never `none`, never HMAC here).
 const JWT_ALGORITHMS: [&str; 9] = [
     "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
@@ -465,6 +517,9 @@ pub fn validate(spec: &ConfigSpec, source: &str, file: &Path) -> Vec<Diagnostic>
     }
     access::tiers(&mut s, spec);
     access::admin(&mut s, spec);
+    if let Some(t) = &spec.upstream_identity_token {
+        validate_identity_token(&mut s, "upstream_identity_token", t);
+    }
     s.out
 }
 
@@ -776,6 +831,9 @@ fn routes(spec: &ConfigSpec, upstream_ids: &HashSet<&str>, s: &mut Sink<'_>) {
                 );
             }
         }
+        if let Some(t) = &r.upstream_identity_token {
+            validate_identity_token(s, &format!("routes[{i}].upstream_identity_token"), t);
+        }
         if r.public && r.auth.is_some() {
             s.error(
                 format!("routes[{i}].public"),
@@ -796,6 +854,9 @@ fn routes(spec: &ConfigSpec, upstream_ids: &HashSet<&str>, s: &mut Sink<'_>) {
                     "must be san_uri, san_dns, san_email or subject_cn",
                 );
             }
+            if let Some(h) = &auth.hmac {
+                validate_hmac(s, i, h);
+            }
             validate_combination(s, i, auth);
             if auth.mtls.is_some()
                 && !spec
@@ -812,7 +873,7 @@ fn routes(spec: &ConfigSpec, upstream_ids: &HashSet<&str>, s: &mut Sink<'_>) {
                 None if !auth.configured_methods().is_empty() => {}
                 None => s.error(
                     format!("routes[{i}].auth"),
-                    "name at least one method (api_key, jwt, mtls, introspection)",
+                    "name at least one method (api_key, jwt, mtls, introspection, hmac)",
                 ),
                 Some(k) => {
                     if !valid_header_name(&k.header) {

@@ -591,6 +591,90 @@ fn jwt_blocks_refuse_none_hmac_and_long_leeway() {
 }
 
 #[test]
+fn hmac_blocks_cap_the_skew_and_refuse_signing_authorization() {
+    let route = |hmac: &str| {
+        format!(
+            "listeners:\n  - id: a\n    address: 127.0.0.1:8443\n    tls: {{}}\nupstreams:\n  - id: echo\n    kind: echo\nroutes:\n  - id: r\n    path: /r/\n    methods: [GET]\n    upstream: echo\n    authorize: {{ any_authenticated: true }}\n    auth:\n      hmac: {hmac}\n"
+        )
+    };
+    let ok = portcullis_config::load_str(&route("{}"), std::path::Path::new("t.yaml")).unwrap();
+    let h = ok.spec.routes[0]
+        .auth
+        .as_ref()
+        .unwrap()
+        .hmac
+        .as_ref()
+        .unwrap();
+    assert_eq!(h.max_skew.get().as_secs(), 300);
+    assert_eq!(h.required_headers, ["host", "content-type"]);
+    portcullis_config::load_str(&route("{ max_skew: 60s }"), std::path::Path::new("t.yaml"))
+        .unwrap();
+    for (hmac, path) in [
+        ("{ max_skew: 301s }", "routes[0].auth.hmac.max_skew"),
+        ("{ max_skew: 0s }", "routes[0].auth.hmac.max_skew"),
+        (
+            "{ required_headers: [authorization] }",
+            "routes[0].auth.hmac.required_headers",
+        ),
+        (
+            "{ required_headers: [Content-Type] }",
+            "routes[0].auth.hmac.required_headers",
+        ),
+        ("{ unknown: 1 }", "unknown"),
+    ] {
+        let e = portcullis_config::load_str(&route(hmac), std::path::Path::new("t.yaml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(path), "{hmac}: {e}");
+    }
+}
+
+#[test]
+fn identity_tokens_are_short_lived_and_name_an_audience() {
+    let base = "listeners:\n  - id: a\n    address: 127.0.0.1:8443\n    tls: {}\nupstreams:\n  - id: echo\n    kind: echo\nroutes:\n  - id: r\n    path: /r/\n    methods: [GET]\n    upstream: echo\n    public: true\n";
+    let load = |extra: &str| {
+        portcullis_config::load_str(
+            &format!("{base}{extra}"),
+            std::path::Path::new("/etc/p/t.yaml"),
+        )
+    };
+    let ok = load("    upstream_identity_token: { audience: api, key_file: k.pem }\nupstream_identity_token: { audience: api }\n").unwrap();
+    let t = ok.spec.upstream_identity_token.as_ref().unwrap();
+    assert_eq!((t.algorithm.as_str(), t.ttl.get().as_secs()), ("ES256", 30));
+    assert_eq!(t.header, "x-portcullis-identity");
+    assert_eq!(
+        ok.spec.routes[0]
+            .upstream_identity_token
+            .as_ref()
+            .unwrap()
+            .key_file
+            .as_deref(),
+        Some(std::path::Path::new("/etc/p/k.pem"))
+    );
+    for (extra, path) in [
+        (
+            "upstream_identity_token: { audience: api, ttl: 61s }\n",
+            "upstream_identity_token.ttl",
+        ),
+        (
+            "upstream_identity_token: { audience: api, algorithm: HS256 }\n",
+            "upstream_identity_token.algorithm",
+        ),
+        (
+            "upstream_identity_token: { audience: '' }\n",
+            "upstream_identity_token.audience",
+        ),
+        (
+            "    upstream_identity_token: { audience: api, algorithm: none }\n",
+            "routes[0].upstream_identity_token.algorithm",
+        ),
+    ] {
+        let e = load(extra).unwrap_err().to_string();
+        assert!(e.contains(path), "{extra}: {e}");
+    }
+}
+
+#[test]
 fn least_privilege_and_limits_are_checked() {
     let base = "listeners:\n  - id: a\n    address: 127.0.0.1:8443\n    tls: {}\nupstreams:\n  - id: echo\n    kind: echo\nroutes:\n  - id: r\n    path: /r/{id}\n    methods: [GET, POST]\n    upstream: echo\n    auth:\n      api_key: {}\n";
     let load = |extra: &str| {

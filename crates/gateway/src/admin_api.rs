@@ -227,6 +227,8 @@ impl AdminApi {
             revoked_at: None,
             last_used_at: None,
             replaced_by: None,
+            kind: portcullis_store::KeyKind::ApiKey,
+            sealed_secret: None,
         };
         let (id, key) = portcullis_auth::api_key::issue(
             self.store.as_ref(),

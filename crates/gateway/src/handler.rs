@@ -203,6 +203,9 @@ async fn decide(
 
     // 5. Request phase.
     let (mut parts, body) = req.into_parts();
+    for h in &rt.gateway_only_headers {
+        parts.headers.remove(h);
+    }
     if let Err(denial) = route.chain.on_request(cx, &mut parts).await {
         return (deny_routed(route, cx, denial).await, Some(idx));
     }

@@ -202,7 +202,29 @@ impl Gateway {
             admin_address = Some(local);
             let state = admin_state(&shared);
             let token = admin_shutdown.clone();
-            tokio::spawn(portcullis_admin::serve(tcp, state, async move {
+            let tls = match &admin.tls {
+                Some(spec) => {
+                    let tls_error = |source| StartError::Tls {
+                        id: "admin".into(),
+                        source,
+                    };
+                    let client_auth = match &spec.client_auth {
+                        Some(ca) => {
+                            portcullis_tls::client_auth(ca, spec.min_version).map_err(tls_error)?
+                        }
+                        None => portcullis_tls::ClientAuth::None,
+                    };
+                    let state =
+                        portcullis_tls::ServerTls::with_client_auth(spec, &data_dir, client_auth)
+                            .map_err(tls_error)?;
+                    // The admin listener speaks HTTP/1.1 only: offer nothing else in ALPN.
+                    let mut config = (*state.server_config()).clone();
+                    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+                    Some(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+                }
+                None => None,
+            };
+            tokio::spawn(portcullis_admin::serve_tls(tcp, state, tls, async move {
                 token.cancelled().await
             }));
         }
@@ -299,13 +321,27 @@ fn admin_state(shared: &Arc<Shared>) -> portcullis_admin::AdminState {
         .as_deref()
         .and_then(hex32);
     let services = shared.services.as_ref();
+    let state = match services.map(|s| &s.identity_signers) {
+        Some(signers) if !signers.is_empty() => {
+            let list: Vec<_> = signers.values().cloned().collect();
+            state.with_jwks(portcullis_auth::identity_token::jwks(&list))
+        }
+        _ => state,
+    };
+    let admin = &shared.config.load().spec.admin;
+    let client_certificate = admin.tls.as_ref().is_some_and(|t| t.client_auth.is_some());
+    let credentials = portcullis_admin::ApiCredentials {
+        token_sha256: token,
+        client_certificate,
+        require_both: admin.require_token_and_certificate,
+    };
     match (
-        token,
+        token.is_some() || client_certificate,
         services.and_then(|s| s.store.clone()),
         services.and_then(|s| s.pepper.clone()),
     ) {
-        (Some(token), Some(store), Some(pepper)) => state.with_api(
-            token,
+        (true, Some(store), Some(pepper)) => state.with_api_credentials(
+            credentials,
             admin_api::AdminApi {
                 store,
                 pepper,

@@ -50,6 +50,72 @@ pub struct Services {
     pub quotas: Option<Arc<portcullis_limits::QuotaState>>,
     /// Token revocations (with the store).
     pub revocations: Option<Arc<portcullis_auth::revocation::Revocations>>,
+    /// HMAC signing: the master-key ring that opens signing secrets (when a route uses
+    /// `auth.hmac`) and the nonces already seen, kept across reloads so a reload never
+    /// reopens the replay window.
+    pub signing: Option<SigningServices>,
+    /// Keys signing identity tokens for upstreams, by `(algorithm, key file)`; their public
+    /// halves are the admin listener's JWKS.
+    pub identity_signers: IdentitySigners,
+}
+
+/// Identity-token signing keys by `(algorithm, key file)`.
+pub type IdentitySigners = Arc<
+    HashMap<(String, std::path::PathBuf), Arc<portcullis_auth::identity_token::IdentitySigner>>,
+>;
+
+/// Loads (or generates) every identity-token key the config names.
+fn open_identity_signers(spec: &ConfigSpec) -> Result<IdentitySigners, String> {
+    let mut out = HashMap::new();
+    for t in spec.upstream_identity_token.iter().chain(
+        spec.routes
+            .iter()
+            .filter_map(|r| r.upstream_identity_token.as_ref()),
+    ) {
+        let path = t.key_path(&spec.data_dir);
+        if let std::collections::hash_map::Entry::Vacant(slot) =
+            out.entry((t.algorithm.clone(), path.clone()))
+        {
+            let signer = portcullis_auth::identity_token::IdentitySigner::load_or_generate(
+                &t.algorithm,
+                &path,
+            )
+            .map_err(|e| format!("upstream_identity_token: {e}"))?;
+            slot.insert(Arc::new(signer));
+        }
+    }
+    Ok(Arc::new(out))
+}
+
+/// What the HMAC signing guards share for the life of the process.
+#[derive(Clone)]
+pub struct SigningServices {
+    /// Opens sealed signing secrets.
+    pub keyring: Arc<portcullis_auth::sealed::Keyring>,
+    /// Nonces seen within their window.
+    pub nonces: Arc<portcullis_auth::nonce::NonceStore>,
+}
+
+impl SigningServices {
+    /// Loads the keyring if some route signs requests.
+    fn open(spec: &ConfigSpec) -> Result<Option<Self>, String> {
+        if !spec
+            .routes
+            .iter()
+            .any(|r| r.auth.as_ref().is_some_and(|a| a.hmac.is_some()))
+        {
+            return Ok(None);
+        }
+        let keyring = portcullis_auth::sealed::Keyring::load(
+            spec.store.master_key_file.as_deref(),
+            &spec.store.previous_master_key_files,
+        )
+        .map_err(|e| format!("request signing needs the master key: {e}"))?;
+        Ok(Some(Self {
+            keyring: Arc::new(keyring),
+            nonces: Arc::new(portcullis_auth::nonce::NonceStore::default()),
+        }))
+    }
 }
 
 impl Services {
@@ -60,7 +126,12 @@ impl Services {
             .routes
             .iter()
             .any(|r| r.auth.is_some() || !r.quotas.is_empty())
-            || spec.admin.token_sha256.is_some();
+            || spec.admin.token_sha256.is_some()
+            || spec
+                .admin
+                .tls
+                .as_ref()
+                .is_some_and(|t| t.client_auth.is_some());
         if !needs_store {
             return Ok(Self {
                 store: None,
@@ -68,6 +139,8 @@ impl Services {
                 limits: portcullis_limits::LimitState::new(),
                 quotas: None,
                 revocations: None,
+                signing: None,
+                identity_signers: open_identity_signers(spec)?,
             });
         }
         let path = spec
@@ -85,6 +158,8 @@ impl Services {
             .map_err(|e| e.to_string())?;
         Ok(Self {
             revocations: Some(revocations),
+            signing: SigningServices::open(spec)?,
+            identity_signers: open_identity_signers(spec)?,
             quotas: Some(portcullis_limits::QuotaState::new(store.clone())),
             store: Some(store),
             pepper: Some(Arc::new(pepper)),
@@ -115,6 +190,10 @@ pub struct RuntimeConfig {
     pub request_id_header: HeaderName,
     /// Extra headers redacted in logs.
     pub redact_headers: Vec<HeaderName>,
+    /// Headers only the gateway may set (identity-token headers of any route, and the default
+    /// one): removed from every request before its guards run, so a client can never smuggle
+    /// one to an upstream, also on routes that mint no token.
+    pub gateway_only_headers: Vec<HeaderName>,
 }
 
 /// Compilation failed (config validation should have caught these; they are the checks that
@@ -225,6 +304,38 @@ impl RuntimeConfig {
                 contract.clone(),
                 &mut entries,
             )?;
+            // After authentication and authorization: the identity the upstream receives.
+            if let Some(t) = r
+                .upstream_identity_token
+                .as_ref()
+                .or(spec.upstream_identity_token.as_ref())
+            {
+                let signer = services
+                    .and_then(|s| {
+                        s.identity_signers
+                            .get(&(t.algorithm.clone(), t.key_path(&spec.data_dir)))
+                            .cloned()
+                    })
+                    .ok_or_else(|| {
+                        CompileError::Invalid(format!(
+                            "route `{}`: a new upstream_identity_token key needs a restart",
+                            r.id
+                        ))
+                    })?;
+                let header = HeaderName::from_bytes(t.header.to_ascii_lowercase().as_bytes())
+                    .map_err(|_| {
+                        CompileError::Invalid(format!("route `{}`: bad identity header", r.id))
+                    })?;
+                entries.push(ChainEntry::enforce(Arc::new(
+                    portcullis_auth::identity_token::IdentityTokenGuard::new(
+                        signer,
+                        header,
+                        &t.issuer,
+                        &t.audience,
+                        i64::try_from(t.ttl.get().as_secs()).unwrap_or(30),
+                    ),
+                )));
+            }
             // The positive model: structure first (duplicate keys, depth, XXE) so no parser
             // builds a tree from a hostile body, then the OpenAPI contract.
             entries.push(ChainEntry::enforce(Arc::new(
@@ -316,10 +427,30 @@ impl RuntimeConfig {
                 .map_err(|_| {
                     CompileError::Invalid("request_id.header is not a header name".into())
                 })?;
+        // Identity-token headers carry bearer tokens for upstreams: never logged either.
+        let identity_headers = spec
+            .upstream_identity_token
+            .iter()
+            .chain(
+                spec.routes
+                    .iter()
+                    .filter_map(|r| r.upstream_identity_token.as_ref()),
+            )
+            .map(|t| &t.header);
+        let mut gateway_only_headers: Vec<HeaderName> = identity_headers
+            .clone()
+            .filter_map(|h| HeaderName::from_bytes(h.to_ascii_lowercase().as_bytes()).ok())
+            .collect();
+        let default_identity =
+            HeaderName::from_static(portcullis_config::DEFAULT_IDENTITY_TOKEN_HEADER);
+        if !gateway_only_headers.contains(&default_identity) {
+            gateway_only_headers.push(default_identity);
+        }
         let redact_headers = spec
             .logging
             .redact_headers
             .iter()
+            .chain(identity_headers)
             .filter_map(|h| HeaderName::from_bytes(h.to_ascii_lowercase().as_bytes()).ok())
             .collect();
         Ok(Self {
@@ -329,6 +460,7 @@ impl RuntimeConfig {
             unrouted_chain: Chain::new(vec![ChainEntry::enforce(headers_guard)]),
             request_id_header,
             redact_headers,
+            gateway_only_headers,
             routes,
             router,
             upstreams,
@@ -392,6 +524,27 @@ fn auth_guards(
                     guard = guard.with_revocations(list);
                 }
                 Arc::new(guard)
+            }
+            "hmac" => {
+                let Some(h) = &auth.hmac else {
+                    return Err(missing_block(r, name));
+                };
+                let (Some(store), Some(signing)) = (
+                    services.and_then(|s| s.store.clone()),
+                    services.and_then(|s| s.signing.clone()),
+                ) else {
+                    return Err(CompileError::Invalid(format!(
+                        "route `{}`: request signing needs the credential store and master key (restart to open them)",
+                        r.id
+                    )));
+                };
+                Arc::new(portcullis_auth::HmacGuard::new(
+                    h,
+                    &r.id,
+                    store,
+                    signing.keyring,
+                    signing.nonces,
+                ))
             }
             "introspection" => {
                 let Some(t) = &auth.introspection else {

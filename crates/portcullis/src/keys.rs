@@ -5,10 +5,11 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use portcullis_auth::api_key::{self, Pepper};
-use portcullis_store::{ApiKeyRecord, NewConsumer, SqliteStore, Store};
+use portcullis_auth::sealed::Keyring;
+use portcullis_store::{ApiKeyRecord, KeyKind, NewConsumer, SqliteStore, Store};
 use serde_json::json;
 
-use crate::{KeysCommand, Output};
+use crate::{KeyKindArg, KeysCommand, Output};
 
 const ACTOR: &str = "cli";
 
@@ -24,7 +25,7 @@ fn duration_secs(text: &str) -> Result<i64, String> {
         .map_err(|e| format!("invalid duration `{text}`: {e}"))
 }
 
-pub(crate) fn open(config: Option<&Path>) -> Result<(SqliteStore, Pepper), String> {
+fn load_spec(config: Option<&Path>) -> Result<portcullis_config::ConfigSpec, String> {
     let loaded = match config {
         Some(p) => portcullis_config::load_file(p),
         None => portcullis_config::load_str(
@@ -33,7 +34,20 @@ pub(crate) fn open(config: Option<&Path>) -> Result<(SqliteStore, Pepper), Strin
         ),
     }
     .map_err(|e| e.to_string())?;
-    let spec = loaded.spec;
+    Ok(loaded.spec)
+}
+
+/// The master-key ring of the config (for signing keys, whose secrets are sealed).
+fn keyring(config: Option<&Path>) -> Result<Keyring, String> {
+    let spec = load_spec(config)?;
+    Keyring::load(
+        spec.store.master_key_file.as_deref(),
+        &spec.store.previous_master_key_files,
+    )
+}
+
+pub(crate) fn open(config: Option<&Path>) -> Result<(SqliteStore, Pepper), String> {
+    let spec = load_spec(config)?;
     let path = spec
         .store
         .path
@@ -53,16 +67,42 @@ fn describe(k: &ApiKeyRecord, consumer: &str, now: i64) -> serde_json::Value {
     v
 }
 
+/// Issues a credential of the template's kind: an API key, or a signing key whose secret is
+/// sealed under the master key.
 fn issue(
     store: &SqliteStore,
     pepper: &Pepper,
     template: &ApiKeyRecord,
+    config: Option<&Path>,
 ) -> Result<(String, String), String> {
-    let (id, key) = api_key::issue(store, pepper, template, ACTOR, now())?;
+    let (id, key) = match template.kind {
+        KeyKind::ApiKey => api_key::issue(store, pepper, template, ACTOR, now())?,
+        KeyKind::Hmac => {
+            api_key::issue_signing_key(store, &keyring(config)?, template, ACTOR, now())?
+        }
+    };
     Ok((id, key.expose().clone()))
 }
 
-fn print_key(output: Output, id: &str, key: &str, consumer: &str) {
+fn print_key(output: Output, kind: KeyKind, id: &str, key: &str, consumer: &str) {
+    if kind == KeyKind::Hmac {
+        match output {
+            Output::Json => println!(
+                "{}",
+                json!({ "id": id, "kind": "hmac", "secret": key, "consumer": consumer })
+            ),
+            Output::Text => {
+                println!("id:       {id}");
+                println!("kind:     hmac");
+                println!("consumer: {consumer}");
+                println!("secret:   {key}");
+                println!(
+                    "The secret is shown only now; store it safely (e.g. a file for `portcullis sign --secret-file`)."
+                );
+            }
+        }
+        return;
+    }
     match output {
         Output::Json => println!("{}", json!({ "id": id, "key": key, "consumer": consumer })),
         Output::Text => {
@@ -88,6 +128,7 @@ fn run_inner(config: Option<&Path>, command: KeysCommand) -> Result<(), String> 
     match command {
         KeysCommand::Create {
             consumer,
+            kind,
             scopes,
             expires,
             allow_ip,
@@ -132,9 +173,14 @@ fn run_inner(config: Option<&Path>, command: KeysCommand) -> Result<(), String> 
                 revoked_at: None,
                 last_used_at: None,
                 replaced_by: None,
+                kind: match kind {
+                    KeyKindArg::ApiKey => KeyKind::ApiKey,
+                    KeyKindArg::Hmac => KeyKind::Hmac,
+                },
+                sealed_secret: None,
             };
-            let (id, key) = issue(&store, &pepper, &template)?;
-            print_key(output, &id, &key, &consumer);
+            let (id, key) = issue(&store, &pepper, &template, config)?;
+            print_key(output, template.kind, &id, &key, &consumer);
         }
         KeysCommand::List { consumer, output } => {
             let owner = match &consumer {
@@ -158,16 +204,17 @@ fn run_inner(config: Option<&Path>, command: KeysCommand) -> Result<(), String> 
                 Output::Json => println!("{}", serde_json::Value::Array(rows)),
                 Output::Text => {
                     println!(
-                        "{:<14} {:<16} {:<8} {:<12} {:<12}",
-                        "ID", "CONSUMER", "STATUS", "EXPIRES", "LAST USED"
+                        "{:<14} {:<8} {:<16} {:<8} {:<12} {:<12}",
+                        "ID", "KIND", "CONSUMER", "STATUS", "EXPIRES", "LAST USED"
                     );
                     for r in rows {
                         let t = |v: &serde_json::Value| {
                             v.as_i64().map_or("-".to_string(), |s| s.to_string())
                         };
                         println!(
-                            "{:<14} {:<16} {:<8} {:<12} {:<12}",
+                            "{:<14} {:<8} {:<16} {:<8} {:<12} {:<12}",
                             r["id"].as_str().unwrap_or(""),
+                            r["kind"].as_str().unwrap_or(""),
                             r["consumer"].as_str().unwrap_or(""),
                             r["status"].as_str().unwrap_or(""),
                             t(&r["expires_at"]),
@@ -222,11 +269,17 @@ fn run_inner(config: Option<&Path>, command: KeysCommand) -> Result<(), String> 
                 .map_err(|e| e.to_string())?
                 .ok_or(format!("no key `{id}`"))?;
             let grace = duration_secs(&grace)?;
-            let (new_id, key) = issue(&store, &pepper, &old)?;
+            let (new_id, key) = issue(&store, &pepper, &old, config)?;
             store
                 .retire_api_key(&id, &new_id, now.saturating_add(grace), ACTOR, now)
                 .map_err(|e| e.to_string())?;
-            print_key(output, &new_id, &key, &consumer_name(&old.consumer_id));
+            print_key(
+                output,
+                old.kind,
+                &new_id,
+                &key,
+                &consumer_name(&old.consumer_id),
+            );
         }
     }
     Ok(())

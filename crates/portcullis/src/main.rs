@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod keys;
+mod sign;
 mod tokens;
 
 /// portcullis — an API security gateway.
@@ -38,6 +39,9 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Sign a request with an HMAC signing key (`keys create --kind hmac`) and print the
+    /// headers to send: `Authorization: PCS1-HMAC-SHA256 …` (docs/request-signing.md).
+    Sign(sign::SignArgs),
     /// Revoke bearer tokens by `jti` or by subject (all tokens issued before a time).
     Tokens {
         /// The config file (for the store location). Without it: the quickstart's `./data`.
@@ -128,6 +132,10 @@ pub enum KeysCommand {
         /// The consumer's name.
         #[arg(long)]
         consumer: String,
+        /// `api-key` (a bearer key) or `hmac` (an id and a secret that signs requests; needs
+        /// the master key, `store.master_key_file`).
+        #[arg(long, value_enum, default_value = "api-key")]
+        kind: KeyKindArg,
         /// Scopes granted to the key (comma-separated or repeated).
         #[arg(long, value_delimiter = ',')]
         scopes: Vec<String>,
@@ -183,6 +191,15 @@ pub enum KeysCommand {
     },
 }
 
+/// The kind of credential `keys create` issues.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum KeyKindArg {
+    /// A bearer API key `pcs_<id>_<secret>`.
+    ApiKey,
+    /// An HMAC request-signing key: an id and a secret.
+    Hmac,
+}
+
 /// Output format of `keys` commands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Output {
@@ -200,6 +217,7 @@ fn main() -> ExitCode {
         Command::AdminToken => admin_token(),
         Command::Serve { config } => serve(config),
         Command::Keys { config, command } => keys::run(config.as_deref(), command),
+        Command::Sign(args) => sign::run(&args),
         Command::Tokens { config, command } => match tokens::run(config.as_deref(), command) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

@@ -211,6 +211,9 @@ async fn client_supplied_forwarding_headers_are_replaced() {
         .header("forwarded", "for=10.1.1.1")
         .header("x-real-ip", "10.1.1.1")
         .header("x-request-id", "spoofed-id")
+        .header("x-consumer-id", "admin")
+        .header("x-authenticated-by", "jwt")
+        .header("x-portcullis-identity", "eyJhbGciOiJub25lIn0.e30.")
         .send()
         .await
         .unwrap();
@@ -222,6 +225,17 @@ async fn client_supplied_forwarding_headers_are_replaced() {
     assert!(h.get("forwarded").is_none());
     assert!(h.get("x-real-ip").is_none());
     assert_ne!(h["x-request-id"], "spoofed-id");
+    // Identity headers are the gateway's alone, also on public routes that mint no token.
+    for name in [
+        "x-consumer-id",
+        "x-authenticated-by",
+        "x-portcullis-identity",
+    ] {
+        assert!(
+            h.get(name).is_none(),
+            "client-supplied {name} reached the upstream"
+        );
+    }
 }
 
 #[tokio::test]

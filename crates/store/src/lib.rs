@@ -19,7 +19,9 @@
 mod model;
 mod sqlite;
 
-pub use model::{ApiKeyRecord, Consumer, HistoryEntry, KeyStatus, NewConsumer, TokenRevocation};
+pub use model::{
+    ApiKeyRecord, Consumer, HistoryEntry, KeyKind, KeyStatus, NewConsumer, TokenRevocation,
+};
 pub use sqlite::SqliteStore;
 
 /// Why a store operation failed.

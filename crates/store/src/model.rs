@@ -61,6 +61,42 @@ pub struct ApiKeyRecord {
     pub last_used_at: Option<i64>,
     /// The key that replaced it (rotation).
     pub replaced_by: Option<String>,
+    /// What the credential is: a bearer API key or an HMAC signing key.
+    pub kind: KeyKind,
+    /// For HMAC signing keys: the secret, sealed (AES-256-GCM under the master key, bound to
+    /// `hmac:<id>`), because the gateway must recompute signatures with it. `None` for API
+    /// keys, which are only ever verified against `hash`.
+    pub sealed_secret: Option<Vec<u8>>,
+}
+
+/// The kind of a credential in the key table. Both kinds share ids, consumers, scopes, expiry,
+/// revocation and history, so `portcullis keys` manages both.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum KeyKind {
+    /// A bearer key (`pcs_<id>_<secret>`), verified by its peppered hash.
+    #[default]
+    ApiKey,
+    /// A request-signing key: id plus a secret that signs requests (docs/request-signing.md).
+    Hmac,
+}
+
+impl KeyKind {
+    /// The stored and displayed name: `api_key` or `hmac`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ApiKey => "api_key",
+            Self::Hmac => "hmac",
+        }
+    }
+
+    /// From the stored name; unknown names read as `None`.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "api_key" => Some(Self::ApiKey),
+            "hmac" => Some(Self::Hmac),
+            _ => None,
+        }
+    }
 }
 
 /// Whether a key may be used at a given time.
@@ -79,6 +115,7 @@ impl ApiKeyRecord {
     pub fn public_view(&self, now: i64) -> Value {
         serde_json::json!({
             "id": self.id,
+            "kind": self.kind.as_str(),
             "status": format!("{:?}", self.status(now)).to_lowercase(),
             "scopes": self.scopes,
             "allow_ips": self.allow_ips,

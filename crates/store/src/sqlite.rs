@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::{Value, json};
 
-use crate::model::{ApiKeyRecord, Consumer, HistoryEntry, NewConsumer, TokenRevocation};
+use crate::model::{ApiKeyRecord, Consumer, HistoryEntry, KeyKind, NewConsumer, TokenRevocation};
 use crate::{Result, Store, StoreError};
 
 /// Schema migrations; entry `i` moves the file from version `i` to `i + 1`. Append only.
@@ -63,6 +63,12 @@ CREATE TABLE token_revocations (
     before     INTEGER,
     created_at INTEGER NOT NULL
 );
+"#,
+    // HMAC signing keys live with API keys (same ids, consumers, expiry, revocation, history);
+    // their secret is kept sealed because the gateway must read it back.
+    r#"
+ALTER TABLE api_keys ADD COLUMN kind TEXT NOT NULL DEFAULT 'api_key';
+ALTER TABLE api_keys ADD COLUMN sealed_secret BLOB;
 "#,
 ];
 
@@ -181,7 +187,7 @@ fn consumer_row(r: &Row<'_>) -> rusqlite::Result<Consumer> {
     })
 }
 
-const KEY_COLUMNS: &str = "id, consumer_id, hash, scopes, allow_ips, allow_referrers, routes, created_at, expires_at, revoked_at, last_used_at, replaced_by";
+const KEY_COLUMNS: &str = "id, consumer_id, hash, scopes, allow_ips, allow_referrers, routes, created_at, expires_at, revoked_at, last_used_at, replaced_by, kind, sealed_secret";
 
 fn key_row(r: &Row<'_>) -> rusqlite::Result<ApiKeyRecord> {
     Ok(ApiKeyRecord {
@@ -197,6 +203,9 @@ fn key_row(r: &Row<'_>) -> rusqlite::Result<ApiKeyRecord> {
         revoked_at: r.get(9)?,
         last_used_at: r.get(10)?,
         replaced_by: r.get(11)?,
+        // An unknown kind (a newer binary's row) must never authenticate as an API key.
+        kind: KeyKind::parse(&r.get::<_, String>(12)?).unwrap_or(KeyKind::Hmac),
+        sealed_secret: r.get(13)?,
     })
 }
 
@@ -257,7 +266,7 @@ impl Store for SqliteStore {
         self.with(|conn| {
             let tx = conn.transaction().map_err(backend)?;
             tx.execute(
-                &format!("INSERT INTO api_keys ({KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"),
+                &format!("INSERT INTO api_keys ({KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"),
                 params![
                     k.id,
                     k.consumer_id,
@@ -270,7 +279,9 @@ impl Store for SqliteStore {
                     k.expires_at,
                     k.revoked_at,
                     k.last_used_at,
-                    k.replaced_by
+                    k.replaced_by,
+                    k.kind.as_str(),
+                    k.sealed_secret
                 ],
             )
             .map_err(|e| match &e {
@@ -286,7 +297,7 @@ impl Store for SqliteStore {
                 actor,
                 "api_key.create",
                 &k.id,
-                json!({ "consumer": k.consumer_id, "scopes": k.scopes, "expires_at": k.expires_at }),
+                json!({ "consumer": k.consumer_id, "kind": k.kind.as_str(), "scopes": k.scopes, "expires_at": k.expires_at }),
             )?;
             tx.commit().map_err(backend)
         })

@@ -17,6 +17,8 @@ fn key(id: &str, consumer: &str, hash: u8) -> ApiKeyRecord {
         revoked_at: None,
         last_used_at: None,
         replaced_by: None,
+        kind: portcullis_store::KeyKind::ApiKey,
+        sealed_secret: None,
     }
 }
 

@@ -310,4 +310,17 @@ pub(super) fn admin(s: &mut Sink<'_>, spec: &crate::ConfigSpec) {
             "must be 64 hex digits (the SHA-256 of the token; `portcullis admin-token` prints both)",
         );
     }
+    let client_auth = spec
+        .admin
+        .tls
+        .as_ref()
+        .is_some_and(|t| t.client_auth.is_some());
+    if spec.admin.require_token_and_certificate
+        && (spec.admin.token_sha256.is_none() || !client_auth)
+    {
+        s.error(
+            "admin.require_token_and_certificate".into(),
+            "needs both admin.token_sha256 and admin.tls.client_auth",
+        );
+    }
 }
