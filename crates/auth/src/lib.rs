@@ -8,7 +8,11 @@
 //! - secrets that must be recovered (TOTP seeds, signing secrets): [`sealed`] under a master
 //!   key.
 //!
-//! Token introspection, Basic and HMAC signing are still to come (issue: identity).
+//! - built-in accounts: [`basic`] (password policy, Argon2id, the verified cache),
+//!   [`BasicGuard`] with a [`totp`] second factor and brute-force [`lockout`] (reusable by
+//!   other guards).
+//!
+//! Token introspection and HMAC signing are still to come (issue: identity).
 #![cfg_attr(
     not(test),
     deny(
@@ -21,13 +25,18 @@
 
 pub mod api_key;
 mod api_key_guard;
+pub mod basic;
+pub mod basic_guard;
 pub mod jwt;
 mod jwt_guard;
+pub mod lockout;
 pub mod mtls_guard;
 pub mod pepper;
 pub mod revocation;
 pub mod sealed;
+pub mod totp;
 
 pub use api_key_guard::ApiKeyGuard;
+pub use basic_guard::{AccountServices, BasicGuard};
 pub use jwt_guard::JwtGuard;
 pub use mtls_guard::MtlsGuard;

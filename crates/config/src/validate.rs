@@ -210,6 +210,29 @@ const JWT_ALGORITHMS: [&str; 9] = [
     "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
 ];
 
+/// Built-in accounts: one method per route, a realm that fits in a quoted header parameter, a
+/// bounded verified-password cache.
+fn validate_basic(s: &mut Sink<'_>, i: usize, b: &crate::spec::BasicAuthSpec, auth: &crate::spec::AuthSpec) {
+    if auth.api_key.is_some() || auth.jwt.is_some() || auth.mtls.is_some() {
+        s.error(
+            format!("routes[{i}].auth"),
+            "one method per route for now: api_key, jwt, mtls or basic",
+        );
+    }
+    if b.realm.is_empty()
+        || b.realm.len() > 128
+        || b.realm.chars().any(|c| c == '"' || c == '\\' || c.is_control())
+    {
+        s.error(
+            format!("routes[{i}].auth.basic.realm"),
+            "1 to 128 characters, without quotes, backslashes or control characters",
+        );
+    }
+    if b.verified_cache.get() > std::time::Duration::from_secs(15 * 60) {
+        s.error(format!("routes[{i}].auth.basic.verified_cache"), "at most 15m");
+    }
+}
+
 fn validate_jwt(s: &mut Sink<'_>, i: usize, j: &crate::spec::JwtAuthSpec, with_api_key: bool) {
     if with_api_key {
         s.error(
@@ -303,7 +326,35 @@ pub fn validate(spec: &ConfigSpec, source: &str, file: &Path) -> Vec<Diagnostic>
     }
     access::tiers(&mut s, spec);
     access::admin(&mut s, spec);
+    auth_lockout(spec, &mut s);
     s.out
+}
+
+/// The lockout thresholds must be usable: a zero threshold would lock on nothing, and the
+/// doubling needs `base_lockout <= max_lockout`.
+fn auth_lockout(spec: &ConfigSpec, s: &mut Sink<'_>) {
+    let l = &spec.auth_lockout;
+    if l.max_failures == 0 {
+        s.error("auth_lockout.max_failures".into(), "at least 1");
+    }
+    if l.max_failures_per_ip == 0 {
+        s.error("auth_lockout.max_failures_per_ip".into(), "at least 1");
+    }
+    for (key, d) in [
+        ("window", l.window),
+        ("base_lockout", l.base_lockout),
+        ("max_lockout", l.max_lockout),
+    ] {
+        if d.get() < std::time::Duration::from_secs(1) {
+            s.error(format!("auth_lockout.{key}"), "at least 1s");
+        }
+    }
+    if l.base_lockout.get() > l.max_lockout.get() {
+        s.error(
+            "auth_lockout.base_lockout".into(),
+            "must not exceed `max_lockout`",
+        );
+    }
 }
 
 fn listeners(spec: &ConfigSpec, s: &mut Sink<'_>) {
@@ -631,6 +682,9 @@ fn routes(spec: &ConfigSpec, upstream_ids: &HashSet<&str>, s: &mut Sink<'_>) {
                     "must be san_uri, san_dns, san_email or subject_cn",
                 );
             }
+            if let Some(b) = &auth.basic {
+                validate_basic(s, i, b, auth);
+            }
             if auth.mtls.is_some() && auth.api_key.is_some() {
                 s.error(
                     format!("routes[{i}].auth"),
@@ -649,10 +703,10 @@ fn routes(spec: &ConfigSpec, upstream_ids: &HashSet<&str>, s: &mut Sink<'_>) {
                 );
             }
             match &auth.api_key {
-                None if auth.jwt.is_some() || auth.mtls.is_some() => {}
+                None if auth.jwt.is_some() || auth.mtls.is_some() || auth.basic.is_some() => {}
                 None => s.error(
                     format!("routes[{i}].auth"),
-                    "name at least one method (api_key, jwt, mtls)",
+                    "name at least one method (api_key, jwt, mtls, basic)",
                 ),
                 Some(k) => {
                     if !valid_header_name(&k.header) {

@@ -50,6 +50,8 @@ pub struct Services {
     pub quotas: Option<Arc<portcullis_limits::QuotaState>>,
     /// Token revocations (with the store).
     pub revocations: Option<Arc<portcullis_auth::revocation::Revocations>>,
+    /// Built-in accounts: lockouts, verification slots, master keyring (with the store).
+    pub accounts: Option<Arc<portcullis_auth::AccountServices>>,
 }
 
 impl Services {
@@ -68,6 +70,7 @@ impl Services {
                 limits: portcullis_limits::LimitState::new(),
                 quotas: None,
                 revocations: None,
+                accounts: None,
             });
         }
         let path = spec
@@ -83,7 +86,9 @@ impl Services {
         )?;
         let revocations = portcullis_auth::revocation::Revocations::load(store.clone())
             .map_err(|e| e.to_string())?;
+        let accounts = open_accounts(spec, &store)?;
         Ok(Self {
+            accounts,
             revocations: Some(revocations),
             quotas: Some(portcullis_limits::QuotaState::new(store.clone())),
             store: Some(store),
@@ -91,6 +96,36 @@ impl Services {
             limits: portcullis_limits::LimitState::new(),
         })
     }
+}
+
+/// Account services if a route uses Basic. The master keyring is required when a route
+/// demands TOTP, and loaded if configured otherwise.
+fn open_accounts(
+    spec: &ConfigSpec,
+    store: &Arc<dyn portcullis_store::Store>,
+) -> Result<Option<Arc<portcullis_auth::AccountServices>>, String> {
+    let basic: Vec<_> = spec
+        .routes
+        .iter()
+        .filter_map(|r| r.auth.as_ref().and_then(|a| a.basic.as_ref()))
+        .collect();
+    if basic.is_empty() {
+        return Ok(None);
+    }
+    let keyring = if basic.iter().any(|b| b.require_totp) || spec.store.master_key_file.is_some()
+    {
+        let ring = portcullis_auth::sealed::Keyring::load(
+            spec.store.master_key_file.as_deref(),
+            &spec.store.previous_master_key_files,
+        )
+        .map_err(|e| format!("TOTP needs the master key: {e}"))?;
+        Some(Arc::new(ring))
+    } else {
+        None
+    };
+    let services = portcullis_auth::AccountServices::new(store.clone(), keyring)
+        .map_err(|e| e.to_string())?;
+    Ok(Some(Arc::new(services)))
 }
 
 /// Everything compiled from one config file.
@@ -218,6 +253,19 @@ impl RuntimeConfig {
                         CompileError::Invalid(format!("route `{}`: bad api_key header", r.id))
                     })?;
                 entries.push(ChainEntry::enforce(Arc::new(guard)));
+            }
+            if let Some(basic) = r.auth.as_ref().and_then(|a| a.basic.as_ref()) {
+                let Some(accounts) = services.and_then(|s| s.accounts.clone()) else {
+                    return Err(CompileError::Invalid(format!(
+                        "route `{}`: Basic needs the account store (restart to open it)",
+                        r.id
+                    )));
+                };
+                entries.push(ChainEntry::enforce(Arc::new(portcullis_auth::BasicGuard::new(
+                    basic,
+                    &spec.auth_lockout,
+                    accounts,
+                ))));
             }
             if let Some(m) = r.auth.as_ref().and_then(|a| a.mtls.as_ref()) {
                 entries.push(ChainEntry::enforce(Arc::new(

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod accounts;
 mod keys;
 mod tokens;
 
@@ -37,6 +38,15 @@ enum Command {
         config: Option<PathBuf>,
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// Built-in accounts for HTTP Basic: create, change password, disable, enable, list.
+    /// Passwords are read from standard input, never from the command line.
+    Accounts {
+        /// The config file (for the store location). Without it: the quickstart's `./data`.
+        #[arg(short, long, env = "PORTCULLIS_CONFIG", global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        command: accounts::AccountsCommand,
     },
     /// Revoke bearer tokens by `jti` or by subject (all tokens issued before a time).
     Tokens {
@@ -181,6 +191,12 @@ pub enum KeysCommand {
         #[arg(long, value_enum, default_value = "text")]
         output: Output,
     },
+    /// TOTP second factor of built-in accounts (seeds sealed under the master key).
+    Totp {
+        /// What to do with the seed.
+        #[command(subcommand)]
+        command: accounts::TotpCommand,
+    },
 }
 
 /// Output format of `keys` commands.
@@ -200,6 +216,7 @@ fn main() -> ExitCode {
         Command::AdminToken => admin_token(),
         Command::Serve { config } => serve(config),
         Command::Keys { config, command } => keys::run(config.as_deref(), command),
+        Command::Accounts { config, command } => accounts::run(config.as_deref(), command),
         Command::Tokens { config, command } => match tokens::run(config.as_deref(), command) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

@@ -1,0 +1,121 @@
+//! Timing of Basic authentication through the real guard (store read on the blocking pool,
+//! Argon2id with OWASP parameters): an unknown username must cost the same as a wrong
+//! password, or response times enumerate accounts. Also shows what the verified cache saves.
+//!
+//! `cargo bench -p portcullis-auth --bench basic -- --quick`
+#![allow(missing_docs)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use criterion::{Criterion, criterion_group, criterion_main};
+use portcullis_auth::{AccountServices, BasicGuard, basic};
+use portcullis_config::{BasicAuthSpec, HumanDuration, LockoutSpec};
+use portcullis_core::{Guard, RequestCx, RequestId, Step};
+use portcullis_store::{AccountRecord, NewConsumer, SqliteStore, Store};
+
+const PASSWORD: &str = "violet-Staple-orbit-47";
+
+fn request(user: &str, password: &str) -> http::request::Parts {
+    let value = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    );
+    http::Request::get("/x")
+        .header("authorization", value)
+        .body(())
+        .unwrap()
+        .into_parts()
+        .0
+}
+
+/// Runs the guard to its verdict; returns whether it admitted the request.
+async fn run(guard: &BasicGuard, user: &str, password: &str) -> bool {
+    let mut cx = RequestCx::new(
+        RequestId::generate(),
+        "127.0.0.1:40000".parse().unwrap(),
+        Instant::now(),
+    );
+    let mut parts = request(user, password);
+    match guard.on_request(&mut cx, &mut parts) {
+        Step::Wait(w) => {
+            let resume = w.await;
+            matches!(resume(&mut cx), Step::Continue)
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(&dir.path().join("b.db")).unwrap());
+    let consumer = store
+        .create_consumer(
+            &NewConsumer {
+                name: "shop".into(),
+                ..Default::default()
+            },
+            "bench",
+            0,
+        )
+        .unwrap();
+    store
+        .create_account(
+            &AccountRecord {
+                username: "alice".into(),
+                consumer_id: consumer.id,
+                password_hash: basic::hash_password(PASSWORD).unwrap(),
+                roles: vec![],
+                scopes: vec![],
+                status: "active".into(),
+                totp_sealed: None,
+                totp_last_step: None,
+                locked_until: None,
+                created_at: 0,
+                updated_at: 0,
+            },
+            "bench",
+            0,
+        )
+        .unwrap();
+    let services = Arc::new(AccountServices::new(store, None).unwrap());
+    // Lockout out of the way: this measures verification, not refusal.
+    let lockout = LockoutSpec {
+        max_failures: u32::MAX,
+        max_failures_per_ip: u32::MAX,
+        ..LockoutSpec::default()
+    };
+    let spec = |cache: u64| BasicAuthSpec {
+        realm: "bench".into(),
+        require_totp: false,
+        verified_cache: HumanDuration::secs(cache),
+    };
+    let uncached = BasicGuard::new(&spec(0), &lockout, services.clone());
+    let cached = BasicGuard::new(&spec(60), &lockout, services);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+
+    let mut group = c.benchmark_group("basic_verify");
+    group.sample_size(20);
+    group.measurement_time(Duration::from_secs(6));
+    group.bench_function("unknown_user", |b| {
+        b.iter(|| assert!(!rt.block_on(run(&uncached, "mallory", PASSWORD))))
+    });
+    group.bench_function("wrong_password", |b| {
+        b.iter(|| assert!(!rt.block_on(run(&uncached, "alice", "violet-Staple-orbit-48"))))
+    });
+    group.bench_function("right_password_uncached", |b| {
+        b.iter(|| assert!(rt.block_on(run(&uncached, "alice", PASSWORD))))
+    });
+    group.bench_function("right_password_cached", |b| {
+        b.iter(|| assert!(rt.block_on(run(&cached, "alice", PASSWORD))))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
