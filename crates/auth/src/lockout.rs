@@ -365,7 +365,8 @@ mod tests {
         );
         assert_eq!(LockoutPolicy::per_ip(&spec).max_failures, 20);
         assert_eq!(user.lockout_secs(0), 60);
-        assert_eq!(user.lockout_secs(5), 3600);
+        assert_eq!(user.lockout_secs(5), 1920);
+        assert_eq!(user.lockout_secs(6), 3600);
         assert_eq!(user.lockout_secs(u32::MAX), 3600);
     }
 }
