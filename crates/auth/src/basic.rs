@@ -63,9 +63,7 @@ pub enum PasswordError {
         hint: String,
     },
     /// The username is empty, too long, or has a colon or control character.
-    #[error(
-        "username must be 1 to 64 bytes without `:`, spaces or control characters"
-    )]
+    #[error("username must be 1 to 64 bytes without `:`, spaces or control characters")]
     BadUsername,
     /// Hashing failed (random generator or parameters).
     #[error("password hashing failed: {0}")]
@@ -102,11 +100,7 @@ pub fn check_policy(username: &str, password: &str) -> Result<(), PasswordError>
             max: MAX_PASSWORD_BYTES,
         });
     }
-    if !username.is_empty()
-        && password
-            .to_lowercase()
-            .contains(&username.to_lowercase())
-    {
+    if !username.is_empty() && password.to_lowercase().contains(&username.to_lowercase()) {
         return Err(PasswordError::ContainsUsername);
     }
     let estimate = zxcvbn::zxcvbn(password, &[username]);
@@ -229,9 +223,7 @@ pub fn parse_basic(value: &[u8]) -> Result<BasicCredentials, BasicParseError> {
         .decode(token)
         .map_err(|_| BasicParseError::Malformed)?;
     let decoded = String::from_utf8(decoded).map_err(|_| BasicParseError::Malformed)?;
-    let (username, password) = decoded
-        .split_once(':')
-        .ok_or(BasicParseError::Malformed)?;
+    let (username, password) = decoded.split_once(':').ok_or(BasicParseError::Malformed)?;
     if username.is_empty() {
         return Err(BasicParseError::Malformed);
     }
@@ -309,8 +301,7 @@ impl VerifiedCache {
         entries.get(username).is_some_and(|e| {
             e.expires > now
                 && constant_time::verify_slices_are_equal(&e.tag, &tag).is_ok()
-                && constant_time::verify_slices_are_equal(&e.hash_fingerprint, &fingerprint)
-                    .is_ok()
+                && constant_time::verify_slices_are_equal(&e.hash_fingerprint, &fingerprint).is_ok()
         })
     }
 
@@ -390,7 +381,11 @@ mod tests {
         }
         let long = "a".repeat(65);
         for bad in ["", "a:b", "a b", "a\tb", "a\u{7}", long.as_str()] {
-            assert_eq!(check_username(bad), Err(PasswordError::BadUsername), "{bad:?}");
+            assert_eq!(
+                check_username(bad),
+                Err(PasswordError::BadUsername),
+                "{bad:?}"
+            );
         }
     }
 
@@ -404,8 +399,14 @@ mod tests {
         // Salted: the same password hashes differently.
         assert_ne!(phc, hash_password("violet-Staple-orbit-47").unwrap());
         // A damaged stored hash fails closed.
-        assert!(!verify_password("violet-Staple-orbit-47", "not a phc string"));
-        assert!(!verify_password("x", "$argon2id$v=19$m=19456,t=2,p=1$AAAA$"));
+        assert!(!verify_password(
+            "violet-Staple-orbit-47",
+            "not a phc string"
+        ));
+        assert!(!verify_password(
+            "x",
+            "$argon2id$v=19$m=19456,t=2,p=1$AAAA$"
+        ));
         // The dummy hash matches nothing a client would send.
         burn_dummy("anything");
     }
@@ -417,7 +418,10 @@ mod tests {
         assert_eq!(ok.password, "s3cr3t:with:colons");
         assert!(!format!("{ok:?}").contains("s3cr3t"));
         let lower = parse_basic(b"basic YWxpY2U6eA==").unwrap();
-        assert_eq!((lower.username.as_str(), lower.password.as_str()), ("alice", "x"));
+        assert_eq!(
+            (lower.username.as_str(), lower.password.as_str()),
+            ("alice", "x")
+        );
         for (bad, why) in [
             (&b"Bearer abc"[..], BasicParseError::NotBasic),
             (b"Basic", BasicParseError::NotBasic),
@@ -437,8 +441,14 @@ mod tests {
         cache.insert("alice", "pw-one", "$hash1", 100, 60);
         assert!(cache.hit("alice", "pw-one", "$hash1", 159));
         assert!(!cache.hit("alice", "pw-one", "$hash1", 160), "expired");
-        assert!(!cache.hit("alice", "pw-two", "$hash1", 110), "other password");
-        assert!(!cache.hit("alice", "pw-one", "$hash2", 110), "password changed");
+        assert!(
+            !cache.hit("alice", "pw-two", "$hash1", 110),
+            "other password"
+        );
+        assert!(
+            !cache.hit("alice", "pw-one", "$hash2", 110),
+            "password changed"
+        );
         assert!(!cache.hit("bob", "pw-one", "$hash1", 110), "other user");
         // No confusion between (user, password) splits.
         cache.insert("ab", "c", "$h", 100, 60);

@@ -20,7 +20,9 @@ use std::time::Duration;
 
 use http::header::{AUTHORIZATION, HeaderName, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use portcullis_config::{BasicAuthSpec, LockoutSpec};
-use portcullis_core::{Denial, Guard, GuardId, Identity, Phase, ProblemType, RequestCx, Resume, Step};
+use portcullis_core::{
+    Denial, Guard, GuardId, Identity, Phase, ProblemType, RequestCx, Resume, Step,
+};
 use portcullis_store::{AccountRecord, Consumer, Store};
 use tokio::sync::Semaphore;
 
@@ -107,7 +109,11 @@ fn lock_key_ip(ip: std::net::IpAddr) -> String {
 
 impl BasicGuard {
     /// A guard for one route.
-    pub fn new(spec: &BasicAuthSpec, lockout: &LockoutSpec, services: Arc<AccountServices>) -> Self {
+    pub fn new(
+        spec: &BasicAuthSpec,
+        lockout: &LockoutSpec,
+        services: Arc<AccountServices>,
+    ) -> Self {
         let challenge = HeaderValue::from_str(&format!(
             "Basic realm=\"{}\", charset=\"UTF-8\"",
             spec.realm
@@ -183,9 +189,12 @@ fn check(
         }
         services.lockout.record_success(&user_key);
     }
-    let cached = services
-        .cache
-        .hit(&creds.username, &creds.password, &account.password_hash, now);
+    let cached = services.cache.hit(
+        &creds.username,
+        &creds.password,
+        &account.password_hash,
+        now,
+    );
     if !cached && !basic::verify_password(&creds.password, &account.password_hash) {
         return Checked::Failed {
             reason: "basic_wrong_password",
@@ -317,7 +326,8 @@ impl Guard for BasicGuard {
         let (user_policy, ip_policy) = (self.user_policy, self.ip_policy);
         Step::Wait(Box::pin(async move {
             let username = creds.username.clone();
-            let permit = tokio::time::timeout(PERMIT_WAIT, services.permits.clone().acquire_owned()).await;
+            let permit =
+                tokio::time::timeout(PERMIT_WAIT, services.permits.clone().acquire_owned()).await;
             let checked = match permit {
                 Ok(Ok(permit)) => {
                     let svc = services.clone();
@@ -348,7 +358,11 @@ impl Guard for BasicGuard {
                     services.lockout.record_success(&user_key);
                     let account = *account;
                     let consumer = *consumer;
-                    let amr: &[&str] = if otp_used { &["pwd", "otp", "mfa"] } else { &["pwd"] };
+                    let amr: &[&str] = if otp_used {
+                        &["pwd", "otp", "mfa"]
+                    } else {
+                        &["pwd"]
+                    };
                     cx.identity = Some(Identity {
                         consumer_id: consumer.name,
                         method: "basic",
@@ -384,8 +398,11 @@ impl Guard for BasicGuard {
                 Checked::Failed { reason, known } => {
                     let now = services.clock.now();
                     tracing::warn!(target: SECURITY_TARGET, event = "auth_failure", method = "basic", reason, user = %username, client_ip = %ip, "authentication failed");
-                    let user_lock = services.lockout.record_failure(&user_policy, &user_key, now);
-                    if let Some(locked) = services.lockout.record_failure(&ip_policy, &ip_key, now) {
+                    let user_lock = services
+                        .lockout
+                        .record_failure(&user_policy, &user_key, now);
+                    if let Some(locked) = services.lockout.record_failure(&ip_policy, &ip_key, now)
+                    {
                         tracing::warn!(target: SECURITY_TARGET, event = "lockout", scope = "ip", client_ip = %ip, seconds = locked.secs, "client address locked out after repeated authentication failures");
                     }
                     if let Some(locked) = user_lock {
@@ -393,7 +410,9 @@ impl Guard for BasicGuard {
                         if known {
                             let store = services.store.clone();
                             tokio::task::spawn_blocking(move || {
-                                if let Err(e) = store.lock_account(&username, locked.until, "gateway", now) {
+                                if let Err(e) =
+                                    store.lock_account(&username, locked.until, "gateway", now)
+                                {
                                     tracing::error!(error = %e, "could not persist an account lockout");
                                 }
                             });

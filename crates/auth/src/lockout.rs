@@ -264,7 +264,13 @@ mod tests {
         assert_eq!(l.record_failure(&p, "user:a", 110), None);
         assert_eq!(l.retry_after("user:a", 111), None);
         let locked = l.record_failure(&p, "user:a", 120).unwrap();
-        assert_eq!(locked, Locked { until: 130, secs: 10 });
+        assert_eq!(
+            locked,
+            Locked {
+                until: 130,
+                secs: 10
+            }
+        );
         assert_eq!(l.retry_after("user:a", 121), Some(9));
         assert_eq!(
             l.lock_state("user:a", 121),

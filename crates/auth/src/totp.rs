@@ -75,8 +75,8 @@ pub fn verify(seed: &[u8], code: &str, now: i64, last_used: Option<i64>) -> Opti
     let mut matched = None;
     for step in (current - SKEW_STEPS)..=(current + SKEW_STEPS) {
         let expected = code_at(seed, step);
-        let equal = constant_time::verify_slices_are_equal(expected.as_bytes(), code.as_bytes())
-            .is_ok();
+        let equal =
+            constant_time::verify_slices_are_equal(expected.as_bytes(), code.as_bytes()).is_ok();
         let fresh = last_used.is_none_or(|last| step > last);
         if equal && fresh && matched.is_none() {
             matched = Some(step);
@@ -222,10 +222,21 @@ mod tests {
     #[test]
     fn malformed_codes_are_refused_without_panicking() {
         let seed = [1u8; SEED_LEN];
-        for bad in ["", "12345", "1234567", "12345a", "１２３４５６", "-12345", " "] {
+        for bad in [
+            "",
+            "12345",
+            "1234567",
+            "12345a",
+            "１２３４５６",
+            "-12345",
+            " ",
+        ] {
             assert_eq!(verify(&seed, bad, 1_700_000_000, None), None, "{bad:?}");
         }
-        assert_eq!(verify(&[], "123456", i64::MIN, None), verify(&[], "123456", 0, None));
+        assert_eq!(
+            verify(&[], "123456", i64::MIN, None),
+            verify(&[], "123456", 0, None)
+        );
     }
 
     #[test]

@@ -212,7 +212,12 @@ const JWT_ALGORITHMS: [&str; 9] = [
 
 /// Built-in accounts: one method per route, a realm that fits in a quoted header parameter, a
 /// bounded verified-password cache.
-fn validate_basic(s: &mut Sink<'_>, i: usize, b: &crate::spec::BasicAuthSpec, auth: &crate::spec::AuthSpec) {
+fn validate_basic(
+    s: &mut Sink<'_>,
+    i: usize,
+    b: &crate::spec::BasicAuthSpec,
+    auth: &crate::spec::AuthSpec,
+) {
     if auth.api_key.is_some() || auth.jwt.is_some() || auth.mtls.is_some() {
         s.error(
             format!("routes[{i}].auth"),
@@ -221,7 +226,9 @@ fn validate_basic(s: &mut Sink<'_>, i: usize, b: &crate::spec::BasicAuthSpec, au
     }
     if b.realm.is_empty()
         || b.realm.len() > 128
-        || b.realm.chars().any(|c| c == '"' || c == '\\' || c.is_control())
+        || b.realm
+            .chars()
+            .any(|c| c == '"' || c == '\\' || c.is_control())
     {
         s.error(
             format!("routes[{i}].auth.basic.realm"),
@@ -229,7 +236,10 @@ fn validate_basic(s: &mut Sink<'_>, i: usize, b: &crate::spec::BasicAuthSpec, au
         );
     }
     if b.verified_cache.get() > std::time::Duration::from_secs(15 * 60) {
-        s.error(format!("routes[{i}].auth.basic.verified_cache"), "at most 15m");
+        s.error(
+            format!("routes[{i}].auth.basic.verified_cache"),
+            "at most 15m",
+        );
     }
 }
 

@@ -112,8 +112,7 @@ fn open_accounts(
     if basic.is_empty() {
         return Ok(None);
     }
-    let keyring = if basic.iter().any(|b| b.require_totp) || spec.store.master_key_file.is_some()
-    {
+    let keyring = if basic.iter().any(|b| b.require_totp) || spec.store.master_key_file.is_some() {
         let ring = portcullis_auth::sealed::Keyring::load(
             spec.store.master_key_file.as_deref(),
             &spec.store.previous_master_key_files,
@@ -123,8 +122,8 @@ fn open_accounts(
     } else {
         None
     };
-    let services = portcullis_auth::AccountServices::new(store.clone(), keyring)
-        .map_err(|e| e.to_string())?;
+    let services =
+        portcullis_auth::AccountServices::new(store.clone(), keyring).map_err(|e| e.to_string())?;
     Ok(Some(Arc::new(services)))
 }
 
@@ -261,11 +260,9 @@ impl RuntimeConfig {
                         r.id
                     )));
                 };
-                entries.push(ChainEntry::enforce(Arc::new(portcullis_auth::BasicGuard::new(
-                    basic,
-                    &spec.auth_lockout,
-                    accounts,
-                ))));
+                entries.push(ChainEntry::enforce(Arc::new(
+                    portcullis_auth::BasicGuard::new(basic, &spec.auth_lockout, accounts),
+                )));
             }
             if let Some(m) = r.auth.as_ref().and_then(|a| a.mtls.as_ref()) {
                 entries.push(ChainEntry::enforce(Arc::new(

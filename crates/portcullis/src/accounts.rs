@@ -94,7 +94,9 @@ fn read_password() -> Result<String, String> {
         .map_err(|e| format!("reading the password from standard input: {e}"))?;
     let password = line.trim_end_matches(['\n', '\r']).to_string();
     if password.is_empty() {
-        return Err("no password on standard input (pipe it in, e.g. `… --password-stdin < file`)".into());
+        return Err(
+            "no password on standard input (pipe it in, e.g. `… --password-stdin < file`)".into(),
+        );
     }
     Ok(password)
 }
@@ -119,7 +121,11 @@ fn run_inner(config: Option<&Path>, command: AccountsCommand) -> Result<(), Stri
             password_stdin: _,
         } => {
             basic::check_username(&username).map_err(|e| e.to_string())?;
-            if store.account(&username).map_err(|e| e.to_string())?.is_some() {
+            if store
+                .account(&username)
+                .map_err(|e| e.to_string())?
+                .is_some()
+            {
                 return Err(format!("account `{username}` already exists"));
             }
             let password_hash = new_hash(&username)?;
@@ -164,7 +170,11 @@ fn run_inner(config: Option<&Path>, command: AccountsCommand) -> Result<(), Stri
             username,
             password_stdin: _,
         } => {
-            if store.account(&username).map_err(|e| e.to_string())?.is_none() {
+            if store
+                .account(&username)
+                .map_err(|e| e.to_string())?
+                .is_none()
+            {
                 return Err(format!("no account `{username}`"));
             }
             let hash = new_hash(&username)?;
@@ -179,7 +189,11 @@ fn run_inner(config: Option<&Path>, command: AccountsCommand) -> Result<(), Stri
                 .map_err(|e| e.to_string())?;
             println!(
                 "{username} {}",
-                if changed { "disabled" } else { "was already disabled" }
+                if changed {
+                    "disabled"
+                } else {
+                    "was already disabled"
+                }
             );
         }
         AccountsCommand::Enable { username } => {
@@ -188,7 +202,11 @@ fn run_inner(config: Option<&Path>, command: AccountsCommand) -> Result<(), Stri
                 .map_err(|e| e.to_string())?;
             println!(
                 "{username} {}",
-                if changed { "enabled" } else { "was already enabled" }
+                if changed {
+                    "enabled"
+                } else {
+                    "was already enabled"
+                }
             );
         }
         AccountsCommand::List { output } => {
@@ -222,7 +240,11 @@ fn run_inner(config: Option<&Path>, command: AccountsCommand) -> Result<(), Stri
                             r["username"].as_str().unwrap_or(""),
                             r["consumer"].as_str().unwrap_or(""),
                             r["status"].as_str().unwrap_or(""),
-                            if r["totp_enrolled"] == true { "yes" } else { "no" },
+                            if r["totp_enrolled"] == true {
+                                "yes"
+                            } else {
+                                "no"
+                            },
                             r["locked_until"]
                                 .as_i64()
                                 .map_or("-".to_string(), |t| t.to_string())
@@ -269,7 +291,11 @@ pub fn totp(config: Option<&Path>, command: TotpCommand) -> Result<(), String> {
             issuer,
             output,
         } => {
-            if store.account(&username).map_err(|e| e.to_string())?.is_none() {
+            if store
+                .account(&username)
+                .map_err(|e| e.to_string())?
+                .is_none()
+            {
                 return Err(format!("no account `{username}`"));
             }
             let ring = Keyring::load(

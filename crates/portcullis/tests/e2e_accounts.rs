@@ -136,7 +136,14 @@ async fn right_password_passes_and_every_failure_is_the_same_generic_401() {
         &cfg,
         "alice",
         ALICE_PW,
-        &["--consumer", "shop", "--roles", "admin", "--scopes", "orders:read"],
+        &[
+            "--consumer",
+            "shop",
+            "--roles",
+            "admin",
+            "--scopes",
+            "orders:read",
+        ],
     );
 
     // Benign: the right password reaches the upstream with the identity, not the credentials.
@@ -149,11 +156,17 @@ async fn right_password_passes_and_every_failure_is_the_same_generic_401() {
     assert_eq!(seen[0].headers["x-consumer-scopes"], "orders:read");
     assert!(seen[0].headers.get("authorization").is_none());
     // Again (served from the verified cache): still 200.
-    assert_eq!(get(&gw, Some(&basic("alice", ALICE_PW)), None).await.status(), 200);
+    assert_eq!(
+        get(&gw, Some(&basic("alice", ALICE_PW)), None)
+            .await
+            .status(),
+        200
+    );
 
     // Attacks, each the same 401 body: wrong password, unknown user, missing header, another
     // scheme, malformed base64, no colon, forged identity headers.
-    let wrong = assert_401(get(&gw, Some(&basic("alice", "violet-Staple-orbit-48")), None).await).await;
+    let wrong =
+        assert_401(get(&gw, Some(&basic("alice", "violet-Staple-orbit-48")), None).await).await;
     let unknown = assert_401(get(&gw, Some(&basic("mallory", ALICE_PW)), None).await).await;
     assert_eq!(wrong, unknown, "unknown user and wrong password look alike");
     for bad in [
@@ -162,7 +175,11 @@ async fn right_password_passes_and_every_failure_is_the_same_generic_401() {
         Some("Basic !!!not-base64"),
         Some("Basic YWxpY2U="),
     ] {
-        assert_eq!(assert_401(get(&gw, bad, None).await).await, wrong, "{bad:?}");
+        assert_eq!(
+            assert_401(get(&gw, bad, None).await).await,
+            wrong,
+            "{bad:?}"
+        );
     }
     let forged = client(&gw)
         .get(https_url(&gw, "/app/x"))
@@ -180,7 +197,12 @@ async fn right_password_passes_and_every_failure_is_the_same_generic_401() {
         wrong
     );
     cli_ok(&cfg, &["accounts", "enable", "alice"], "");
-    assert_eq!(get(&gw, Some(&basic("alice", ALICE_PW)), None).await.status(), 200);
+    assert_eq!(
+        get(&gw, Some(&basic("alice", ALICE_PW)), None)
+            .await
+            .status(),
+        200
+    );
 
     // A new password replaces the old one at once (the cache is bound to the stored hash).
     cli_ok(
@@ -192,7 +214,10 @@ async fn right_password_passes_and_every_failure_is_the_same_generic_401() {
         assert_401(get(&gw, Some(&basic("alice", ALICE_PW)), None).await).await,
         wrong
     );
-    assert_eq!(get(&gw, Some(&basic("alice", BOB_PW)), None).await.status(), 200);
+    assert_eq!(
+        get(&gw, Some(&basic("alice", BOB_PW)), None).await.status(),
+        200
+    );
 
     // Failures are security events; no password is ever logged; `list` shows no hash.
     assert!(
@@ -236,7 +261,10 @@ async fn totp_codes_are_required_checked_and_usable_once() {
     ))
     .unwrap();
     let uri = enrolled["uri"].as_str().unwrap();
-    assert!(uri.starts_with("otpauth://totp/portcullis:carol?secret="), "{uri}");
+    assert!(
+        uri.starts_with("otpauth://totp/portcullis:carol?secret="),
+        "{uri}"
+    );
     let seed = base32_decode(enrolled["secret"].as_str().unwrap());
     assert_eq!(seed.len(), 20, "160-bit seed");
     // The text form draws a QR code.
@@ -261,7 +289,8 @@ async fn totp_codes_are_required_checked_and_usable_once() {
 
     // Missing and wrong codes: the same 401.
     let missing = assert_401(get(&gw, Some(&basic("carol", ALICE_PW)), None).await).await;
-    let wrong = assert_401(get(&gw, Some(&basic("carol", ALICE_PW)), Some(&wrong_code)).await).await;
+    let wrong =
+        assert_401(get(&gw, Some(&basic("carol", ALICE_PW)), Some(&wrong_code)).await).await;
     assert_eq!(missing, wrong);
     // A right code with a wrong password is refused and does not use the code up.
     assert_401(get(&gw, Some(&basic("carol", BOB_PW)), Some(&code)).await).await;
@@ -269,7 +298,9 @@ async fn totp_codes_are_required_checked_and_usable_once() {
 
     // Benign: password and fresh code.
     assert_eq!(
-        get(&gw, Some(&basic("carol", ALICE_PW)), Some(&code)).await.status(),
+        get(&gw, Some(&basic("carol", ALICE_PW)), Some(&code))
+            .await
+            .status(),
         200
     );
     // Replay of the same code: refused.
@@ -280,15 +311,25 @@ async fn totp_codes_are_required_checked_and_usable_once() {
     // The next step's code (within the ±1 step window) is fresh: accepted once.
     let next = portcullis_auth::totp::code_at(&seed, step + 1);
     assert_eq!(
-        get(&gw, Some(&basic("carol", ALICE_PW)), Some(&next)).await.status(),
+        get(&gw, Some(&basic("carol", ALICE_PW)), Some(&next))
+            .await
+            .status(),
         200
     );
     assert_401(get(&gw, Some(&basic("carol", ALICE_PW)), Some(&next)).await).await;
     assert_eq!(up.requests().len(), 2);
-    assert!(up.requests()[0].headers.get("x-otp").is_none(), "code not forwarded");
+    assert!(
+        up.requests()[0].headers.get("x-otp").is_none(),
+        "code not forwarded"
+    );
 
     let log = gw.lines().join("\n");
-    for secret in [code.as_str(), next.as_str(), ALICE_PW, enrolled["secret"].as_str().unwrap()] {
+    for secret in [
+        code.as_str(),
+        next.as_str(),
+        ALICE_PW,
+        enrolled["secret"].as_str().unwrap(),
+    ] {
         assert!(!log.contains(&format!("\"{secret}\"")), "secret in the log");
     }
 }
@@ -306,7 +347,12 @@ async fn lockout_refuses_even_the_right_password_and_survives_a_restart() {
     let cfg = gw.config_path();
     create(&cfg, "dave", ALICE_PW, &["--consumer", "d"]);
     create(&cfg, "erin", BOB_PW, &["--consumer", "e"]);
-    assert_eq!(get(&gw, Some(&basic("dave", ALICE_PW)), None).await.status(), 200);
+    assert_eq!(
+        get(&gw, Some(&basic("dave", ALICE_PW)), None)
+            .await
+            .status(),
+        200
+    );
 
     // Three wrong passwords: three generic 401s.
     for _ in 0..3 {
@@ -329,7 +375,10 @@ async fn lockout_refuses_even_the_right_password_and_survives_a_restart() {
     assert!(ghost.headers().get("retry-after").is_some());
     assert_problem(ghost, 429, "too-many-requests").await;
     // The benign twin: another account from the same address is not affected.
-    assert_eq!(get(&gw, Some(&basic("erin", BOB_PW)), None).await.status(), 200);
+    assert_eq!(
+        get(&gw, Some(&basic("erin", BOB_PW)), None).await.status(),
+        200
+    );
     assert_eq!(up.requests().len(), 2, "nothing forwarded while locked");
     assert!(gw.wait_line("\"lockout\"", std::time::Duration::from_secs(5)));
 
@@ -339,21 +388,42 @@ async fn lockout_refuses_even_the_right_password_and_survives_a_restart() {
     let again = get(&gw, Some(&basic("dave", ALICE_PW)), None).await;
     assert!(again.headers().get("retry-after").is_some());
     assert_problem(again, 429, "too-many-requests").await;
-    assert_eq!(get(&gw, Some(&basic("erin", BOB_PW)), None).await.status(), 200);
+    assert_eq!(
+        get(&gw, Some(&basic("erin", BOB_PW)), None).await.status(),
+        200
+    );
     // An operator lifts it.
     cli_ok(&gw.config_path(), &["accounts", "enable", "dave"], "");
-    assert_eq!(get(&gw, Some(&basic("dave", ALICE_PW)), None).await.status(), 200);
+    assert_eq!(
+        get(&gw, Some(&basic("dave", ALICE_PW)), None)
+            .await
+            .status(),
+        200
+    );
     // Without a restart too: locked again, then lifted by the operator at once.
     for _ in 0..3 {
         assert_401(get(&gw, Some(&basic("dave", "not-the-password-1")), None).await).await;
     }
-    assert_eq!(get(&gw, Some(&basic("dave", ALICE_PW)), None).await.status(), 429);
+    assert_eq!(
+        get(&gw, Some(&basic("dave", ALICE_PW)), None)
+            .await
+            .status(),
+        429
+    );
     // `updated_at` has one-second resolution: the unlock must come after the lock second.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     cli_ok(&gw.config_path(), &["accounts", "enable", "dave"], "");
-    assert_eq!(get(&gw, Some(&basic("dave", ALICE_PW)), None).await.status(), 200);
+    assert_eq!(
+        get(&gw, Some(&basic("dave", ALICE_PW)), None)
+            .await
+            .status(),
+        200
+    );
     let listed = cli_ok(&gw.config_path(), &["accounts", "list"], "");
-    assert!(listed.contains("dave") && listed.contains("erin"), "{listed}");
+    assert!(
+        listed.contains("dave") && listed.contains("erin"),
+        "{listed}"
+    );
 }
 
 #[test]
@@ -369,23 +439,43 @@ fn accounts_create_refuses_weak_passwords_with_a_clear_message() {
         ),
     )
     .unwrap();
-    let args = ["accounts", "create", "frank", "--consumer", "f", "--password-stdin"];
+    let args = [
+        "accounts",
+        "create",
+        "frank",
+        "--consumer",
+        "f",
+        "--password-stdin",
+    ];
     for (password, message) in [
-        ("short-Pw1", "password too short: 9 characters, at least 12 required"),
+        (
+            "short-Pw1",
+            "password too short: 9 characters, at least 12 required",
+        ),
         ("passwordpassword", "password too weak"),
-        ("xx-FRANK-correct-horse-42", "password must not contain the username"),
+        (
+            "xx-FRANK-correct-horse-42",
+            "password must not contain the username",
+        ),
         ("", "no password on standard input"),
     ] {
         let out = cli(&cfg, &args, &format!("{password}\n"));
         assert_eq!(out.status.code(), Some(1), "{password:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(message), "{password:?}: {err}");
-        assert!(password.is_empty() || !err.contains(password), "password echoed");
+        assert!(
+            password.is_empty() || !err.contains(password),
+            "password echoed"
+        );
     }
     // Nothing was created by the refused attempts.
     assert!(!cli_ok(&cfg, &["accounts", "list"], "").contains("frank"));
     // A bad username is refused before any password is read.
-    let out = cli(&cfg, &["accounts", "create", "a:b", "--consumer", "f"], "x\n");
+    let out = cli(
+        &cfg,
+        &["accounts", "create", "a:b", "--consumer", "f"],
+        "x\n",
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("username must be"));
     // The benign twin: a strong password is accepted, and a duplicate is refused.
     cli_ok(&cfg, &args, "violet-Staple-orbit-47\n");
@@ -394,7 +484,14 @@ fn accounts_create_refuses_weak_passwords_with_a_clear_message() {
     // No password on the command line: clap refuses a positional password.
     let argv = cli(
         &cfg,
-        &["accounts", "create", "gina", "--consumer", "g", "violet-Staple-orbit-47"],
+        &[
+            "accounts",
+            "create",
+            "gina",
+            "--consumer",
+            "g",
+            "violet-Staple-orbit-47",
+        ],
         "",
     );
     assert_eq!(argv.status.code(), Some(2));

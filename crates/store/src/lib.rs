@@ -20,7 +20,9 @@
 mod model;
 mod sqlite;
 
-pub use model::{AccountRecord, ApiKeyRecord, Consumer, HistoryEntry, KeyStatus, NewConsumer, TokenRevocation};
+pub use model::{
+    AccountRecord, ApiKeyRecord, Consumer, HistoryEntry, KeyStatus, NewConsumer, TokenRevocation,
+};
 pub use sqlite::SqliteStore;
 
 /// Why a store operation failed.
@@ -100,8 +102,13 @@ pub trait Store: Send + Sync {
     fn set_account_password(&self, username: &str, hash: &str, actor: &str, now: i64)
     -> Result<()>;
     /// Sets `active` or `disabled`; enabling also lifts a lockout. `Ok(false)` if unchanged.
-    fn set_account_status(&self, username: &str, status: &str, actor: &str, now: i64)
-    -> Result<bool>;
+    fn set_account_status(
+        &self,
+        username: &str,
+        status: &str,
+        actor: &str,
+        now: i64,
+    ) -> Result<bool>;
     /// Stores (or, with `None`, removes) the sealed TOTP seed; resets the replay step.
     fn set_account_totp(
         &self,

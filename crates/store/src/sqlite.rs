@@ -7,7 +7,9 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::{Value, json};
 
-use crate::model::{AccountRecord, ApiKeyRecord, Consumer, HistoryEntry, NewConsumer, TokenRevocation};
+use crate::model::{
+    AccountRecord, ApiKeyRecord, Consumer, HistoryEntry, NewConsumer, TokenRevocation,
+};
 use crate::{Result, Store, StoreError};
 
 /// Schema migrations; entry `i` moves the file from version `i` to `i + 1`. Append only.
@@ -311,14 +313,22 @@ impl Store for SqliteStore {
     fn list_accounts(&self) -> Result<Vec<AccountRecord>> {
         self.with(|conn| {
             let mut stmt = conn
-                .prepare(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY username"))
+                .prepare(&format!(
+                    "SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY username"
+                ))
                 .map_err(backend)?;
             let rows = stmt.query_map([], account_row).map_err(backend)?;
             rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
         })
     }
 
-    fn set_account_password(&self, username: &str, hash: &str, actor: &str, now: i64) -> Result<()> {
+    fn set_account_password(
+        &self,
+        username: &str,
+        hash: &str,
+        actor: &str,
+        now: i64,
+    ) -> Result<()> {
         self.with(|conn| {
             update_account(
                 conn,
@@ -330,7 +340,13 @@ impl Store for SqliteStore {
         })
     }
 
-    fn set_account_status(&self, username: &str, status: &str, actor: &str, now: i64) -> Result<bool> {
+    fn set_account_status(
+        &self,
+        username: &str,
+        status: &str,
+        actor: &str,
+        now: i64,
+    ) -> Result<bool> {
         self.with(|conn| {
             let current: Option<(String, Option<i64>)> = conn
                 .query_row(
@@ -358,7 +374,13 @@ impl Store for SqliteStore {
         })
     }
 
-    fn set_account_totp(&self, username: &str, sealed: Option<&[u8]>, actor: &str, now: i64) -> Result<()> {
+    fn set_account_totp(
+        &self,
+        username: &str,
+        sealed: Option<&[u8]>,
+        actor: &str,
+        now: i64,
+    ) -> Result<()> {
         self.with(|conn| {
             update_account(
                 conn,

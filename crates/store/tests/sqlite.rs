@@ -153,7 +153,9 @@ fn accounts_lifecycle_lock_and_totp_replay_survive_reopening() {
                 100,
             )
             .unwrap();
-        store.create_account(&account("alice", &c.id), "cli", 100).unwrap();
+        store
+            .create_account(&account("alice", &c.id), "cli", 100)
+            .unwrap();
         // Unique usernames, existing consumers only.
         assert!(matches!(
             store.create_account(&account("alice", &c.id), "cli", 100),
@@ -166,8 +168,16 @@ fn accounts_lifecycle_lock_and_totp_replay_survive_reopening() {
         store
             .set_account_password("alice", "$argon2id$new", "cli", 110)
             .unwrap();
-        assert!(store.set_account_status("alice", "disabled", "cli", 120).unwrap());
-        assert!(!store.set_account_status("alice", "disabled", "cli", 121).unwrap());
+        assert!(
+            store
+                .set_account_status("alice", "disabled", "cli", 120)
+                .unwrap()
+        );
+        assert!(
+            !store
+                .set_account_status("alice", "disabled", "cli", 121)
+                .unwrap()
+        );
         assert!(matches!(
             store.set_account_status("nobody", "disabled", "cli", 121),
             Err(StoreError::NotFound(_))
@@ -195,17 +205,27 @@ fn accounts_lifecycle_lock_and_totp_replay_survive_reopening() {
     assert_eq!(a.updated_at, 130);
     // Neither Debug nor the public view shows the hash or the seed.
     let shown = format!("{a:?} {}", a.public_view(200));
-    assert!(!shown.contains("argon2") && !shown.contains("sealed\""), "{shown}");
+    assert!(
+        !shown.contains("argon2") && !shown.contains("sealed\""),
+        "{shown}"
+    );
     assert_eq!(a.public_view(200)["locked_until"], 5000);
     assert_eq!(a.public_view(6000)["locked_until"], serde_json::Value::Null);
     // Enabling lifts the lock; a new password too.
-    assert!(store.set_account_status("alice", "active", "cli", 300).unwrap());
+    assert!(
+        store
+            .set_account_status("alice", "active", "cli", 300)
+            .unwrap()
+    );
     assert_eq!(store.account("alice").unwrap().unwrap().locked_until, None);
     // Re-enrolling resets the replay step.
     store
         .set_account_totp("alice", Some(b"sealed2"), "cli", 310)
         .unwrap();
-    assert_eq!(store.account("alice").unwrap().unwrap().totp_last_step, None);
+    assert_eq!(
+        store.account("alice").unwrap().unwrap().totp_last_step,
+        None
+    );
     assert_eq!(store.list_accounts().unwrap().len(), 1);
     let actions: Vec<String> = store
         .history(20)
