@@ -146,7 +146,6 @@ impl BasicGuard {
 }
 
 /// The blocking part: store read, Argon2, TOTP. Runs on the blocking pool.
-#[allow(clippy::too_many_arguments)]
 fn check(
     services: &AccountServices,
     creds: &basic::BasicCredentials,
@@ -231,13 +230,13 @@ fn check(
             cache_ttl,
         );
     }
-    if require_totp {
-        if let Some(reason) = check_totp(services, &account, otp, now) {
-            return Checked::Failed {
-                reason,
-                known: true,
-            };
-        }
+    if require_totp
+        && let Some(reason) = check_totp(services, &account, otp, now)
+    {
+        return Checked::Failed {
+            reason,
+            known: true,
+        };
     }
     Checked::Ok {
         account: Box::new(account),
