@@ -230,9 +230,7 @@ fn check(
             cache_ttl,
         );
     }
-    if require_totp
-        && let Some(reason) = check_totp(services, &account, otp, now)
-    {
+    if require_totp && let Some(reason) = check_totp(services, &account, otp, now) {
         return Checked::Failed {
             reason,
             known: true,
