@@ -422,3 +422,219 @@ impl Guard for BasicGuard {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    use std::time::Instant;
+
+    use base64::Engine;
+    use portcullis_config::HumanDuration;
+    use portcullis_core::RequestId;
+    use portcullis_store::{NewConsumer, SqliteStore};
+
+    use super::*;
+
+    const PASSWORD: &str = "violet-Staple-orbit-47";
+
+    struct TestClock(AtomicI64);
+    impl Clock for TestClock {
+        fn now(&self) -> i64 {
+            self.0.load(Ordering::SeqCst)
+        }
+    }
+
+    fn services(clock: Arc<TestClock>) -> Arc<AccountServices> {
+        let store = Arc::new(SqliteStore::in_memory().unwrap());
+        let consumer = store
+            .create_consumer(
+                &NewConsumer {
+                    name: "shop".into(),
+                    scopes: vec!["orders:read".into()],
+                    ..Default::default()
+                },
+                "test",
+                0,
+            )
+            .unwrap();
+        store
+            .create_account(
+                &AccountRecord {
+                    username: "alice".into(),
+                    consumer_id: consumer.id,
+                    password_hash: basic::hash_password(PASSWORD).unwrap(),
+                    roles: vec!["admin".into()],
+                    scopes: vec![],
+                    status: "active".into(),
+                    totp_sealed: None,
+                    totp_last_step: None,
+                    locked_until: None,
+                    created_at: 0,
+                    updated_at: 0,
+                },
+                "test",
+                0,
+            )
+            .unwrap();
+        let mut s = AccountServices::new(store, None).unwrap();
+        s.clock = clock;
+        Arc::new(s)
+    }
+
+    fn guard(services: Arc<AccountServices>) -> BasicGuard {
+        let spec = BasicAuthSpec {
+            realm: "test".into(),
+            require_totp: false,
+            verified_cache: HumanDuration::secs(0),
+        };
+        let lockout = LockoutSpec {
+            max_failures: 3,
+            max_failures_per_ip: 5,
+            ..LockoutSpec::default()
+        };
+        BasicGuard::new(&spec, &lockout, services)
+    }
+
+    /// The guard's verdict: status (200 for Continue) and the Retry-After, if any.
+    async fn run(
+        guard: &BasicGuard,
+        ip: &str,
+        user: &str,
+        password: &str,
+    ) -> (u16, Option<String>, RequestCx) {
+        let mut cx = RequestCx::new(
+            RequestId::generate(),
+            format!("{ip}:40000").parse().unwrap(),
+            Instant::now(),
+        );
+        let value = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+        );
+        let mut parts = http::Request::get("/x")
+            .header("authorization", value)
+            .body(())
+            .unwrap()
+            .into_parts()
+            .0;
+        let step = match guard.on_request(&mut cx, &mut parts) {
+            Step::Wait(w) => w.await(&mut cx),
+            other => other,
+        };
+        assert!(
+            parts.headers.get("authorization").is_none(),
+            "credentials removed"
+        );
+        match step {
+            Step::Continue => (200, None, cx),
+            Step::Deny(d) => {
+                let retry = d
+                    .headers
+                    .iter()
+                    .find(|(n, _)| n == RETRY_AFTER)
+                    .map(|(_, v)| v.to_str().unwrap().to_string());
+                (d.status.as_u16(), retry, cx)
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn identity_from_account_and_consumer() {
+        let clock = Arc::new(TestClock(AtomicI64::new(1_000)));
+        let g = guard(services(clock));
+        let (status, _, cx) = run(&g, "10.0.0.1", "alice", PASSWORD).await;
+        assert_eq!(status, 200);
+        let id = cx.identity.unwrap();
+        assert_eq!(id.consumer_id, "shop");
+        assert_eq!(id.method, "basic");
+        assert_eq!(id.roles, ["admin"], "the account's own roles");
+        assert_eq!(
+            id.scopes,
+            ["orders:read"],
+            "the consumer's scopes by default"
+        );
+        assert_eq!(id.credential_id.as_deref(), Some("account:alice"));
+    }
+
+    #[tokio::test]
+    async fn lockout_windows_with_a_controlled_clock() {
+        let clock = Arc::new(TestClock(AtomicI64::new(1_000)));
+        let services = services(clock.clone());
+        let g = guard(services.clone());
+        // Two failures, then the window slides past them: no lock.
+        for _ in 0..2 {
+            assert_eq!(
+                run(&g, "10.0.0.1", "alice", "wrong-password-1").await.0,
+                401
+            );
+        }
+        clock.0.store(1_000 + 15 * 60, Ordering::SeqCst);
+        assert_eq!(
+            run(&g, "10.0.0.2", "alice", "wrong-password-1").await.0,
+            401
+        );
+        assert_eq!(run(&g, "10.0.0.2", "alice", PASSWORD).await.0, 200);
+        // Three in the window: locked for 60 s, even with the right password.
+        for _ in 0..3 {
+            assert_eq!(
+                run(&g, "10.0.0.3", "alice", "wrong-password-1").await.0,
+                401
+            );
+        }
+        let (status, retry, _) = run(&g, "10.0.0.3", "alice", PASSWORD).await;
+        assert_eq!((status, retry.as_deref()), (429, Some("60")));
+        // An unknown username locks the same way.
+        for _ in 0..3 {
+            assert_eq!(
+                run(&g, "10.0.0.4", "nobody", "wrong-password-1").await.0,
+                401
+            );
+        }
+        assert_eq!(
+            run(&g, "10.0.0.4", "nobody", "wrong-password-1").await.0,
+            429
+        );
+        // Time passes: the lock ends and the right password works again.
+        clock.0.fetch_add(61, Ordering::SeqCst);
+        assert_eq!(run(&g, "10.0.0.5", "alice", PASSWORD).await.0, 200);
+        // The per-address threshold (5) locks an address guessing across usernames, and
+        // only that address.
+        for i in 0..5 {
+            let status = run(&g, "10.0.0.9", &format!("user{i}"), "wrong-password-1")
+                .await
+                .0;
+            assert_eq!(status, 401);
+        }
+        assert_eq!(run(&g, "10.0.0.9", "alice", PASSWORD).await.0, 429);
+        assert_eq!(run(&g, "10.0.0.8", "alice", PASSWORD).await.0, 200);
+    }
+
+    #[tokio::test]
+    async fn locks_of_known_accounts_are_persisted() {
+        let clock = Arc::new(TestClock(AtomicI64::new(5_000)));
+        let services = services(clock.clone());
+        let g = guard(services.clone());
+        for _ in 0..3 {
+            assert_eq!(
+                run(&g, "10.0.0.1", "alice", "wrong-password-1").await.0,
+                401
+            );
+        }
+        // The write happens on the blocking pool: wait for it with a deadline.
+        let deadline = Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let a = services.store.account("alice").unwrap().unwrap();
+            if a.locked_until == Some(5_060) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "lock not persisted: {a:?}");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        // A fresh gateway (new in-memory state) over the same store still refuses.
+        let mut fresh = AccountServices::new(services.store.clone(), None).unwrap();
+        fresh.clock = clock;
+        let g2 = guard(Arc::new(fresh));
+        assert_eq!(run(&g2, "10.0.0.2", "alice", PASSWORD).await.0, 429);
+    }
+}
