@@ -1248,7 +1248,7 @@ pub struct LoggingSpec {
     pub access_log: bool,
     /// Extra request headers whose values are redacted in every log line, on top of the
     /// built-in list (`authorization`, `proxy-authorization`, `cookie`, `set-cookie`,
-    /// `x-api-key`, `api-key`, `x-auth-token`).
+    /// `x-api-key`, `api-key`, `x-auth-token`, `x-otp`).
     #[serde(default)]
     pub redact_headers: Vec<String>,
 }
