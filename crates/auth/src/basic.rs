@@ -435,6 +435,28 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any header value: no panic, and what parses has a non-empty, colon-free username.
+        #[test]
+        fn parse_basic_never_panics(value in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            if let Ok(c) = parse_basic(&value) {
+                proptest::prop_assert!(!c.username.is_empty() && !c.username.contains(':'));
+            }
+        }
+
+        /// Whatever a client encodes (username without a colon) comes back unchanged.
+        #[test]
+        fn parse_basic_round_trips(user in "[^:\\x00-\\x1f]{1,20}", password in "\\PC{0,40}") {
+            let header = format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+            );
+            let c = parse_basic(header.as_bytes()).unwrap();
+            proptest::prop_assert_eq!(c.username, user);
+            proptest::prop_assert_eq!(c.password, password);
+        }
+    }
+
     #[test]
     fn verified_cache_is_bound_to_password_hash_and_time() {
         let cache = VerifiedCache::new().unwrap();
