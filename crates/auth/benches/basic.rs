@@ -90,6 +90,7 @@ fn bench(c: &mut Criterion) {
         realm: "bench".into(),
         require_totp: false,
         verified_cache: HumanDuration::secs(cache),
+        lockout: None,
     };
     let uncached = BasicGuard::new(&spec(0), &lockout, services.clone());
     let cached = BasicGuard::new(&spec(60), &lockout, services);

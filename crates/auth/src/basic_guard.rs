@@ -486,6 +486,7 @@ mod tests {
             realm: "test".into(),
             require_totp: false,
             verified_cache: HumanDuration::secs(0),
+            lockout: None,
         };
         let lockout = LockoutSpec {
             max_failures: 3,

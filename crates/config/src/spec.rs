@@ -783,6 +783,11 @@ pub struct BasicAuthSpec {
     /// not pay Argon2 each time; `0s` disables. At most `15m`. Default `60s`.
     #[serde(default = "default_basic_verified_cache")]
     pub verified_cache: HumanDuration,
+    /// This route's own brute-force lockout thresholds, instead of the top-level
+    /// `auth_lockout` (counters are shared: a username's failures on any route count).
+    /// Default: `auth_lockout`.
+    #[serde(default)]
+    pub lockout: Option<LockoutSpec>,
 }
 
 fn default_basic_realm() -> String {

@@ -343,12 +343,25 @@ pub fn validate(spec: &ConfigSpec, source: &str, file: &Path) -> Vec<Diagnostic>
 /// The lockout thresholds must be usable: a zero threshold would lock on nothing, and the
 /// doubling needs `base_lockout <= max_lockout`.
 fn auth_lockout(spec: &ConfigSpec, s: &mut Sink<'_>) {
-    let l = &spec.auth_lockout;
+    lockout_spec(s, "auth_lockout", &spec.auth_lockout);
+    for (i, r) in spec.routes.iter().enumerate() {
+        if let Some(l) = r
+            .auth
+            .as_ref()
+            .and_then(|a| a.basic.as_ref())
+            .and_then(|b| b.lockout.as_ref())
+        {
+            lockout_spec(s, &format!("routes[{i}].auth.basic.lockout"), l);
+        }
+    }
+}
+
+fn lockout_spec(s: &mut Sink<'_>, at: &str, l: &crate::spec::LockoutSpec) {
     if l.max_failures == 0 {
-        s.error("auth_lockout.max_failures".into(), "at least 1");
+        s.error(format!("{at}.max_failures"), "at least 1");
     }
     if l.max_failures_per_ip == 0 {
-        s.error("auth_lockout.max_failures_per_ip".into(), "at least 1");
+        s.error(format!("{at}.max_failures_per_ip"), "at least 1");
     }
     for (key, d) in [
         ("window", l.window),
@@ -356,12 +369,12 @@ fn auth_lockout(spec: &ConfigSpec, s: &mut Sink<'_>) {
         ("max_lockout", l.max_lockout),
     ] {
         if d.get() < std::time::Duration::from_secs(1) {
-            s.error(format!("auth_lockout.{key}"), "at least 1s");
+            s.error(format!("{at}.{key}"), "at least 1s");
         }
     }
     if l.base_lockout.get() > l.max_lockout.get() {
         s.error(
-            "auth_lockout.base_lockout".into(),
+            format!("{at}.base_lockout"),
             "must not exceed `max_lockout`",
         );
     }

@@ -683,6 +683,20 @@ fn basic_blocks_and_lockout_settings_are_checked() {
     assert_eq!(basic.verified_cache.get().as_secs(), 60);
     assert_eq!(ok.spec.auth_lockout.max_failures, 5);
     assert_eq!(ok.spec.auth_lockout.max_lockout.get().as_secs(), 3600);
+    let own = load(&format!(
+        "{base}      basic: {{ lockout: {{ max_failures: 10, window: 1h }} }}\n"
+    ))
+    .unwrap();
+    let own = own.spec.routes[0]
+        .auth
+        .as_ref()
+        .unwrap()
+        .basic
+        .as_ref()
+        .unwrap();
+    let own = own.lockout.as_ref().unwrap();
+    assert_eq!((own.max_failures, own.max_failures_per_ip), (10, 20));
+    assert_eq!(own.window.get().as_secs(), 3600);
     for (text, path, message) in [
         (
             format!("{base}      basic: {{}}\n      api_key: {{}}\n"),
@@ -713,6 +727,11 @@ fn basic_blocks_and_lockout_settings_are_checked() {
             format!("{base}      basic: {{}}\nauth_lockout: {{ window: 0s }}\n"),
             "auth_lockout.window",
             "at least 1s",
+        ),
+        (
+            format!("{base}      basic: {{ lockout: {{ max_failures_per_ip: 0 }} }}\n"),
+            "routes[0].auth.basic.lockout.max_failures_per_ip",
+            "at least 1",
         ),
     ] {
         let e = load(&text).unwrap_err().to_string();

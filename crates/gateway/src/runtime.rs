@@ -261,7 +261,11 @@ impl RuntimeConfig {
                     )));
                 };
                 entries.push(ChainEntry::enforce(Arc::new(
-                    portcullis_auth::BasicGuard::new(basic, &spec.auth_lockout, accounts),
+                    portcullis_auth::BasicGuard::new(
+                        basic,
+                        basic.lockout.as_ref().unwrap_or(&spec.auth_lockout),
+                        accounts,
+                    ),
                 )));
             }
             if let Some(m) = r.auth.as_ref().and_then(|a| a.mtls.as_ref()) {

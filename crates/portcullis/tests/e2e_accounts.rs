@@ -58,7 +58,9 @@ fn basic(user: &str, password: &str) -> String {
     )
 }
 
-fn routes(up: &RecordingUpstream, require_totp: bool, extra: &str) -> String {
+/// The `/app/` route with Basic; `basic` is added to the basic block's mapping, `extra` to the
+/// file's top level.
+fn routes(up: &RecordingUpstream, basic: &str, extra: &str) -> String {
     format!(
         r#"upstreams:
   - id: app
@@ -70,7 +72,7 @@ routes:
     upstream: app
     authorize: {{ any_authenticated: true }}
     auth:
-      basic: {{ realm: "shop", require_totp: {require_totp} }}
+      basic: {{ realm: "shop"{basic} }}
 {extra}
 "#,
         up.url()
@@ -130,7 +132,7 @@ fn unix_now() -> i64 {
 #[tokio::test]
 async fn right_password_passes_and_every_failure_is_the_same_generic_401() {
     let up = RecordingUpstream::start().await;
-    let gw = start(&config(&routes(&up, false, "")));
+    let gw = start(&config(&routes(&up, "", "")));
     let cfg = gw.config_path();
     create(
         &cfg,
@@ -247,7 +249,7 @@ async fn totp_codes_are_required_checked_and_usable_once() {
         "store:\n  master_key_file: {}\nauth_lockout:\n  max_failures: 20\n",
         key_file.display()
     );
-    let gw = start(&config(&routes(&up, true, &store)));
+    let gw = start(&config(&routes(&up, ", require_totp: true", &store)));
     let cfg = gw.config_path();
     create(&cfg, "carol", ALICE_PW, &["--consumer", "ops"]);
 
@@ -338,11 +340,16 @@ async fn totp_codes_are_required_checked_and_usable_once() {
 async fn lockout_refuses_even_the_right_password_and_survives_a_restart() {
     let up = RecordingUpstream::start().await;
     let state = tempfile::tempdir().unwrap();
+    // The route's own thresholds override the (default, laxer) top-level ones.
     let extra = format!(
-        "store:\n  path: {}\nauth_lockout:\n  max_failures: 3\n  max_failures_per_ip: 100\n  base_lockout: 10m\n",
+        "store:\n  path: {}\nauth_lockout:\n  max_failures: 50\n",
         state.path().join("accounts.db").display()
     );
-    let text = config(&routes(&up, false, &extra));
+    let text = config(&routes(
+        &up,
+        ", lockout: { max_failures: 3, max_failures_per_ip: 100, base_lockout: 10m }",
+        &extra,
+    ));
     let gw = start(&text);
     let cfg = gw.config_path();
     create(&cfg, "dave", ALICE_PW, &["--consumer", "d"]);
