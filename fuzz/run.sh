@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 SECS=${SECONDS_PER_TARGET:-60}
-for target in h1_sentinel config_yaml request_path forwarded normalizer body_inspection openapi_load hmac_canonical; do
+for target in h1_sentinel config_yaml request_path forwarded normalizer body_inspection openapi_load hmac_canonical basic_credentials; do
   mkdir -p "corpus/$target"
   echo "== $target ($SECS s)"
   RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" "corpus/$target" -- -max_total_time="$SECS" -rss_limit_mb=2048

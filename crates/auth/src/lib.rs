@@ -15,7 +15,9 @@
 //! - signed requests: the `PCS1-HMAC-SHA256` scheme ([`signing`]), its replay store
 //!   ([`nonce`]) and [`HmacGuard`] (docs/request-signing.md).
 //!
-//! Basic accounts are still to come (issue: identity).
+//! - built-in accounts: [`basic`] (password policy, Argon2id, the verified cache),
+//!   [`BasicGuard`] with a [`totp`] second factor and brute-force [`lockout`] (reusable by
+//!   other guards).
 #![cfg_attr(
     not(test),
     deny(
@@ -28,6 +30,8 @@
 
 pub mod api_key;
 mod api_key_guard;
+pub mod basic;
+pub mod basic_guard;
 pub mod combine;
 pub mod identity_token;
 pub mod introspection;
@@ -35,6 +39,7 @@ mod introspection_guard;
 pub mod jwks_remote;
 pub mod jwt;
 mod jwt_guard;
+pub mod lockout;
 pub mod mtls_guard;
 pub mod nonce;
 pub mod pepper;
@@ -43,8 +48,10 @@ pub mod revocation;
 pub mod sealed;
 pub mod signing;
 mod signing_guard;
+pub mod totp;
 
 pub use api_key_guard::ApiKeyGuard;
+pub use basic_guard::{AccountServices, BasicGuard};
 pub use introspection_guard::IntrospectionGuard;
 pub use jwt_guard::JwtGuard;
 pub use mtls_guard::MtlsGuard;

@@ -113,6 +113,10 @@ pub struct ConfigSpec {
     /// The credential store.
     #[serde(default)]
     pub store: StoreSpec,
+    /// Brute-force lockout of password (Basic) and one-time-code guesses, per username and
+    /// per client address.
+    #[serde(default)]
+    pub auth_lockout: LockoutSpec,
     /// Cedar policies, evaluated on routes whose `authorize` block says `policy: true`.
     #[serde(default)]
     pub policies: Option<PoliciesSpec>,
@@ -827,6 +831,10 @@ pub struct AuthSpec {
     /// `portcullis keys create --kind hmac`; see docs/request-signing.md.
     #[serde(default)]
     pub hmac: Option<HmacAuthSpec>,
+    /// Built-in accounts (`portcullis accounts create`) with HTTP Basic authentication,
+    /// optionally with a TOTP second factor.
+    #[serde(default)]
+    pub basic: Option<BasicAuthSpec>,
     /// With more than one method: the client may use any one of these (names of the blocks
     /// above, in order of preference). The first method whose credential the request carries
     /// decides; the other credentials are removed before forwarding. Exactly one of `any_of`
@@ -858,6 +866,9 @@ impl AuthSpec {
         }
         if self.hmac.is_some() {
             out.push("hmac");
+        }
+        if self.basic.is_some() {
+            out.push("basic");
         }
         out
     }
@@ -899,6 +910,105 @@ fn default_hmac_max_skew() -> HumanDuration {
 
 fn default_hmac_required_headers() -> Vec<String> {
     vec!["host".into(), "content-type".into()]
+}
+
+/// Default Basic realm.
+pub const DEFAULT_BASIC_REALM: &str = "portcullis";
+/// Default lifetime of a verified-password cache entry.
+pub const DEFAULT_BASIC_VERIFIED_CACHE: HumanDuration = HumanDuration::secs(60);
+
+/// HTTP Basic authentication against built-in accounts.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BasicAuthSpec {
+    /// Realm named in the `WWW-Authenticate: Basic` challenge. Default `portcullis`.
+    #[serde(default = "default_basic_realm")]
+    pub realm: String,
+    /// Also demand a current TOTP code (RFC 6238) in the `X-OTP` header; each code is accepted
+    /// once. Accounts enrol with `portcullis keys totp enroll`. Default false.
+    #[serde(default)]
+    pub require_totp: bool,
+    /// How long a verified username and password are remembered (as an HMAC under a
+    /// per-process key, never the password) so a client sending them on every request does
+    /// not pay Argon2 each time; `0s` disables. At most `15m`. Default `60s`.
+    #[serde(default = "default_basic_verified_cache")]
+    pub verified_cache: HumanDuration,
+    /// This route's own brute-force lockout thresholds, instead of the top-level
+    /// `auth_lockout` (counters are shared: a username's failures on any route count).
+    /// Default: `auth_lockout`.
+    #[serde(default)]
+    pub lockout: Option<LockoutSpec>,
+}
+
+fn default_basic_realm() -> String {
+    DEFAULT_BASIC_REALM.into()
+}
+fn default_basic_verified_cache() -> HumanDuration {
+    DEFAULT_BASIC_VERIFIED_CACHE
+}
+
+/// Default failures per username within the window before a lockout.
+pub const DEFAULT_LOCKOUT_MAX_FAILURES: u32 = 5;
+/// Default failures per client address within the window before a lockout.
+pub const DEFAULT_LOCKOUT_MAX_FAILURES_PER_IP: u32 = 20;
+/// Default sliding window in which failures are counted.
+pub const DEFAULT_LOCKOUT_WINDOW: HumanDuration = HumanDuration::secs(15 * 60);
+/// Default first lockout.
+pub const DEFAULT_LOCKOUT_BASE: HumanDuration = HumanDuration::secs(60);
+/// Default longest lockout.
+pub const DEFAULT_LOCKOUT_MAX: HumanDuration = HumanDuration::secs(3600);
+
+/// Brute-force lockout: after `max_failures` failed authentications of one username (or
+/// `max_failures_per_ip` from one client address) within `window`, further attempts are
+/// refused with 429 and `Retry-After`, even with the right password, for `base_lockout`,
+/// doubling with each further lockout up to `max_lockout`.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LockoutSpec {
+    /// Failures of one username within `window` that lock it (at least 1). Default 5.
+    #[serde(default = "default_lockout_max_failures")]
+    pub max_failures: u32,
+    /// Failures from one client address within `window` that lock the address (at least 1).
+    /// Default 20.
+    #[serde(default = "default_lockout_max_failures_per_ip")]
+    pub max_failures_per_ip: u32,
+    /// Sliding window in which failures are counted. Default `15m`.
+    #[serde(default = "default_lockout_window")]
+    pub window: HumanDuration,
+    /// First lockout; each further lockout of the same key doubles it. Default `1m`.
+    #[serde(default = "default_lockout_base")]
+    pub base_lockout: HumanDuration,
+    /// Longest lockout. Default `1h`.
+    #[serde(default = "default_lockout_max")]
+    pub max_lockout: HumanDuration,
+}
+
+impl Default for LockoutSpec {
+    fn default() -> Self {
+        Self {
+            max_failures: DEFAULT_LOCKOUT_MAX_FAILURES,
+            max_failures_per_ip: DEFAULT_LOCKOUT_MAX_FAILURES_PER_IP,
+            window: DEFAULT_LOCKOUT_WINDOW,
+            base_lockout: DEFAULT_LOCKOUT_BASE,
+            max_lockout: DEFAULT_LOCKOUT_MAX,
+        }
+    }
+}
+
+fn default_lockout_max_failures() -> u32 {
+    DEFAULT_LOCKOUT_MAX_FAILURES
+}
+fn default_lockout_max_failures_per_ip() -> u32 {
+    DEFAULT_LOCKOUT_MAX_FAILURES_PER_IP
+}
+fn default_lockout_window() -> HumanDuration {
+    DEFAULT_LOCKOUT_WINDOW
+}
+fn default_lockout_base() -> HumanDuration {
+    DEFAULT_LOCKOUT_BASE
+}
+fn default_lockout_max() -> HumanDuration {
+    DEFAULT_LOCKOUT_MAX
 }
 
 /// mTLS authentication: which part of the verified client certificate names the consumer.
@@ -1390,7 +1500,7 @@ pub struct LoggingSpec {
     pub access_log: bool,
     /// Extra request headers whose values are redacted in every log line, on top of the
     /// built-in list (`authorization`, `proxy-authorization`, `cookie`, `set-cookie`,
-    /// `x-api-key`, `api-key`, `x-auth-token`).
+    /// `x-api-key`, `api-key`, `x-auth-token`, `x-otp`).
     #[serde(default)]
     pub redact_headers: Vec<String>,
 }

@@ -262,6 +262,28 @@ const JWT_ALGORITHMS: [&str; 9] = [
     "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
 ];
 
+/// Built-in accounts: a realm that fits in a quoted header parameter, a
+/// bounded verified-password cache.
+fn validate_basic(s: &mut Sink<'_>, i: usize, b: &crate::spec::BasicAuthSpec) {
+    if b.realm.is_empty()
+        || b.realm.len() > 128
+        || b.realm
+            .chars()
+            .any(|c| c == '"' || c == '\\' || c.is_control())
+    {
+        s.error(
+            format!("routes[{i}].auth.basic.realm"),
+            "1 to 128 characters, without quotes, backslashes or control characters",
+        );
+    }
+    if b.verified_cache.get() > std::time::Duration::from_secs(15 * 60) {
+        s.error(
+            format!("routes[{i}].auth.basic.verified_cache"),
+            "at most 15m",
+        );
+    }
+}
+
 fn validate_jwt(s: &mut Sink<'_>, i: usize, j: &crate::spec::JwtAuthSpec) {
     if j.algorithms.is_empty() {
         s.error(
@@ -520,7 +542,48 @@ pub fn validate(spec: &ConfigSpec, source: &str, file: &Path) -> Vec<Diagnostic>
     if let Some(t) = &spec.upstream_identity_token {
         validate_identity_token(&mut s, "upstream_identity_token", t);
     }
+    auth_lockout(spec, &mut s);
     s.out
+}
+
+/// The lockout thresholds must be usable: a zero threshold would lock on nothing, and the
+/// doubling needs `base_lockout <= max_lockout`.
+fn auth_lockout(spec: &ConfigSpec, s: &mut Sink<'_>) {
+    lockout_spec(s, "auth_lockout", &spec.auth_lockout);
+    for (i, r) in spec.routes.iter().enumerate() {
+        if let Some(l) = r
+            .auth
+            .as_ref()
+            .and_then(|a| a.basic.as_ref())
+            .and_then(|b| b.lockout.as_ref())
+        {
+            lockout_spec(s, &format!("routes[{i}].auth.basic.lockout"), l);
+        }
+    }
+}
+
+fn lockout_spec(s: &mut Sink<'_>, at: &str, l: &crate::spec::LockoutSpec) {
+    if l.max_failures == 0 {
+        s.error(format!("{at}.max_failures"), "at least 1");
+    }
+    if l.max_failures_per_ip == 0 {
+        s.error(format!("{at}.max_failures_per_ip"), "at least 1");
+    }
+    for (key, d) in [
+        ("window", l.window),
+        ("base_lockout", l.base_lockout),
+        ("max_lockout", l.max_lockout),
+    ] {
+        if d.get() < std::time::Duration::from_secs(1) {
+            s.error(format!("{at}.{key}"), "at least 1s");
+        }
+    }
+    if l.base_lockout.get() > l.max_lockout.get() {
+        s.error(
+            format!("{at}.base_lockout"),
+            "must not exceed `max_lockout`",
+        );
+    }
 }
 
 fn listeners(spec: &ConfigSpec, s: &mut Sink<'_>) {
@@ -857,6 +920,9 @@ fn routes(spec: &ConfigSpec, upstream_ids: &HashSet<&str>, s: &mut Sink<'_>) {
             if let Some(h) = &auth.hmac {
                 validate_hmac(s, i, h);
             }
+            if let Some(b) = &auth.basic {
+                validate_basic(s, i, b);
+            }
             validate_combination(s, i, auth);
             if auth.mtls.is_some()
                 && !spec
@@ -873,7 +939,7 @@ fn routes(spec: &ConfigSpec, upstream_ids: &HashSet<&str>, s: &mut Sink<'_>) {
                 None if !auth.configured_methods().is_empty() => {}
                 None => s.error(
                     format!("routes[{i}].auth"),
-                    "name at least one method (api_key, jwt, mtls, introspection, hmac)",
+                    "name at least one method (api_key, jwt, mtls, introspection, hmac, basic)",
                 ),
                 Some(k) => {
                     if !valid_header_name(&k.header) {

@@ -784,3 +784,79 @@ fn jwt_hmac_needs_an_explicit_long_secret_and_excludes_public_keys() {
     .to_string();
     assert!(e.contains("at least 32 bytes"), "{e}");
 }
+
+#[test]
+fn basic_blocks_and_lockout_settings_are_checked() {
+    let base = "listeners:\n  - id: a\n    address: 127.0.0.1:8443\n    tls: {}\nupstreams:\n  - id: echo\n    kind: echo\nroutes:\n  - id: r\n    path: /r/\n    methods: [GET]\n    upstream: echo\n    authorize: { any_authenticated: true }\n    auth:\n";
+    let load = |text: &str| load_str(text, Path::new("t.yaml"));
+    // The benign twin: a Basic route with TOTP and the default lockout.
+    let ok = load(&format!(
+        "{base}      basic: {{ realm: \"shop\", require_totp: true }}\n"
+    ))
+    .unwrap();
+    let basic = ok.spec.routes[0]
+        .auth
+        .as_ref()
+        .unwrap()
+        .basic
+        .as_ref()
+        .unwrap();
+    assert!(basic.require_totp);
+    assert_eq!(basic.verified_cache.get().as_secs(), 60);
+    assert_eq!(ok.spec.auth_lockout.max_failures, 5);
+    assert_eq!(ok.spec.auth_lockout.max_lockout.get().as_secs(), 3600);
+    let own = load(&format!(
+        "{base}      basic: {{ lockout: {{ max_failures: 10, window: 1h }} }}\n"
+    ))
+    .unwrap();
+    let own = own.spec.routes[0]
+        .auth
+        .as_ref()
+        .unwrap()
+        .basic
+        .as_ref()
+        .unwrap();
+    let own = own.lockout.as_ref().unwrap();
+    assert_eq!((own.max_failures, own.max_failures_per_ip), (10, 20));
+    assert_eq!(own.window.get().as_secs(), 3600);
+    for (text, path, message) in [
+        (
+            format!("{base}      basic: {{}}\n      api_key: {{}}\n"),
+            "routes[0].auth",
+            "say how they combine",
+        ),
+        (
+            format!("{base}      basic: {{ realm: 'a\"b' }}\n"),
+            "routes[0].auth.basic.realm",
+            "without quotes",
+        ),
+        (
+            format!("{base}      basic: {{ verified_cache: 1h }}\n"),
+            "routes[0].auth.basic.verified_cache",
+            "at most 15m",
+        ),
+        (
+            format!("{base}      basic: {{}}\nauth_lockout: {{ max_failures: 0 }}\n"),
+            "auth_lockout.max_failures",
+            "at least 1",
+        ),
+        (
+            format!("{base}      basic: {{}}\nauth_lockout: {{ base_lockout: 2h }}\n"),
+            "auth_lockout.base_lockout",
+            "must not exceed",
+        ),
+        (
+            format!("{base}      basic: {{}}\nauth_lockout: {{ window: 0s }}\n"),
+            "auth_lockout.window",
+            "at least 1s",
+        ),
+        (
+            format!("{base}      basic: {{ lockout: {{ max_failures_per_ip: 0 }} }}\n"),
+            "routes[0].auth.basic.lockout.max_failures_per_ip",
+            "at least 1",
+        ),
+    ] {
+        let e = load(&text).unwrap_err().to_string();
+        assert!(e.contains(path) && e.contains(message), "{text}\n{e}");
+    }
+}

@@ -57,6 +57,8 @@ pub struct Services {
     /// Keys signing identity tokens for upstreams, by `(algorithm, key file)`; their public
     /// halves are the admin listener's JWKS.
     pub identity_signers: IdentitySigners,
+    /// Built-in accounts: lockouts, verification slots, master keyring (with the store).
+    pub accounts: Option<Arc<portcullis_auth::AccountServices>>,
 }
 
 /// Identity-token signing keys by `(algorithm, key file)`.
@@ -141,6 +143,7 @@ impl Services {
                 revocations: None,
                 signing: None,
                 identity_signers: open_identity_signers(spec)?,
+                accounts: None,
             });
         }
         let path = spec
@@ -156,7 +159,9 @@ impl Services {
         )?;
         let revocations = portcullis_auth::revocation::Revocations::load(store.clone())
             .map_err(|e| e.to_string())?;
+        let accounts = open_accounts(spec, &store)?;
         Ok(Self {
+            accounts,
             revocations: Some(revocations),
             signing: SigningServices::open(spec)?,
             identity_signers: open_identity_signers(spec)?,
@@ -166,6 +171,35 @@ impl Services {
             limits: portcullis_limits::LimitState::new(),
         })
     }
+}
+
+/// Account services if a route uses Basic. The master keyring is required when a route
+/// demands TOTP, and loaded if configured otherwise.
+fn open_accounts(
+    spec: &ConfigSpec,
+    store: &Arc<dyn portcullis_store::Store>,
+) -> Result<Option<Arc<portcullis_auth::AccountServices>>, String> {
+    let basic: Vec<_> = spec
+        .routes
+        .iter()
+        .filter_map(|r| r.auth.as_ref().and_then(|a| a.basic.as_ref()))
+        .collect();
+    if basic.is_empty() {
+        return Ok(None);
+    }
+    let keyring = if basic.iter().any(|b| b.require_totp) || spec.store.master_key_file.is_some() {
+        let ring = portcullis_auth::sealed::Keyring::load(
+            spec.store.master_key_file.as_deref(),
+            &spec.store.previous_master_key_files,
+        )
+        .map_err(|e| format!("TOTP needs the master key: {e}"))?;
+        Some(Arc::new(ring))
+    } else {
+        None
+    };
+    let services =
+        portcullis_auth::AccountServices::new(store.clone(), keyring).map_err(|e| e.to_string())?;
+    Ok(Some(Arc::new(services)))
 }
 
 /// Everything compiled from one config file.
@@ -282,7 +316,7 @@ impl RuntimeConfig {
                 limits.max_uri_bytes,
                 max_body_bytes,
             ))));
-            auth_guards(r, services, &mut entries)?;
+            auth_guards(r, &spec.auth_lockout, services, &mut entries)?;
             // The route's OpenAPI contract, shared by routes naming the same file.
             let contract = match &r.openapi {
                 None => None,
@@ -478,6 +512,7 @@ impl RuntimeConfig {
 /// configured order.
 fn auth_guards(
     r: &RouteSpec,
+    lockout: &portcullis_config::LockoutSpec,
     services: Option<&Services>,
     entries: &mut Vec<ChainEntry>,
 ) -> Result<(), CompileError> {
@@ -544,6 +579,22 @@ fn auth_guards(
                     store,
                     signing.keyring,
                     signing.nonces,
+                ))
+            }
+            "basic" => {
+                let Some(basic) = &auth.basic else {
+                    return Err(missing_block(r, name));
+                };
+                let Some(accounts) = services.and_then(|s| s.accounts.clone()) else {
+                    return Err(CompileError::Invalid(format!(
+                        "route `{}`: Basic needs the account store (restart to open it)",
+                        r.id
+                    )));
+                };
+                Arc::new(portcullis_auth::BasicGuard::new(
+                    basic,
+                    basic.lockout.as_ref().unwrap_or(lockout),
+                    accounts,
                 ))
             }
             "introspection" => {

@@ -25,7 +25,8 @@ fn duration_secs(text: &str) -> Result<i64, String> {
         .map_err(|e| format!("invalid duration `{text}`: {e}"))
 }
 
-fn load_spec(config: Option<&Path>) -> Result<portcullis_config::ConfigSpec, String> {
+/// The config (for the store and key locations): the file, or the embedded quickstart.
+pub(crate) fn load_spec(config: Option<&Path>) -> Result<portcullis_config::ConfigSpec, String> {
     let loaded = match config {
         Some(p) => portcullis_config::load_file(p),
         None => portcullis_config::load_str(
@@ -44,6 +45,16 @@ fn keyring(config: Option<&Path>) -> Result<Keyring, String> {
         spec.store.master_key_file.as_deref(),
         &spec.store.previous_master_key_files,
     )
+}
+
+/// The store file a config names (default `<data_dir>/portcullis.db`), opened.
+pub(crate) fn open_store(spec: &portcullis_config::ConfigSpec) -> Result<SqliteStore, String> {
+    let path = spec
+        .store
+        .path
+        .clone()
+        .unwrap_or_else(|| spec.data_dir.join("portcullis.db"));
+    SqliteStore::open(&path).map_err(|e| e.to_string())
 }
 
 pub(crate) fn open(config: Option<&Path>) -> Result<(SqliteStore, Pepper), String> {
@@ -263,6 +274,7 @@ fn run_inner(config: Option<&Path>, command: KeysCommand) -> Result<(), String> 
                 println!("{id} was already revoked");
             }
         }
+        KeysCommand::Totp { .. } => return Err("handled above".into()),
         KeysCommand::Rotate { id, grace, output } => {
             let old = store
                 .api_key(&id)
@@ -287,7 +299,11 @@ fn run_inner(config: Option<&Path>, command: KeysCommand) -> Result<(), String> 
 
 /// Runs a `keys` command; exit 1 with a message on failure.
 pub fn run(config: Option<&Path>, command: KeysCommand) -> ExitCode {
-    match run_inner(config, command) {
+    let result = match command {
+        KeysCommand::Totp { command } => crate::accounts::totp(config, command),
+        other => run_inner(config, other),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("portcullis keys: {e}");

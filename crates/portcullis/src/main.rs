@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod accounts;
 mod keys;
 mod sign;
 mod tokens;
@@ -42,6 +43,15 @@ enum Command {
     /// Sign a request with an HMAC signing key (`keys create --kind hmac`) and print the
     /// headers to send: `Authorization: PCS1-HMAC-SHA256 …` (docs/request-signing.md).
     Sign(sign::SignArgs),
+    /// Built-in accounts for HTTP Basic: create, change password, disable, enable, list.
+    /// Passwords are read from standard input, never from the command line.
+    Accounts {
+        /// The config file (for the store location). Without it: the quickstart's `./data`.
+        #[arg(short, long, env = "PORTCULLIS_CONFIG", global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        command: accounts::AccountsCommand,
+    },
     /// Revoke bearer tokens by `jti` or by subject (all tokens issued before a time).
     Tokens {
         /// The config file (for the store location). Without it: the quickstart's `./data`.
@@ -189,6 +199,12 @@ pub enum KeysCommand {
         #[arg(long, value_enum, default_value = "text")]
         output: Output,
     },
+    /// TOTP second factor of built-in accounts (seeds sealed under the master key).
+    Totp {
+        /// What to do with the seed.
+        #[command(subcommand)]
+        command: accounts::TotpCommand,
+    },
 }
 
 /// The kind of credential `keys create` issues.
@@ -218,6 +234,7 @@ fn main() -> ExitCode {
         Command::Serve { config } => serve(config),
         Command::Keys { config, command } => keys::run(config.as_deref(), command),
         Command::Sign(args) => sign::run(&args),
+        Command::Accounts { config, command } => accounts::run(config.as_deref(), command),
         Command::Tokens { config, command } => match tokens::run(config.as_deref(), command) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

@@ -3,6 +3,7 @@
 //! in Redis for a cluster of gateways.
 //!
 //! What is stored: consumers, API-key records (only the HMAC of a key, never the key),
+//! built-in accounts (Argon2id hashes, sealed TOTP seeds, lockouts),
 //! revocations and expiries, and an append-only change history. Times are Unix seconds.
 //! Every write that changes a credential appends a history entry in the same transaction,
 //! so the history can never miss a change that happened.
@@ -20,7 +21,8 @@ mod model;
 mod sqlite;
 
 pub use model::{
-    ApiKeyRecord, Consumer, HistoryEntry, KeyKind, KeyStatus, NewConsumer, TokenRevocation,
+    AccountRecord, ApiKeyRecord, Consumer, HistoryEntry, KeyKind, KeyStatus, NewConsumer,
+    TokenRevocation,
 };
 pub use sqlite::SqliteStore;
 
@@ -89,4 +91,36 @@ pub trait Store: Send + Sync {
     fn quota_add(&self, deltas: &[(String, String, u64)]) -> Result<()>;
     /// Usage rows `(key, window, used)` whose key contains `fragment`, newest window first.
     fn quota_usage(&self, fragment: &str) -> Result<Vec<(String, String, u64)>>;
+
+    // --- built-in accounts ---
+    /// Creates an account; its username must be unique and its consumer must exist.
+    fn create_account(&self, account: &AccountRecord, actor: &str, now: i64) -> Result<()>;
+    /// An account by username.
+    fn account(&self, username: &str) -> Result<Option<AccountRecord>>;
+    /// All accounts, by username.
+    fn list_accounts(&self) -> Result<Vec<AccountRecord>>;
+    /// Replaces an account's password hash (and lifts a lockout).
+    fn set_account_password(&self, username: &str, hash: &str, actor: &str, now: i64)
+    -> Result<()>;
+    /// Sets `active` or `disabled`; enabling also lifts a lockout. `Ok(false)` if unchanged.
+    fn set_account_status(
+        &self,
+        username: &str,
+        status: &str,
+        actor: &str,
+        now: i64,
+    ) -> Result<bool>;
+    /// Stores (or, with `None`, removes) the sealed TOTP seed; resets the replay step.
+    fn set_account_totp(
+        &self,
+        username: &str,
+        sealed: Option<&[u8]>,
+        actor: &str,
+        now: i64,
+    ) -> Result<()>;
+    /// Consumes TOTP time step `step`: `Ok(true)` only if it is later than the last one used,
+    /// atomically, so two gateways or two requests cannot both accept one code.
+    fn use_totp_step(&self, username: &str, step: i64) -> Result<bool>;
+    /// Locks an account until `until` (brute-force lockout), surviving restarts.
+    fn lock_account(&self, username: &str, until: i64, actor: &str, now: i64) -> Result<()>;
 }

@@ -173,3 +173,59 @@ pub struct TokenRevocation {
     /// When the revocation was made.
     pub created_at: i64,
 }
+
+/// A built-in account (HTTP Basic, optional TOTP) as stored: the Argon2id PHC string of the
+/// password, never the password; the TOTP seed sealed under the master key, never in clear.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccountRecord {
+    /// Unique login name.
+    pub username: String,
+    /// The consumer the account acts as (identity, plan, default roles and scopes).
+    pub consumer_id: String,
+    /// Argon2id PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`).
+    pub password_hash: String,
+    /// Roles of the account (empty: the consumer's).
+    pub roles: Vec<String>,
+    /// Scopes of the account (empty: the consumer's).
+    pub scopes: Vec<String>,
+    /// `active` or `disabled`.
+    pub status: String,
+    /// The TOTP seed sealed under the master key (context `totp:<username>`), if enrolled.
+    pub totp_sealed: Option<Vec<u8>>,
+    /// Last TOTP time step accepted: codes of this step or earlier are refused (replay).
+    pub totp_last_step: Option<i64>,
+    /// Brute-force lockout: refused until this time even with the right password.
+    pub locked_until: Option<i64>,
+    /// Creation time.
+    pub created_at: i64,
+    /// Last change (password, status, TOTP enrolment).
+    pub updated_at: i64,
+}
+
+impl std::fmt::Debug for AccountRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountRecord")
+            .field("username", &self.username)
+            .field("consumer_id", &self.consumer_id)
+            .field("status", &self.status)
+            .field("totp_enrolled", &self.totp_sealed.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl AccountRecord {
+    /// Everything about the account that may be shown (CLI, admin API): never the hash or the
+    /// seed.
+    pub fn public_view(&self, now: i64) -> Value {
+        serde_json::json!({
+            "username": self.username,
+            "status": self.status,
+            "roles": self.roles,
+            "scopes": self.scopes,
+            "totp_enrolled": self.totp_sealed.is_some(),
+            "locked_until": self.locked_until.filter(|t| *t > now),
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        })
+    }
+}

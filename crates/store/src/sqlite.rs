@@ -7,7 +7,9 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::{Value, json};
 
-use crate::model::{ApiKeyRecord, Consumer, HistoryEntry, KeyKind, NewConsumer, TokenRevocation};
+use crate::model::{
+    AccountRecord, ApiKeyRecord, Consumer, HistoryEntry, KeyKind, NewConsumer, TokenRevocation,
+};
 use crate::{Result, Store, StoreError};
 
 /// Schema migrations; entry `i` moves the file from version `i` to `i + 1`. Append only.
@@ -69,6 +71,23 @@ CREATE TABLE token_revocations (
     r#"
 ALTER TABLE api_keys ADD COLUMN kind TEXT NOT NULL DEFAULT 'api_key';
 ALTER TABLE api_keys ADD COLUMN sealed_secret BLOB;
+"#,
+    // Built-in accounts (Basic + TOTP). Migration 7.
+    r#"
+CREATE TABLE accounts (
+    username        TEXT PRIMARY KEY,
+    consumer_id     TEXT NOT NULL REFERENCES consumers(id),
+    password_hash   TEXT NOT NULL,
+    roles           TEXT NOT NULL DEFAULT '[]',
+    scopes          TEXT NOT NULL DEFAULT '[]',
+    status          TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
+    totp_sealed     BLOB,
+    totp_last_step  INTEGER,
+    locked_until    INTEGER,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL
+);
+CREATE INDEX accounts_consumer ON accounts(consumer_id);
 "#,
 ];
 
@@ -213,7 +232,199 @@ fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation)
 }
 
+const ACCOUNT_COLUMNS: &str = "username, consumer_id, password_hash, roles, scopes, status, totp_sealed, totp_last_step, locked_until, created_at, updated_at";
+
+fn account_row(r: &Row<'_>) -> rusqlite::Result<AccountRecord> {
+    Ok(AccountRecord {
+        username: r.get(0)?,
+        consumer_id: r.get(1)?,
+        password_hash: r.get(2)?,
+        roles: from_json(&r.get::<_, String>(3)?),
+        scopes: from_json(&r.get::<_, String>(4)?),
+        status: r.get(5)?,
+        totp_sealed: r.get(6)?,
+        totp_last_step: r.get(7)?,
+        locked_until: r.get(8)?,
+        created_at: r.get(9)?,
+        updated_at: r.get(10)?,
+    })
+}
+
+/// Runs one account update with its history entry in a transaction; `NotFound` if no row.
+fn update_account(
+    conn: &mut Connection,
+    username: &str,
+    sql: &str,
+    params: &[&dyn rusqlite::ToSql],
+    history_entry: (i64, &str, &str, Value),
+) -> Result<()> {
+    let tx = conn.transaction().map_err(backend)?;
+    let n = tx.execute(sql, params).map_err(backend)?;
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("account `{username}`")));
+    }
+    let (now, actor, action, detail) = history_entry;
+    history(&tx, now, actor, action, username, detail)?;
+    tx.commit().map_err(backend)
+}
+
 impl Store for SqliteStore {
+    fn create_account(&self, a: &AccountRecord, actor: &str, now: i64) -> Result<()> {
+        self.with(|conn| {
+            let tx = conn.transaction().map_err(backend)?;
+            tx.execute(
+                &format!("INSERT INTO accounts ({ACCOUNT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
+                params![
+                    a.username,
+                    a.consumer_id,
+                    a.password_hash,
+                    to_json(&a.roles),
+                    to_json(&a.scopes),
+                    a.status,
+                    a.totp_sealed,
+                    a.totp_last_step,
+                    a.locked_until,
+                    a.created_at,
+                    a.updated_at
+                ],
+            )
+            .map_err(|e| match &e {
+                rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY => {
+                    StoreError::NotFound(format!("consumer `{}`", a.consumer_id))
+                }
+                _ if is_unique_violation(&e) => StoreError::Conflict(format!("account `{}`", a.username)),
+                _ => backend(e),
+            })?;
+            history(
+                &tx,
+                now,
+                actor,
+                "account.create",
+                &a.username,
+                json!({ "consumer": a.consumer_id, "roles": a.roles, "scopes": a.scopes }),
+            )?;
+            tx.commit().map_err(backend)
+        })
+    }
+
+    fn account(&self, username: &str) -> Result<Option<AccountRecord>> {
+        self.with(|conn| {
+            conn.query_row(
+                &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE username = ?1"),
+                params![username],
+                account_row,
+            )
+            .optional()
+            .map_err(backend)
+        })
+    }
+
+    fn list_accounts(&self) -> Result<Vec<AccountRecord>> {
+        self.with(|conn| {
+            let mut stmt = conn
+                .prepare(&format!(
+                    "SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY username"
+                ))
+                .map_err(backend)?;
+            let rows = stmt.query_map([], account_row).map_err(backend)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
+        })
+    }
+
+    fn set_account_password(
+        &self,
+        username: &str,
+        hash: &str,
+        actor: &str,
+        now: i64,
+    ) -> Result<()> {
+        self.with(|conn| {
+            update_account(
+                conn,
+                username,
+                "UPDATE accounts SET password_hash = ?2, locked_until = NULL, updated_at = ?3 WHERE username = ?1",
+                &[&username, &hash, &now],
+                (now, actor, "account.passwd", json!({})),
+            )
+        })
+    }
+
+    fn set_account_status(
+        &self,
+        username: &str,
+        status: &str,
+        actor: &str,
+        now: i64,
+    ) -> Result<bool> {
+        self.with(|conn| {
+            let current: Option<(String, Option<i64>)> = conn
+                .query_row(
+                    "SELECT status, locked_until FROM accounts WHERE username = ?1",
+                    params![username],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(backend)?;
+            let Some((current, locked_until)) = current else {
+                return Err(StoreError::NotFound(format!("account `{username}`")));
+            };
+            let unlocks = status == "active" && locked_until.is_some_and(|t| t > now);
+            if current == status && !unlocks {
+                return Ok(false);
+            }
+            update_account(
+                conn,
+                username,
+                "UPDATE accounts SET status = ?2, locked_until = CASE WHEN ?2 = 'active' THEN NULL ELSE locked_until END, updated_at = ?3 WHERE username = ?1",
+                &[&username, &status, &now],
+                (now, actor, if status == "active" { "account.enable" } else { "account.disable" }, json!({ "unlocked": unlocks })),
+            )?;
+            Ok(true)
+        })
+    }
+
+    fn set_account_totp(
+        &self,
+        username: &str,
+        sealed: Option<&[u8]>,
+        actor: &str,
+        now: i64,
+    ) -> Result<()> {
+        self.with(|conn| {
+            update_account(
+                conn,
+                username,
+                "UPDATE accounts SET totp_sealed = ?2, totp_last_step = NULL, updated_at = ?3 WHERE username = ?1",
+                &[&username, &sealed, &now],
+                (now, actor, if sealed.is_some() { "account.totp_enroll" } else { "account.totp_remove" }, json!({})),
+            )
+        })
+    }
+
+    fn use_totp_step(&self, username: &str, step: i64) -> Result<bool> {
+        self.with(|conn| {
+            let n = conn
+                .execute(
+                    "UPDATE accounts SET totp_last_step = ?2 WHERE username = ?1 AND (totp_last_step IS NULL OR totp_last_step < ?2)",
+                    params![username, step],
+                )
+                .map_err(backend)?;
+            Ok(n == 1)
+        })
+    }
+
+    fn lock_account(&self, username: &str, until: i64, actor: &str, now: i64) -> Result<()> {
+        self.with(|conn| {
+            update_account(
+                conn,
+                username,
+                "UPDATE accounts SET locked_until = MAX(COALESCE(locked_until, 0), ?2) WHERE username = ?1",
+                &[&username, &until],
+                (now, actor, "account.lock", json!({ "until": until })),
+            )
+        })
+    }
+
     fn create_consumer(&self, new: &NewConsumer, actor: &str, now: i64) -> Result<Consumer> {
         let id = format!("c_{}", new_id());
         self.with(|conn| {

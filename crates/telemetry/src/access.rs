@@ -6,7 +6,7 @@ use http::HeaderName;
 use serde::Serialize;
 
 /// Request headers whose values never appear in any log line.
-pub const SENSITIVE_HEADERS: [&str; 7] = [
+pub const SENSITIVE_HEADERS: [&str; 8] = [
     "authorization",
     "proxy-authorization",
     "cookie",
@@ -14,6 +14,7 @@ pub const SENSITIVE_HEADERS: [&str; 7] = [
     "x-api-key",
     "api-key",
     "x-auth-token",
+    "x-otp",
 ];
 
 /// Whether a header's value must be redacted in logs (built-in list plus `extra`).
@@ -162,6 +163,7 @@ mod tests {
         let auth = HeaderName::from_static("authorization");
         let custom = HeaderName::from_static("x-session");
         assert!(is_sensitive_header(&auth, &[]));
+        assert!(is_sensitive_header(&HeaderName::from_static("x-otp"), &[]));
         assert!(!is_sensitive_header(&custom, &[]));
         assert!(is_sensitive_header(&custom, std::slice::from_ref(&custom)));
     }
