@@ -14,8 +14,11 @@ use portcullis_store::{Store, StoreError};
 #[derive(Debug, Default)]
 struct State {
     seq: i64,
-    jtis: HashSet<(String, String)>,
-    subjects: HashMap<(String, String), i64>,
+    /// Revoked `jti`s per issuer. Nested (not keyed by a tuple) so that a lookup borrows the
+    /// request's `&str`s instead of allocating two `String`s on every request.
+    jtis: HashMap<String, HashSet<String>>,
+    /// Subject cut-offs per issuer.
+    subjects: HashMap<String, HashMap<String, i64>>,
 }
 
 /// The in-memory mirror of the store's token revocations.
@@ -53,11 +56,16 @@ impl Revocations {
             state.seq = state.seq.max(seq);
             match r.kind.as_str() {
                 "jti" => {
-                    state.jtis.insert((r.issuer, r.value));
+                    state.jtis.entry(r.issuer).or_default().insert(r.value);
                 }
                 _ => {
                     let cutoff = r.before.unwrap_or(r.created_at);
-                    let entry = state.subjects.entry((r.issuer, r.value)).or_insert(cutoff);
+                    let entry = state
+                        .subjects
+                        .entry(r.issuer)
+                        .or_default()
+                        .entry(r.value)
+                        .or_insert(cutoff);
                     *entry = (*entry).max(cutoff);
                 }
             }
@@ -85,13 +93,11 @@ impl Revocations {
     ) -> Option<&'static str> {
         let state = self.state.read().unwrap_or_else(|p| p.into_inner());
         if let Some(jti) = jti
-            && state.jtis.contains(&(issuer.to_string(), jti.to_string()))
+            && state.jtis.get(issuer).is_some_and(|set| set.contains(jti))
         {
             return Some("jwt_revoked");
         }
-        let cutoff = state
-            .subjects
-            .get(&(issuer.to_string(), subject.to_string()))?;
+        let cutoff = state.subjects.get(issuer)?.get(subject)?;
         match issued_at {
             Some(iat) if iat >= *cutoff => None,
             _ => Some("jwt_subject_revoked"),
