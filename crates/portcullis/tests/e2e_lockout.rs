@@ -160,9 +160,19 @@ async fn api_key_guessing_locks_the_address_even_for_a_valid_key_and_others_stil
     assert_eq!(up.requests().len(), 1);
     // The lockout is a security event naming the address, never a key.
     assert!(gw.wait_line("\"lockout\"", Duration::from_secs(5)));
+    let event: Value = gw
+        .lines()
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["event"] == "lockout")
+        .unwrap();
+    assert_eq!(event["target"], "portcullis::security");
+    assert_eq!(event["level"], "WARN");
+    assert_eq!(event["scope"], "ip");
+    assert_eq!(event["route"], "app");
+    assert_eq!(event["client_ip"], "127.0.0.2");
+    assert_eq!(event["method"], "api_key");
     let log = gw.lines().join("\n");
-    assert!(log.contains("portcullis::security"));
-    assert!(log.contains("127.0.0.2"));
     assert!(!log.contains(&key[20..]), "key secret in the log");
 }
 
