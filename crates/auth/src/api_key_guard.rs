@@ -13,6 +13,7 @@ use portcullis_core::{
 use portcullis_store::{ApiKeyRecord, KeyStatus, Store};
 
 use crate::api_key::{Pepper, parse};
+use crate::failure_lockout::FailedCredential;
 
 const ID: GuardId = GuardId("api_key");
 
@@ -206,6 +207,8 @@ impl Guard for ApiKeyGuard {
                     }
                 };
                 if !pepper.verify(&presented, &record.hash) {
+                    // A real key id with a wrong secret: also counts for the key.
+                    cx.extensions.insert(FailedCredential(record.id));
                     return Self::unauthorized("api_key_wrong_secret");
                 }
                 let now = now();
@@ -261,5 +264,20 @@ impl crate::combine::Credential for ApiKeyGuard {
 
     fn challenge(&self) -> HeaderValue {
         HeaderValue::from_static("ApiKey")
+    }
+
+    fn claimed_id(&self, req: &http::request::Parts) -> Option<String> {
+        let presented = match req.headers.get(&self.header) {
+            Some(v) => v.to_str().ok()?.trim().to_string(),
+            None => {
+                let param = self.query.as_deref()?;
+                req.uri.query()?.split('&').find_map(|pair| {
+                    pair.split_once('=')
+                        .filter(|(k, _)| *k == param)
+                        .map(|(_, v)| v.to_string())
+                })?
+            }
+        };
+        parse(&presented).ok().map(str::to_string)
     }
 }

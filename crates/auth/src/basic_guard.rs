@@ -104,7 +104,8 @@ fn lock_key_user(username: &str) -> String {
 }
 
 fn lock_key_ip(ip: std::net::IpAddr) -> String {
-    format!("ip:{ip}")
+    // The same key as every other method's (IPv6 by /64): one address lock covers them all.
+    crate::failure_lockout::ip_key(ip)
 }
 
 impl BasicGuard {
@@ -437,6 +438,10 @@ impl crate::combine::Credential for BasicGuard {
 
     fn challenge(&self) -> HeaderValue {
         self.challenge.clone()
+    }
+
+    fn counts_own_failures(&self) -> bool {
+        true
     }
 }
 

@@ -24,6 +24,17 @@ pub trait Credential: Guard {
     fn strip(&self, req: &mut http::request::Parts);
     /// The `WWW-Authenticate` challenge this method answers a missing credential with.
     fn challenge(&self) -> HeaderValue;
+    /// The id of the stored credential the request claims (an API key's or signing key's
+    /// id), read without verifying anything; used to refuse a locked credential before any
+    /// work. The id may be invented: only ids that exist are ever locked.
+    fn claimed_id(&self, _req: &http::request::Parts) -> Option<String> {
+        None
+    }
+    /// This method counts its own failures (Basic: per username, with its own thresholds), so
+    /// the route's `FailureLockout` must not count them again.
+    fn counts_own_failures(&self) -> bool {
+        false
+    }
 }
 
 const ANY_ID: GuardId = GuardId("auth_any_of");

@@ -18,6 +18,10 @@
 //! - built-in accounts: [`basic`] (password policy, Argon2id, the verified cache),
 //!   [`BasicGuard`] with a [`totp`] second factor and brute-force [`lockout`] (reusable by
 //!   other guards).
+//!
+//! - brute force and credential stuffing against every method: [`failure_lockout`] wraps a
+//!   route's authentication, counts its generic 401s per client address and per real
+//!   credential, and refuses locked ones with 429 and `Retry-After`.
 #![cfg_attr(
     not(test),
     deny(
@@ -33,6 +37,7 @@ mod api_key_guard;
 pub mod basic;
 pub mod basic_guard;
 pub mod combine;
+pub mod failure_lockout;
 pub mod identity_token;
 pub mod introspection;
 mod introspection_guard;
@@ -52,6 +57,7 @@ pub mod totp;
 
 pub use api_key_guard::ApiKeyGuard;
 pub use basic_guard::{AccountServices, BasicGuard};
+pub use failure_lockout::FailureLockout;
 pub use introspection_guard::IntrospectionGuard;
 pub use jwt_guard::JwtGuard;
 pub use mtls_guard::MtlsGuard;

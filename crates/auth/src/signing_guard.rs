@@ -19,6 +19,7 @@ use portcullis_core::{
 };
 use portcullis_store::{KeyKind, Store};
 
+use crate::failure_lockout::FailedCredential;
 use crate::nonce::{NonceOutcome, NonceStore};
 use crate::sealed::Keyring;
 use crate::signing::{self, SignatureParams};
@@ -204,6 +205,8 @@ impl Guard for HmacGuard {
                 )
                 .is_err()
                 {
+                    // A real key id with a wrong signature: also counts for the key.
+                    cx.extensions.insert(FailedCredential(record.id));
                     return Self::unauthorized("hmac_bad_signature");
                 }
                 if let Some((problem, reason)) =
@@ -265,6 +268,9 @@ impl Guard for HmacGuard {
         };
         let actual = signing::sha256_hex(body);
         if constant_time::verify_slices_are_equal(actual.as_bytes(), claimed.as_bytes()).is_err() {
+            if let Some(id) = cx.identity.as_ref().and_then(|i| i.credential_id.clone()) {
+                cx.extensions.insert(FailedCredential(id));
+            }
             return Self::unauthorized("hmac_body_mismatch");
         }
         Step::Continue
@@ -284,6 +290,11 @@ impl crate::combine::Credential for HmacGuard {
 
     fn challenge(&self) -> HeaderValue {
         HeaderValue::from_static(signing::ALGORITHM)
+    }
+
+    fn claimed_id(&self, req: &http::request::Parts) -> Option<String> {
+        let text = req.headers.get(AUTHORIZATION)?.to_str().ok()?;
+        SignatureParams::parse(text).ok().map(|p| p.key_id)
     }
 }
 

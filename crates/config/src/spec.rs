@@ -113,8 +113,9 @@ pub struct ConfigSpec {
     /// The credential store.
     #[serde(default)]
     pub store: StoreSpec,
-    /// Brute-force lockout of password (Basic) and one-time-code guesses, per username and
-    /// per client address.
+    /// Brute-force and credential-stuffing lockout for every authentication method: failures
+    /// per client address, per real credential (API key or signing key) and per username
+    /// (Basic, TOTP).
     #[serde(default)]
     pub auth_lockout: LockoutSpec,
     /// Cedar policies, evaluated on routes whose `authorize` block says `policy: true`.
@@ -958,18 +959,20 @@ pub const DEFAULT_LOCKOUT_BASE: HumanDuration = HumanDuration::secs(60);
 /// Default longest lockout.
 pub const DEFAULT_LOCKOUT_MAX: HumanDuration = HumanDuration::secs(3600);
 
-/// Brute-force lockout: after `max_failures` failed authentications of one username (or
-/// `max_failures_per_ip` from one client address) within `window`, further attempts are
-/// refused with 429 and `Retry-After`, even with the right password, for `base_lockout`,
-/// doubling with each further lockout up to `max_lockout`.
+/// Brute-force lockout: after `max_failures` failed authentications of one username or
+/// stored credential (or `max_failures_per_ip` from one client address, IPv6 by /64) within
+/// `window`, further attempts are refused with 429 and `Retry-After`, even with the right
+/// secret, for `base_lockout`, doubling with each further lockout up to `max_lockout`. Locks
+/// are kept in memory.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LockoutSpec {
-    /// Failures of one username within `window` that lock it (at least 1). Default 5.
+    /// Failures of one username or stored credential (API key, signing key) within `window`
+    /// that lock it (at least 1). Default 5.
     #[serde(default = "default_lockout_max_failures")]
     pub max_failures: u32,
-    /// Failures from one client address within `window` that lock the address (at least 1).
-    /// Default 20.
+    /// Failures from one client address (IPv6: its /64), by any method, within `window` that
+    /// lock the address (at least 1). Default 20.
     #[serde(default = "default_lockout_max_failures_per_ip")]
     pub max_failures_per_ip: u32,
     /// Sliding window in which failures are counted. Default `15m`.

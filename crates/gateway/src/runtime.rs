@@ -59,6 +59,10 @@ pub struct Services {
     pub identity_signers: IdentitySigners,
     /// Built-in accounts: lockouts, verification slots, master keyring (with the store).
     pub accounts: Option<Arc<portcullis_auth::AccountServices>>,
+    /// Authentication failure counters and locks (per client address, per credential, per
+    /// username), shared by every route's `FailureLockout` and by Basic; kept across reloads,
+    /// in memory only.
+    pub auth_lockout: Arc<portcullis_auth::lockout::Lockout>,
 }
 
 /// Identity-token signing keys by `(algorithm, key file)`.
@@ -144,6 +148,7 @@ impl Services {
                 signing: None,
                 identity_signers: open_identity_signers(spec)?,
                 accounts: None,
+                auth_lockout: Arc::new(portcullis_auth::lockout::Lockout::default()),
             });
         }
         let path = spec
@@ -159,9 +164,11 @@ impl Services {
         )?;
         let revocations = portcullis_auth::revocation::Revocations::load(store.clone())
             .map_err(|e| e.to_string())?;
-        let accounts = open_accounts(spec, &store)?;
+        let auth_lockout = Arc::new(portcullis_auth::lockout::Lockout::default());
+        let accounts = open_accounts(spec, &store, &auth_lockout)?;
         Ok(Self {
             accounts,
+            auth_lockout,
             revocations: Some(revocations),
             signing: SigningServices::open(spec)?,
             identity_signers: open_identity_signers(spec)?,
@@ -178,6 +185,7 @@ impl Services {
 fn open_accounts(
     spec: &ConfigSpec,
     store: &Arc<dyn portcullis_store::Store>,
+    lockout: &Arc<portcullis_auth::lockout::Lockout>,
 ) -> Result<Option<Arc<portcullis_auth::AccountServices>>, String> {
     let basic: Vec<_> = spec
         .routes
@@ -197,8 +205,11 @@ fn open_accounts(
     } else {
         None
     };
-    let services =
+    let mut services =
         portcullis_auth::AccountServices::new(store.clone(), keyring).map_err(|e| e.to_string())?;
+    // One table for every method: an address locked by Basic guesses is locked for API keys
+    // and tokens too, and the other way round.
+    services.lockout = lockout.clone();
     Ok(Some(Arc::new(services)))
 }
 
@@ -516,6 +527,7 @@ fn auth_guards(
     services: Option<&Services>,
     entries: &mut Vec<ChainEntry>,
 ) -> Result<(), CompileError> {
+    use portcullis_auth::FailureLockout;
     use portcullis_auth::combine::{AnyOf, Credential, Secondary};
     let Some(auth) = &r.auth else {
         return Ok(());
@@ -613,13 +625,30 @@ fn auth_guards(
         };
         methods.push(method);
     }
+    // Every method is wrapped in the brute-force lockout: the `any_of` set as one, each
+    // method of an `all_of` list on its own (they share the counters).
+    let table = services.map_or_else(Default::default, |s| s.auth_lockout.clone());
+    let wrap = |inner: Arc<dyn Guard>, methods: Vec<Arc<dyn Credential>>| {
+        ChainEntry::enforce(Arc::new(FailureLockout::new(
+            inner,
+            methods,
+            &r.id,
+            lockout,
+            table.clone(),
+        )))
+    };
     if !auth.any_of.is_empty() && methods.len() > 1 {
-        entries.push(ChainEntry::enforce(Arc::new(AnyOf::new(methods))));
+        let any: Arc<dyn Guard> = Arc::new(AnyOf::new(methods.clone()));
+        entries.push(wrap(any, methods));
         return Ok(());
     }
     for (k, m) in methods.into_iter().enumerate() {
-        let guard: Arc<dyn Guard> = if k == 0 { m } else { Arc::new(Secondary(m)) };
-        entries.push(ChainEntry::enforce(guard));
+        let guard: Arc<dyn Guard> = if k == 0 {
+            m.clone()
+        } else {
+            Arc::new(Secondary(m.clone()))
+        };
+        entries.push(wrap(guard, vec![m]));
     }
     Ok(())
 }

@@ -165,11 +165,16 @@ async fn discovery_names_the_jwks_and_must_be_for_the_configured_issuer() {
 async fn rotation_is_picked_up_on_unknown_kid_and_a_kid_flood_fetches_once_per_interval() {
     let up = RecordingUpstream::start().await;
     let idp = TestIdp::start().await;
-    let gw = start(&jwt_config(
-        &up,
-        &idp,
-        &idp.issuer(),
-        &format!("jwks_url: {}", idp.jwks_url()),
+    // The kid flood below is 40 failures from one address: raise the brute-force lockout's
+    // per-address threshold so this test sees the JWKS fetch limit, not the lockout.
+    let gw = start(&format!(
+        "{}auth_lockout:\n  max_failures_per_ip: 1000\n",
+        jwt_config(
+            &up,
+            &idp,
+            &idp.issuer(),
+            &format!("jwks_url: {}", idp.jwks_url()),
+        )
     ));
     let c = client(&gw);
     let old = idp.sign(&claims(&idp.issuer()));
