@@ -3,7 +3,7 @@
 //! the `cmd` variant, where `c'a't`, `c\at`, `c^at` and `$IFS` are already undone.
 
 use super::{Category::Cmdi, PatternDef, Severity::*, p};
-use crate::normalize::Variant::{Cmd, Decoded};
+use crate::normalize::Variant::{Cmd, Decoded, Folded};
 
 /// What starts a new command: separators, pipes, command substitution, a newline.
 macro_rules! sep {
@@ -204,4 +204,34 @@ pub const PATTERNS: &[PatternDef] = &[
     ),
     // Expect-style wrappers that run commands.
     p("cmdi-108", Cmdi, Critical, Cmd, r"\bexpect://\w"),
+    // Round 4. Shell expansions that only a shell reads: process substitution `<(cmd x)`
+    // / `>(tee y)`, arithmetic `$((..))`, parameter-expansion operators `${x#..}`,
+    // `${PATH%..}`, `${x:0:1}`, `${x:-y}`, and brace expansion with an empty first element
+    // (`{,cat,/etc/passwd}`, `{/?s?/c?t,}`).
+    p(
+        "cmdi-120",
+        Cmdi,
+        Critical,
+        Cmd,
+        r"(^|[\s;&|=`(])[<>]\(\s*[a-z_/][\w./-]*\s+[^()\s][^()]*\)|\$\(\(|\$\{\s*[a-z_]\w*\s*(#|%|:[-=?+]|:\d)|\{,[^{}\s]{0,80},[^{}\s]*\}|\{/[^{}\s]*,[^{}\s]*\}",
+    ),
+    // Bracket globs inside a system path segment: `/etc/pas[s]wd`, `/bi[n]/bash`,
+    // `/usr/[a-z]in/bash`, `/etc/[!abc]asswd`. A route placeholder (`/blog/[slug]`) has no
+    // letters glued to its brackets; an index (`items[0]`) holds digits.
+    p(
+        "cmdi-121",
+        Cmdi,
+        Critical,
+        Folded,
+        r"(^|[\s;&|=`('])/([\w.-]*/)*([a-z]+\[[!^]?[a-z/](-[a-z])?[a-z/]{0,4}\][a-z]*|\[[!^]?[a-z/](-[a-z])?[a-z/]{0,4}\][a-z]+)",
+    ),
+    // Windows administration tools with a switch or redirection, at the start or after a
+    // separator: `regedit /E`, `bcdboot /r`, `vssadmin delete`, `schtasks /create`.
+    p(
+        "cmdi-122",
+        Cmdi,
+        Critical,
+        Cmd,
+        r"(^|[;&|]\s*)(regedit|reg(\.exe)?\s+(add|delete|query|export|import|save)|bcdboot|bcdedit|wmic|vssadmin|schtasks|icacls|cacls|takeown|bitsadmin|wevtutil|taskkill|diskpart|cipher|attrib|netsh|sc\s+(create|config|start|stop|delete|query))(\.exe)?(\s*/[a-z?]|\s*<|\s+(delete|shadows|process|call|get|add|advfirewall|interface))",
+    ),
 ];

@@ -1,0 +1,237 @@
+//! Round-4 rules (issue 5): for each, attacks of the class asserted blocked *by that rule*,
+//! and benign twins that share its words or characters asserted allowed.
+
+mod common;
+
+use common::{build, firewall};
+use portcullis_firewall::Firewall;
+
+fn fw() -> &'static Firewall {
+    static FW: std::sync::OnceLock<Firewall> = std::sync::OnceLock::new();
+    FW.get_or_init(firewall)
+}
+
+/// Asserts `payload` in `field` is blocked and that `rule` is among the matches.
+fn attack(rule: &str, placement: &str, field: &str, payload: &str) {
+    let (parts, body) = build(placement, payload, Some(field));
+    let v = fw().inspect(&parts, &body);
+    assert!(
+        v.blocked,
+        "attack allowed: {payload:?} ({:?})",
+        v.rule_ids()
+    );
+    assert!(
+        v.rule_ids().contains(&rule),
+        "{payload:?} blocked by {:?}, not {rule}",
+        v.rule_ids()
+    );
+}
+
+fn benign(placement: &str, field: &str, payload: &str) {
+    let (parts, body) = build(placement, payload, Some(field));
+    let v = fw().inspect(&parts, &body);
+    assert!(
+        !v.blocked,
+        "benign blocked: {payload:?} ({:?})",
+        v.rule_ids()
+    );
+}
+
+#[test]
+fn sqli_125_dynamic_sql() {
+    attack(
+        "sqli-125",
+        "query",
+        "q",
+        "1; EXECUTE IMMEDIATE 'DROP USER x'",
+    );
+    attack(
+        "sqli-125",
+        "form",
+        "id",
+        "1 procedure analyse(extractvalue(1,1),1)",
+    );
+    attack(
+        "sqli-125",
+        "json",
+        "q",
+        "x'; declare @s varchar(8000) set @s=0x73",
+    );
+    attack("sqli-125", "query", "q", "1;exec master..xp_regread");
+    benign(
+        "json",
+        "note",
+        "Please execute immediately after the review.",
+    );
+    benign(
+        "form",
+        "comment",
+        "The procedure analysis is attached. I declare @john the winner of the raffle.",
+    );
+}
+
+#[test]
+fn sqli_126_glued_stacked_statement() {
+    attack("sqli-126", "query", "id", "1;drop table users");
+    attack(
+        "sqli-126",
+        "form",
+        "name",
+        "x';update users set role='admin'",
+    );
+    attack("sqli-126", "query", "q", "1;SET @OLD_SQL_MODE=@@SQL_MODE");
+    benign(
+        "json",
+        "note",
+        "Fixed the bug; update the docs and drop a note in the channel.",
+    );
+    benign("query", "path", "/api;delete=false");
+}
+
+#[test]
+fn sqli_127_quote_then_boolean_fragment() {
+    attack("sqli-127", "query", "name", "' or abc!");
+    attack("sqli-127", "form", "id", "xor 2 <");
+    attack("sqli-127", "json", "q", "\" and x-1");
+    benign(
+        "json",
+        "note",
+        "or 2-3 business days, whichever comes first",
+    );
+    benign("query", "q", "' or else, he said");
+}
+
+#[test]
+fn sqli_128_operators_on_subexpressions() {
+    attack("sqli-128", "query", "q", "1) like (select 1)");
+    attack(
+        "sqli-128",
+        "form",
+        "sort",
+        "(case id) when 1 then name else email end",
+    );
+    attack("sqli-128", "query", "id", "1 and if(1=1,sleep(0),0)");
+    benign(
+        "json",
+        "note",
+        "(if you like (and only if you like) we can meet)",
+    );
+    benign("json", "code", "if (x == 1) { run(a, b); }");
+}
+
+#[test]
+fn sqli_129_quote_then_statement_keyword() {
+    attack("sqli-129", "query", "q", "' union/**/all select 1");
+    attack("sqli-129", "form", "name", "'ALTER TABLE users");
+    benign("query", "q", "\"union square\" hotels");
+    benign("json", "title", "'Union' and 'Alter' are both words");
+}
+
+#[test]
+fn cmdi_120_shell_expansions() {
+    attack("cmdi-120", "query", "f", "diff <(cat /etc/passwd) x");
+    attack("cmdi-120", "form", "n", "$((1+$(id -u)))");
+    attack("cmdi-120", "query", "p", "${PATH%%:*}");
+    attack("cmdi-120", "query", "x", "{,cat,/etc/passwd}");
+    benign("json", "template", "Hello ${name}, your total is ${total}");
+    benign("query", "glob", "src/**/*.{js,ts}");
+    benign("json", "note", "ok >(two) or three, <(b)");
+}
+
+#[test]
+fn cmdi_121_bracket_globs_in_system_paths() {
+    attack("cmdi-121", "query", "s", "/etc/pas[s]wd");
+    attack("cmdi-121", "query", "exec", "/bi[n]/bash");
+    attack("cmdi-121", "form", "shell", "/usr/[a-z]in/bash -c id");
+    benign("json", "route", "/blog/[slug]/comments");
+    benign("json", "pointer", "/items[0]/name");
+}
+
+#[test]
+fn cmdi_122_windows_admin_tools() {
+    attack(
+        "cmdi-122",
+        "query",
+        "cmd",
+        "; regedit /E c:\\out.reg HKEY_CURRENT_USER",
+    );
+    attack(
+        "cmdi-122",
+        "form",
+        "x",
+        "& vssadmin delete shadows /all /quiet",
+    );
+    attack(
+        "cmdi-122",
+        "query",
+        "x",
+        "|schtasks /create /tn x /tr c:\\x.exe",
+    );
+    benign(
+        "json",
+        "note",
+        "Use the registry editor (regedit) to check the value.",
+    );
+    benign("json", "note", "Attribute names are listed in the schema.");
+}
+
+#[test]
+fn php_107_process_function_on_command_word() {
+    attack("php-107", "form", "cmd", "system(whoami)");
+    attack("php-107", "query", "x", "passthru (id)");
+    benign("json", "note", "The system (id card reader) is down.");
+    benign("json", "code", "stmt.exec(id)");
+}
+
+#[test]
+fn php_108_variable_variables() {
+    attack("php-108", "query", "foo", "${'ff'}");
+    attack("php-108", "query", "foo", "${$a}");
+    attack("php-108", "query", "x", "(sy.(st).em)('uname');");
+    benign("json", "template", "Total: ${amount}, tax ${tax} included");
+    benign("json", "note", "(a.b) ('quoted') text");
+}
+
+#[test]
+fn code_108_reference_path_to_constructor() {
+    attack("code-108", "json", "then", "$1:constructor:constructor");
+    attack("code-108", "json", "reason", "$7:Module:prototype");
+    benign("json", "price", "$5:00 per constructor hour");
+    benign(
+        "json",
+        "note",
+        "Call the constructor with $1 as the first argument.",
+    );
+}
+
+#[test]
+fn crlf_105_mail_commands() {
+    attack("crlf-105", "query", "attackme", "\r\nRETR 123");
+    attack(
+        "crlf-105",
+        "query",
+        "attackme",
+        "\r\nAPOP user 7d0a3bd8e5b2abcfb3e256633c23b891",
+    );
+    attack("crlf-105", "form", "t", "\r\na001 authenticate PLAIN\r\n");
+    benign(
+        "form",
+        "comment",
+        "Top picks:\r\nTop 10 list\r\nRetro games",
+    );
+}
+
+#[test]
+fn ssrf_container_host_names() {
+    attack(
+        "ssrf-001",
+        "query",
+        "url",
+        "http://kubernetes.docker.internal/",
+    );
+    benign(
+        "query",
+        "url",
+        "https://docs.docker.com/desktop/networking/",
+    );
+}
