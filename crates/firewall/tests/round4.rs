@@ -235,3 +235,69 @@ fn ssrf_container_host_names() {
         "https://docs.docker.com/desktop/networking/",
     );
 }
+
+#[test]
+fn cmdi_123_launchers() {
+    attack("cmdi-123", "form", "code", "nohup who");
+    attack("cmdi-123", "query", "foo", "ti''me curl example.org");
+    attack("cmdi-123", "query", "foo", "; strace -f id");
+    benign("json", "note", "Time who you are with, not what you do.");
+    benign(
+        "json",
+        "note",
+        "time curl requests against staging before the release",
+    );
+}
+
+#[test]
+fn cmdi_124_in_word_evasion() {
+    attack("cmdi-124", "form", "cmd", "cu$@rl example.org");
+    attack("cmdi-124", "query", "x", "ping`` 127.0.0.1");
+    attack(
+        "cmdi-124",
+        "query",
+        "cmd",
+        "\"\"p\"\"y\"\"t\"\"h\"\"o\"\"n\"\"3",
+    );
+    benign("json", "name", "O''Brien");
+    benign("json", "note", "She said \"\"hello\"\" twice, price US$5");
+}
+
+#[test]
+fn session_001_framework_session_key() {
+    attack(
+        "session-001",
+        "query",
+        "jsessionid",
+        "74B0CB414BD77D17B5680A6386EF1666",
+    );
+    attack("session-001", "json", "PHPSESSID", "abc123");
+    benign("query", "session_id", "cs_test_a1b2c3");
+    benign("json", "sessionTimeout", "30m");
+}
+
+#[test]
+fn session_101_cookie_setting_value() {
+    attack(
+        "session-101",
+        "query",
+        "x",
+        "<script>document.cookie=\"sid=1; expires=Fri, 01 Jan 2038\"</script>",
+    );
+    attack(
+        "session-101",
+        "form",
+        "x",
+        "<meta http-equiv=\"Set-Cookie\" content=\"sid=1\">",
+    );
+    benign(
+        "json",
+        "note",
+        "Cookie banner: expires in 30 days; path to settings is /me",
+    );
+    benign(
+        "json",
+        "note",
+        "Set a cookie that expires in 30 days (path=/, domain=example.com).",
+    );
+}

@@ -3,7 +3,7 @@
 //! the `cmd` variant, where `c'a't`, `c\at`, `c^at` and `$IFS` are already undone.
 
 use super::{Category::Cmdi, PatternDef, Severity::*, p};
-use crate::normalize::Variant::{Cmd, Decoded, Folded};
+use crate::normalize::Variant::{Cmd, Decoded, Folded, Lower};
 
 /// What starts a new command: separators, pipes, command substitution, a newline.
 macro_rules! sep {
@@ -233,5 +233,25 @@ pub const PATTERNS: &[PatternDef] = &[
         Critical,
         Cmd,
         r"(^|[;&|]\s*)(regedit|reg(\.exe)?\s+(add|delete|query|export|import|save)|bcdboot|bcdedit|wmic|vssadmin|schtasks|icacls|cacls|takeown|bitsadmin|wevtutil|taskkill|diskpart|cipher|attrib|netsh|sc\s+(create|config|start|stop|delete|query))(\.exe)?(\s*/[a-z?]|\s*<|\s+(delete|shadows|process|call|get|add|advfirewall|interface))",
+    ),
+    // Process launchers that are no words, at the start of a value or after a separator,
+    // running a command (`nohup who`, `strace -f id`, `time curl host`, `ti''me who`
+    // once unquoted). `time` counts only in front of a known command.
+    p(
+        "cmdi-123",
+        Cmdi,
+        Critical,
+        Cmd,
+        r"(^|[;&|`\n]|\$\()\s*((nohup|strace|ltrace|setsid|stdbuf|ionice)\s+(-\S+\s+)*[a-z/]|time\s+(-p\s+)?(who|whoami|id|curl|wget|nc|cat|ls|bash|sh|ping|uname|env|sleep|python[\d.]*|perl)(\s*$|\s+-\w|\s+/|\s+[\w-]+\.[a-z]{2,}\b))",
+    ),
+    // Evasion inside one command word: an empty special parameter (`cu$@rl`, `c$*at`),
+    // empty backquotes (`ping`` 127.0.0.1`) or runs of empty double quotes
+    // (`""p""y""t""h""o""n`). A quoted quote (`O''Brien`, CSV `""x""`) is not one.
+    p(
+        "cmdi-124",
+        Cmdi,
+        Critical,
+        Lower,
+        r#"[a-z]\$[@*][a-z]|[a-z]``(\s|[a-z])|([a-z]""){3,}"#,
     ),
 ];
