@@ -216,15 +216,15 @@ pub const PATTERNS: &[PatternDef] = &[
         Sql,
         r"\bexecute\s+immediate\b|\bprocedure\s+analyse\s*\(|\bdeclare\s+@\w+\s+(as\s+)?(n?varchar|n?char|int|bigint|table|sysname|cursor|bit|datetime|float|decimal|varbinary)\b|\bexec(ute)?\s*\(\s*@|\bexec(ute)?\s+master\s*\.",
     ),
-    // Stacked statements glued to the `;` (`;drop`, `;update users`, `;SET @OLD_MODE`,
-    // `;truncate[`): prose puts a space after a semicolon; `;delete=` (matrix parameters)
-    // is not followed by a statement shape.
+    // Stacked statements glued to the `;` with their object (`;drop table`, `;update users
+    // set`, `;replace/**/t(id)`), a bare `;drop` ending the value, `;SET @OLD_MODE`: prose
+    // puts a space after a semicolon, and a typo (`;update the docs`) has no statement shape.
     p(
         "sqli-126",
         Sqli,
         Critical,
         Lower,
-        r";(drop|truncate|alter|update|delete|insert|replace|rename|grant|revoke|shutdown)(\s|/\*|\(|\[|$)|;\s*set\s+@@?[a-z_]",
+        r";(drop|truncate|alter)\s+(table|database|schema|user|view|index|procedure|function|trigger)\b|;(update|delete|insert|replace)(\s|/\*[^*]*\*/)+\w*[\w.`\[\]]*(\s|/\*[^*]*\*/)*(set|from|into|values|\()|;(drop|truncate|shutdown)\s*($|--|#|/\*|\[)|;\s*set\s+@@?[a-z_]",
     ),
     // A value that opens by closing a string and continuing with a boolean operator and an
     // operand followed by an operator (`' or abc!`, `" and x-`), or with `xor` and a
