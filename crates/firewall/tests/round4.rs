@@ -302,3 +302,31 @@ fn session_101_cookie_setting_value() {
         "Set a cookie that expires in 30 days (path=/, domain=example.com).",
     );
 }
+
+#[test]
+fn sqli_130_quote_boolean_function_terminated() {
+    attack(
+        "sqli-130",
+        "form",
+        "email",
+        "admin@example.com' or json_valid(id);",
+    );
+    attack("sqli-130", "query", "q", "x' and glob(id,id)--");
+    benign(
+        "json",
+        "note",
+        "Ask the parents' or guardians (optional) consent.",
+    );
+    benign("json", "note", "Use 'or' with count(*); it is faster");
+}
+
+#[test]
+fn rfi_103_ipv6_literal_host() {
+    attack(
+        "rfi-103",
+        "query",
+        "src",
+        "https://[2001:db8:701:1100::29c8]/gecko.php",
+    );
+    benign("query", "src", "https://[2001:db8::1]:8443/healthz");
+}

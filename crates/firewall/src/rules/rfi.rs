@@ -24,13 +24,14 @@ pub const PATTERNS: &[PatternDef] = &[
         Folded,
         r"^\s*(https?|ftps?)://[^\s?#]+\.(txt|inc|sh|pl|py|cgi|exe|dat)(\?[^\s]*)?\s*$",
     ),
-    // URL with an IP-literal host as the whole value.
+    // URL with an IP-literal host (IPv4, bracketed or bare IPv6) to a script file as the
+    // whole value.
     p(
         "rfi-103",
         Rfi,
         Critical,
         Folded,
-        r"^\s*(https?|ftps?)://(\d{1,3}\.){3}\d{1,3}(:\d+)?/[^\s?#]*\.(php\d?|phtml|txt|inc|sh|pl|py|cgi|asp|aspx|jsp)\b",
+        r"^\s*(https?|ftps?)://((\d{1,3}\.){3}\d{1,3}|\[[0-9a-f:.]{2,45}\]|[0-9a-f]{1,4}(:[0-9a-f]{0,4}){2,7})(:\d+)?/[^\s?#]*\.(php\d?|phtml|txt|inc|sh|pl|py|cgi|asp|aspx|jsp)\b",
     ),
     // Include functions and directives with a URL.
     p(

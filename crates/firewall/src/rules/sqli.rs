@@ -254,6 +254,16 @@ pub const PATTERNS: &[PatternDef] = &[
         Sql,
         r#"^\s*['"`]\s*(union|alter|having|truncate|declare)(\s*(/|\(|$)|\s+(all|select|distinct|table|database|user|\d))"#,
     ),
+    // A closed string, a boolean and a function call that ends the statement:
+    // `x' or json_valid(id);`, `' and glob(id,id)--` (error/boolean probes through any
+    // function, not just the known ones).
+    p(
+        "sqli-130",
+        Sqli,
+        Critical,
+        Lower,
+        r#"['"`]\s*(or|and|xor|\|\||&&)\s+[a-z_][\w.]*\s*\([^()]{0,60}\)\s*(;|--|#|/\*)"#,
+    ),
 ];
 
 const LIBINJECTION_SQLI: RuleInfo = RuleInfo {
