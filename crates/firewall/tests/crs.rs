@@ -415,8 +415,8 @@ fn crs_regression_corpus_measurement() {
             all.skipped += t.skipped;
         }
     }
-    report("dev half (even files)", &halves[0]);
-    report("check half (odd files)", &halves[1]);
+    let (db, da, ..) = report("dev half (even files)", &halves[0]);
+    let (cb, ca, ..) = report("check half (odd files)", &halves[1]);
     let (tb, ta, tr, tn, txr, tx) = report("whole corpus", &tallies);
     // Floors on the application-attack groups, just under the measured shares.
     let floor = |prefix: &str, min: f64| {
@@ -427,31 +427,39 @@ fn crs_regression_corpus_measurement() {
             }
         }
     };
-    // Measured: 930 86.4%, 931 30.6%, 932 65.7%, 933 80.1%, 934 81.9%, 941 73.9%,
-    // 942 56.2%, 944 99.4%; application total 76.2%; benign-labelled refused 14.4%, FP
-    // tests refused 8.5%.
+    // Measured (round 4): 930 86.4%, 931 36.1%, 932 73.8%, 933 83.0%, 934 83.6%, 941 73.9%,
+    // 942 60.7%, 943 28.6%, 944 99.4%; application total 79.5% (dev half 84.4%, check half
+    // 71.6%); benign-labelled refused 15.2%, FP tests refused 8.7%.
     floor("REQUEST-930", 84.0);
-    floor("REQUEST-931", 28.0);
-    floor("REQUEST-932", 63.0);
-    floor("REQUEST-933", 78.0);
-    floor("REQUEST-934", 79.0);
-    floor("REQUEST-941", 71.0);
-    floor("REQUEST-942", 54.0);
+    floor("REQUEST-931", 34.0);
+    floor("REQUEST-932", 71.5);
+    floor("REQUEST-933", 81.0);
+    floor("REQUEST-934", 81.5);
+    floor("REQUEST-941", 71.5);
+    floor("REQUEST-942", 58.5);
+    floor("REQUEST-943", 26.0);
     floor("REQUEST-944", 97.0);
     assert!(
-        pct(tb, ta) >= 74.0,
+        pct(db, da) >= 82.0 && pct(cb, ca) >= 69.5,
+        "dev half {:.1}%, check half {:.1}%",
+        pct(db, da),
+        pct(cb, ca)
+    );
+    assert!(
+        pct(tb, ta) >= 77.5,
         "application attacks blocked {:.1}%",
         pct(tb, ta)
     );
     // Benign-labelled tests include attacks for other rules and payloads in places CRS does
-    // not inspect (XML names); the explicit false-positive tests are the tighter measure.
+    // not inspect (XML names), e.g. `;top something` is a 932236 attack and a 932230 "benign"
+    // test; the explicit false-positive tests are the tighter measure.
     assert!(
-        pct(tr, tn) <= 15.0,
+        pct(tr, tn) <= 16.0,
         "CRS benign refused {:.1}%",
         pct(tr, tn)
     );
     assert!(
-        pct(txr, tx) <= 9.0,
+        pct(txr, tx) <= 9.5,
         "CRS FP tests refused {:.1}%",
         pct(txr, tx)
     );

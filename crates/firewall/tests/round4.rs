@@ -330,3 +330,15 @@ fn rfi_103_ipv6_literal_host() {
     );
     benign("query", "src", "https://[2001:db8::1]:8443/healthz");
 }
+
+#[test]
+fn cmdi_125_tool_glued_to_separator() {
+    attack("cmdi-125", "form", "arg", ";ssh-copy-id user@server");
+    attack("cmdi-125", "query", "arg", "x&&pip install something");
+    attack("cmdi-125", "query", "arg", "1;lastlog");
+    attack("cmdi-120", "form", "cmd", "{nc,-nlvp,777}");
+    benign("json", "table", "| cat | dog |\n| 1 | 2 |");
+    benign("json", "note", "Fixed; top priority now. R&D signed off.");
+    benign("form", "csv_header", "name;email;phone;status");
+    benign("json", "note", "Tom & Jerry; cat and mouse");
+}

@@ -213,7 +213,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Cmdi,
         Critical,
         Cmd,
-        r"(^|[\s;&|=`(])[<>]\(\s*[a-z_/][\w./-]*\s+[^()]*(/|\s-)[^()]*\)|\$\(\(|\$\{\s*[a-z_]\w*\s*(#|%|:[-=?+]|:\d)|\{,[^{}\s]{0,80},[^{}\s]*\}|\{/[^{}\s]*,[^{}\s]*\}",
+        r"(^|[\s;&|=`(])[<>]\(\s*[a-z_/][\w./-]*\s+[^()]*(/|\s-)[^()]*\)|\$\(\(|\$\{\s*[a-z_]\w*\s*(#|%|:[-=?+]|:\d)|\{,[^{}\s]{0,80},[^{}\s]*\}|\{/[^{}\s]*,[^{}\s]*\}|\{[\w$\\/.]+,-{1,2}[a-z]+[,}]",
     ),
     // Bracket globs inside a system path segment: `/etc/pas[s]wd`, `/bi[n]/bash`,
     // `/usr/[a-z]in/bash`, `/etc/[!abc]asswd`. A route placeholder (`/blog/[slug]`) has no
@@ -253,5 +253,16 @@ pub const PATTERNS: &[PatternDef] = &[
         Critical,
         Lower,
         r#"[a-z]\$[@*][a-z]|[a-z]``(\s|[a-z])|([a-z]""){3,}"#,
+    ),
+    // A Unix tool glued to a separator (`;ssh-copy-id user@host`, `|nc -e`, `&&pip install
+    // x`, `$(curl host)`) with an argument, or a non-word tool ending the value
+    // (`;lastlog`, `&whoami`). Prose leaves a space after `;` and `|`; a markdown table
+    // cell (`| cat | dog |`) has no argument after the tool.
+    p(
+        "cmdi-125",
+        Cmdi,
+        Critical,
+        Cmd,
+        r"(;|\||&|&&\s*|\|\|\s*|\$\(\s*)\\?(cat|ls|id|wget|curl|nc|ncat|netcat|bash|sh|zsh|ksh|python[\d.]*|perl|ruby|php|chmod|chown|rm|cp|mv|uname|whoami|ping|nslookup|dig|telnet|ssh|ssh-copy-id|ssh-keygen|scp|rsync|tftp|sudo|su|kill|pkill|killall|ps|top|netstat|ifconfig|crontab|base64|xxd|awk|gawk|sed|grep|find|tar|gzip|unzip|head|tail|touch|mkdir|echo|printf|env|pip[\d.]*|pipx|npm|apt|apt-get|aptitude|yum|dnf|apk|systemctl|service|useradd|usermod|passwd|socat|nmap|docker|kubectl|ansible[\w-]*|cscli|chef-[\w-]+|openssl)\s+[\w./@~$:'-]|(;|\||&|&&\s*|\|\|\s*)\\?(whoami|uname|ifconfig|netstat|lastlog|aptitude|visudo|ssh-copy-id|wget|curl|bash|passwd|shutdown|reboot)\s*$",
     ),
 ];
