@@ -342,3 +342,15 @@ fn cmdi_125_tool_glued_to_separator() {
     benign("form", "csv_header", "name;email;phone;status");
     benign("json", "note", "Tom & Jerry; cat and mouse");
 }
+
+#[test]
+fn lfi_110_hex_literal_separators() {
+    attack("lfi-110", "query", "file", "0x2e0x2e0x2fetc0x2fpasswd");
+    attack("lfi-110", "header", "x-file", "0x5c0x2e./");
+    benign(
+        "json",
+        "note",
+        "0x2e is the dot and 0x2f the slash in ASCII",
+    );
+    benign("json", "color", "0x2e2f5c");
+}
