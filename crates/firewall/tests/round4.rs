@@ -354,3 +354,17 @@ fn lfi_110_hex_literal_separators() {
     );
     benign("json", "color", "0x2e2f5c");
 }
+
+#[test]
+fn rfi_001_remote_url_in_include_parameter() {
+    // The warning joins another RFI shape: a text file from another host (`rfi-102`).
+    attack(
+        "rfi-001",
+        "query",
+        "page",
+        "http://evil.example/payload.txt",
+    );
+    attack("rfi-001", "form", "lang", "ftp://files.example.net/en.inc");
+    benign("query", "file", "https://cdn.example.com/uploads/photo.png");
+    benign("json", "redirect", "http://example.org/notes.txt");
+}

@@ -28,6 +28,7 @@ use crate::normalize::{Normalized, Variant};
 
 pub use code::Base64GadgetDetector;
 pub use nosql::NosqlKeyDetector;
+pub use rfi::IncludeParamDetector;
 pub use scanner::ScannerDetector;
 pub use session::SessionKeyDetector;
 pub use sqli::LibinjectionSqli;
@@ -171,5 +172,6 @@ pub fn builtin_detectors() -> Vec<Box<dyn Detector>> {
         Box::new(PathProbeDetector),
         Box::new(Base64GadgetDetector::new()),
         Box::new(SessionKeyDetector),
+        Box::new(IncludeParamDetector),
     ]
 }
