@@ -214,6 +214,8 @@ pub enum Category {
     Code,
     /// Known attack tools announcing themselves.
     Scanner,
+    /// Session fixation (a framework session id sent as a parameter, cookies set in a value).
+    Session,
     /// Operator-defined rules.
     Custom,
 }
@@ -238,12 +240,13 @@ impl Category {
             Self::Java => "java",
             Self::Code => "code",
             Self::Scanner => "scanner",
+            Self::Session => "session",
             Self::Custom => "custom",
         }
     }
 
     /// Every category.
-    pub const ALL: [Category; 17] = [
+    pub const ALL: [Category; 18] = [
         Self::Sqli,
         Self::Xss,
         Self::Cmdi,
@@ -260,6 +263,7 @@ impl Category {
         Self::Java,
         Self::Code,
         Self::Scanner,
+        Self::Session,
         Self::Custom,
     ];
 }

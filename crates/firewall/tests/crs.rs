@@ -8,6 +8,12 @@
 //! as the body with its declared Content-Type, or `encoded_request` parsed as a raw HTTP
 //! request.
 //!
+//! The corpus is split deterministically into a **dev** half (even position of the file in
+//! the sorted listing of its rule directory) and a **check** half (odd position). Misses are
+//! studied only on the dev half (`FW_CRS_DEBUG` prints dev-half misses and refusals unless
+//! `FW_CRS_HALF=check`); both halves are reported, and the check half is how we see whether
+//! a rule generalises.
+//!
 //! Groups are reported in two sets: application attacks (913 scanners, 930-934, 941-944),
 //! which the firewall targets, and protocol checks (911 method, 920 protocol enforcement,
 //! 921 protocol attacks, 922 multipart framing), which the HTTP layer and the gateway's
@@ -24,8 +30,19 @@ use base64::Engine as _;
 use portcullis_firewall::{Firewall, FirewallSpec};
 use serde_json::Value;
 
+/// `FW_CRS_DIR` if set, else `shared/data/crs-regression` next to the checkout (or next to
+/// its parent, for a git worktree under `wt/<name>`).
 fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/crs-regression")
+    if let Ok(dir) = std::env::var("FW_CRS_DIR") {
+        return PathBuf::from(dir);
+    }
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let near = manifest.join("../../../shared/data/crs-regression");
+    if near.is_dir() {
+        near
+    } else {
+        manifest.join("../../../../shared/data/crs-regression")
+    }
 }
 
 fn scalar(v: &Value) -> Option<String> {
@@ -177,128 +194,21 @@ fn is_explicit_negative(desc: &str) -> bool {
     .any(|k| d.contains(k))
 }
 
-#[test]
-fn crs_regression_corpus_measurement() {
-    let dir = corpus_dir();
-    if !dir.is_dir() {
-        println!("note: {} not found, CRS measurement skipped", dir.display());
-        return;
+fn pct(a: usize, b: usize) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 * 100.0 / b as f64
     }
-    let fw = Firewall::new(&FirewallSpec::default()).unwrap();
-    let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
-    let mut per_file: BTreeMap<u64, (usize, usize, usize, usize)> = BTreeMap::new();
-    let mut groups: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
-    groups.sort_by_key(|e| e.file_name());
-    for group in groups {
-        let name = group.file_name().to_string_lossy().into_owned();
-        if !name.starts_with("REQUEST-9") || !group.path().is_dir() {
-            continue;
-        }
-        let tally = tallies.entry(name.clone()).or_default();
-        let mut files: Vec<_> = std::fs::read_dir(group.path()).unwrap().flatten().collect();
-        files.sort_by_key(|e| e.file_name());
-        for file in files {
-            let text = std::fs::read_to_string(file.path()).unwrap_or_default();
-            let Ok(doc) = serde_saphyr::from_str::<Value>(&text) else {
-                tally.skipped += 1;
-                continue;
-            };
-            let rule = doc.get("rule_id").and_then(Value::as_u64).unwrap_or(0);
-            for test in doc
-                .get("tests")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                let desc = test.get("desc").and_then(Value::as_str).unwrap_or("");
-                for stage in test
-                    .get("stages")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
-                    let stage = stage.get("stage").unwrap_or(stage);
-                    let (Some(input), Some(output)) = (stage.get("input"), stage.get("output"))
-                    else {
-                        continue;
-                    };
-                    let log = output.get("log").unwrap_or(output);
-                    let attack = ids(log.get("expect_ids")).contains(&rule);
-                    let benign = ids(log.get("no_expect_ids")).contains(&rule);
-                    if !attack && !benign {
-                        continue;
-                    }
-                    let Some((parts, body)) = request(input) else {
-                        tally.skipped += 1;
-                        continue;
-                    };
-                    let verdict = fw.inspect(&parts, &body);
-                    let blocked = verdict.blocked;
-                    if let Ok(dbg) = std::env::var("FW_CRS_DEBUG")
-                        && name.contains(&dbg)
-                        && attack != blocked
-                    {
-                        let extra: Vec<String> = parts
-                            .headers
-                            .iter()
-                            .filter(|(k, _)| {
-                                !matches!(
-                                    k.as_str(),
-                                    "host" | "accept" | "accept-encoding" | "accept-language"
-                                )
-                            })
-                            .map(|(k, v)| format!("{k}: {}", String::from_utf8_lossy(v.as_bytes())))
-                            .collect();
-                        println!(
-                            "  {} {rule} {:?} {} {:?} {:?}",
-                            if attack { "MISS" } else { "FP" },
-                            verdict.rule_ids(),
-                            parts.uri,
-                            extra,
-                            String::from_utf8_lossy(&body)
-                                .chars()
-                                .take(160)
-                                .collect::<String>()
-                        );
-                    }
-                    if std::env::var("FW_CRS_FILES").is_ok() {
-                        let e = per_file.entry(rule).or_insert((0, 0, 0, 0));
-                        if attack {
-                            e.0 += 1;
-                            e.1 += usize::from(blocked);
-                        } else {
-                            e.2 += 1;
-                            e.3 += usize::from(blocked);
-                        }
-                    }
-                    if attack {
-                        tally.attacks += 1;
-                        tally.blocked += usize::from(blocked);
-                    } else {
-                        tally.benign += 1;
-                        tally.refused += usize::from(blocked);
-                        if is_explicit_negative(desc) {
-                            tally.negatives += 1;
-                            tally.negatives_refused += usize::from(blocked);
-                        }
-                    }
-                }
-            }
-        }
-    }
-    for (rule, (a, b, n, r)) in &per_file {
-        println!(
-            "  file {rule}: attacks {b}/{a} missed {}, benign refused {r}/{n}",
-            a - b
-        );
-    }
-    let pct = |a: usize, b: usize| {
-        if b == 0 {
-            0.0
-        } else {
-            a as f64 * 100.0 / b as f64
-        }
-    };
+}
+
+/// Prints one table; returns the application-attack totals (blocked, attacks, refused,
+/// benign, FP tests refused, FP tests).
+fn report(
+    label: &str,
+    tallies: &BTreeMap<String, Tally>,
+) -> (usize, usize, usize, usize, usize, usize) {
+    println!("==== {label} ====");
     println!(
         "{:45} {:>16} {:>16} {:>16} {:>7}",
         "CRS group", "attacks blocked", "benign refused", "FP-tests refused", "skipped"
@@ -366,11 +276,148 @@ fn crs_regression_corpus_measurement() {
         app.iter().map(|t| t.negatives).sum(),
     );
     println!(
-        "application attacks blocked {tb}/{ta} = {:.1}%, benign-labelled refused {tr}/{tn} = {:.1}%, FP tests refused {txr}/{tx} = {:.1}%",
+        "{label}: application attacks blocked {tb}/{ta} = {:.1}%, benign-labelled refused {tr}/{tn} = {:.1}%, FP tests refused {txr}/{tx} = {:.1}%",
         pct(tb, ta),
         pct(tr, tn),
         pct(txr, tx)
     );
+    (tb, ta, tr, tn, txr, tx)
+}
+
+#[test]
+fn crs_regression_corpus_measurement() {
+    let dir = corpus_dir();
+    if !dir.is_dir() {
+        println!("note: {} not found, CRS measurement skipped", dir.display());
+        return;
+    }
+    let fw = Firewall::new(&FirewallSpec::default()).unwrap();
+    let mut halves: [BTreeMap<String, Tally>; 2] = [BTreeMap::new(), BTreeMap::new()];
+    let debug_half = usize::from(std::env::var("FW_CRS_HALF").is_ok_and(|h| h == "check"));
+    let mut per_file: BTreeMap<u64, (usize, usize, usize, usize)> = BTreeMap::new();
+    let mut groups: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
+    groups.sort_by_key(|e| e.file_name());
+    for group in groups {
+        let name = group.file_name().to_string_lossy().into_owned();
+        if !name.starts_with("REQUEST-9") || !group.path().is_dir() {
+            continue;
+        }
+        let mut files: Vec<_> = std::fs::read_dir(group.path()).unwrap().flatten().collect();
+        files.sort_by_key(|e| e.file_name());
+        for (index, file) in files.into_iter().enumerate() {
+            let half = index % 2;
+            let tally = halves[half].entry(name.clone()).or_default();
+            let text = std::fs::read_to_string(file.path()).unwrap_or_default();
+            let Ok(doc) = serde_saphyr::from_str::<Value>(&text) else {
+                tally.skipped += 1;
+                continue;
+            };
+            let rule = doc.get("rule_id").and_then(Value::as_u64).unwrap_or(0);
+            for test in doc
+                .get("tests")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let desc = test.get("desc").and_then(Value::as_str).unwrap_or("");
+                for stage in test
+                    .get("stages")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    let stage = stage.get("stage").unwrap_or(stage);
+                    let (Some(input), Some(output)) = (stage.get("input"), stage.get("output"))
+                    else {
+                        continue;
+                    };
+                    let log = output.get("log").unwrap_or(output);
+                    let attack = ids(log.get("expect_ids")).contains(&rule);
+                    let benign = ids(log.get("no_expect_ids")).contains(&rule);
+                    if !attack && !benign {
+                        continue;
+                    }
+                    let Some((parts, body)) = request(input) else {
+                        tally.skipped += 1;
+                        continue;
+                    };
+                    let verdict = fw.inspect(&parts, &body);
+                    let blocked = verdict.blocked;
+                    if let Ok(dbg) = std::env::var("FW_CRS_DEBUG")
+                        && name.contains(&dbg)
+                        && half == debug_half
+                        && attack != blocked
+                    {
+                        let extra: Vec<String> = parts
+                            .headers
+                            .iter()
+                            .filter(|(k, _)| {
+                                !matches!(
+                                    k.as_str(),
+                                    "host" | "accept" | "accept-encoding" | "accept-language"
+                                )
+                            })
+                            .map(|(k, v)| format!("{k}: {}", String::from_utf8_lossy(v.as_bytes())))
+                            .collect();
+                        println!(
+                            "  {} {rule} {:?} {} {:?} {:?}",
+                            if attack { "MISS" } else { "FP" },
+                            verdict.rule_ids(),
+                            parts.uri,
+                            extra,
+                            String::from_utf8_lossy(&body)
+                                .chars()
+                                .take(160)
+                                .collect::<String>()
+                        );
+                    }
+                    if std::env::var("FW_CRS_FILES").is_ok() && half == debug_half {
+                        let e = per_file.entry(rule).or_insert((0, 0, 0, 0));
+                        if attack {
+                            e.0 += 1;
+                            e.1 += usize::from(blocked);
+                        } else {
+                            e.2 += 1;
+                            e.3 += usize::from(blocked);
+                        }
+                    }
+                    if attack {
+                        tally.attacks += 1;
+                        tally.blocked += usize::from(blocked);
+                    } else {
+                        tally.benign += 1;
+                        tally.refused += usize::from(blocked);
+                        if is_explicit_negative(desc) {
+                            tally.negatives += 1;
+                            tally.negatives_refused += usize::from(blocked);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for (rule, (a, b, n, r)) in &per_file {
+        println!(
+            "  file {rule}: attacks {b}/{a} missed {}, benign refused {r}/{n}",
+            a - b
+        );
+    }
+    let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
+    for half in &halves {
+        for (name, t) in half {
+            let all = tallies.entry(name.clone()).or_default();
+            all.attacks += t.attacks;
+            all.blocked += t.blocked;
+            all.benign += t.benign;
+            all.refused += t.refused;
+            all.negatives += t.negatives;
+            all.negatives_refused += t.negatives_refused;
+            all.skipped += t.skipped;
+        }
+    }
+    let (db, da, ..) = report("dev half (even files)", &halves[0]);
+    let (cb, ca, ..) = report("check half (odd files)", &halves[1]);
+    let (tb, ta, tr, tn, txr, tx) = report("whole corpus", &tallies);
     // Floors on the application-attack groups, just under the measured shares.
     let floor = |prefix: &str, min: f64| {
         for (name, t) in &tallies {
@@ -380,31 +427,39 @@ fn crs_regression_corpus_measurement() {
             }
         }
     };
-    // Measured: 930 86.4%, 931 30.6%, 932 65.7%, 933 80.1%, 934 81.9%, 941 73.9%,
-    // 942 56.2%, 944 99.4%; application total 76.2%; benign-labelled refused 14.4%, FP
-    // tests refused 8.5%.
-    floor("REQUEST-930", 84.0);
-    floor("REQUEST-931", 28.0);
-    floor("REQUEST-932", 63.0);
-    floor("REQUEST-933", 78.0);
-    floor("REQUEST-934", 79.0);
-    floor("REQUEST-941", 71.0);
-    floor("REQUEST-942", 54.0);
+    // Measured (round 4): 930 90.9%, 931 36.1%, 932 73.8%, 933 83.0%, 934 83.6%, 941 73.9%,
+    // 942 60.7%, 943 28.6%, 944 99.4%; application total 79.6% (dev half 84.5%, check half
+    // 71.6%); benign-labelled refused 15.2%, FP tests refused 8.7%.
+    floor("REQUEST-930", 88.5);
+    floor("REQUEST-931", 34.0);
+    floor("REQUEST-932", 71.5);
+    floor("REQUEST-933", 81.0);
+    floor("REQUEST-934", 81.5);
+    floor("REQUEST-941", 71.5);
+    floor("REQUEST-942", 58.5);
+    floor("REQUEST-943", 26.0);
     floor("REQUEST-944", 97.0);
     assert!(
-        pct(tb, ta) >= 74.0,
+        pct(db, da) >= 82.0 && pct(cb, ca) >= 69.5,
+        "dev half {:.1}%, check half {:.1}%",
+        pct(db, da),
+        pct(cb, ca)
+    );
+    assert!(
+        pct(tb, ta) >= 77.5,
         "application attacks blocked {:.1}%",
         pct(tb, ta)
     );
     // Benign-labelled tests include attacks for other rules and payloads in places CRS does
-    // not inspect (XML names); the explicit false-positive tests are the tighter measure.
+    // not inspect (XML names), e.g. `;top something` is a 932236 attack and a 932230 "benign"
+    // test; the explicit false-positive tests are the tighter measure.
     assert!(
-        pct(tr, tn) <= 15.0,
+        pct(tr, tn) <= 16.0,
         "CRS benign refused {:.1}%",
         pct(tr, tn)
     );
     assert!(
-        pct(txr, tx) <= 9.0,
+        pct(txr, tx) <= 9.5,
         "CRS FP tests refused {:.1}%",
         pct(txr, tx)
     );

@@ -3,7 +3,7 @@
 //! the `cmd` variant, where `c'a't`, `c\at`, `c^at` and `$IFS` are already undone.
 
 use super::{Category::Cmdi, PatternDef, Severity::*, p};
-use crate::normalize::Variant::{Cmd, Decoded};
+use crate::normalize::Variant::{Cmd, Decoded, Folded, Lower};
 
 /// What starts a new command: separators, pipes, command substitution, a newline.
 macro_rules! sep {
@@ -204,4 +204,65 @@ pub const PATTERNS: &[PatternDef] = &[
     ),
     // Expect-style wrappers that run commands.
     p("cmdi-108", Cmdi, Critical, Cmd, r"\bexpect://\w"),
+    // Round 4. Shell expansions that only a shell reads: process substitution `<(cmd x)`
+    // / `>(tee y)`, arithmetic `$((..))`, parameter-expansion operators `${x#..}`,
+    // `${PATH%..}`, `${x:0:1}`, `${x:-y}`, and brace expansion with an empty first element
+    // (`{,cat,/etc/passwd}`, `{/?s?/c?t,}`).
+    p(
+        "cmdi-120",
+        Cmdi,
+        Critical,
+        Cmd,
+        r"(^|[\s;&|=`(])[<>]\(\s*[a-z_/][\w./-]*\s+[^()]*(/|\s-)[^()]*\)|\$\(\(|\$\{\s*[a-z_]\w*\s*(#|%|:[-=?+]|:\d)|\{,[^{}\s]{0,80},[^{}\s]*\}|\{/[^{}\s]*,[^{}\s]*\}|\{[\w$\\/.]+,-{1,2}[a-z]+[,}]",
+    ),
+    // Bracket globs inside a system path segment: `/etc/pas[s]wd`, `/bi[n]/bash`,
+    // `/usr/[a-z]in/bash`, `/etc/[!abc]asswd`. A route placeholder (`/blog/[slug]`) has no
+    // letters glued to its brackets; an index (`items[0]`) holds digits.
+    p(
+        "cmdi-121",
+        Cmdi,
+        Critical,
+        Folded,
+        r"(^|[\s;&|=`('])/([\w.-]*/)*([a-z]+\[[!^]?[a-z/](-[a-z])?[a-z/]{0,4}\][a-z]*|\[[!^]?[a-z/](-[a-z])?[a-z/]{0,4}\][a-z]+)",
+    ),
+    // Windows administration tools with a switch or redirection, at the start or after a
+    // separator: `regedit /E`, `bcdboot /r`, `vssadmin delete`, `schtasks /create`.
+    p(
+        "cmdi-122",
+        Cmdi,
+        Critical,
+        Cmd,
+        r"(^|[;&|]\s*)(regedit|reg(\.exe)?\s+(add|delete|query|export|import|save)|bcdboot|bcdedit|wmic|vssadmin|schtasks|icacls|cacls|takeown|bitsadmin|wevtutil|taskkill|diskpart|cipher|attrib|netsh|sc\s+(create|config|start|stop|delete|query))(\.exe)?(\s*/[a-z?]|\s*<|\s+(delete|shadows|process|call|get|add|advfirewall|interface))",
+    ),
+    // Process launchers that are no words, at the start of a value or after a separator,
+    // running a command (`nohup who`, `strace -f id`, `time curl host`, `ti''me who`
+    // once unquoted). `time` counts only in front of a known command.
+    p(
+        "cmdi-123",
+        Cmdi,
+        Critical,
+        Cmd,
+        r"(^|[;&|`\n]|\$\()\s*((nohup|strace|ltrace|setsid|stdbuf|ionice)\s+(-\S+\s+)*[a-z/]|time\s+(-p\s+)?(who|whoami|id|curl|wget|nc|cat|ls|bash|sh|ping|uname|env|sleep|python[\d.]*|perl)(\s*$|\s+-\w|\s+/|\s+[\w-]+\.[a-z]{2,}\b))",
+    ),
+    // Evasion inside one command word: an empty special parameter (`cu$@rl`, `c$*at`),
+    // empty backquotes (`ping`` 127.0.0.1`) or runs of empty double quotes
+    // (`""p""y""t""h""o""n`). A quoted quote (`O''Brien`, CSV `""x""`) is not one.
+    p(
+        "cmdi-124",
+        Cmdi,
+        Critical,
+        Lower,
+        r#"[a-z]\$[@*][a-z]|[a-z]``(\s|[a-z])|([a-z]""){3,}"#,
+    ),
+    // A Unix tool glued to a separator (`;ssh-copy-id user@host`, `|nc -e`, `&&pip install
+    // x`, `$(curl host)`) with an argument, or a non-word tool ending the value
+    // (`;lastlog`, `&whoami`). Prose leaves a space after `;` and `|`; a markdown table
+    // cell (`| cat | dog |`) has no argument after the tool.
+    p(
+        "cmdi-125",
+        Cmdi,
+        Critical,
+        Cmd,
+        r"(;|\||&|&&\s*|\|\|\s*|\$\(\s*)\\?(cat|ls|id|wget|curl|nc|ncat|netcat|bash|sh|zsh|ksh|python[\d.]*|perl|ruby|php|chmod|chown|rm|cp|mv|uname|whoami|ping|nslookup|dig|telnet|ssh|ssh-copy-id|ssh-keygen|scp|rsync|tftp|sudo|su|kill|pkill|killall|ps|top|netstat|ifconfig|crontab|base64|xxd|awk|gawk|sed|grep|find|tar|gzip|unzip|head|tail|touch|mkdir|echo|printf|env|pip[\d.]*|pipx|npm|apt|apt-get|aptitude|yum|dnf|apk|systemctl|service|useradd|usermod|passwd|socat|nmap|docker|kubectl|ansible[\w-]*|cscli|chef-[\w-]+|openssl)\s+[\w./@~$:'-]|(;|\||&|&&\s*|\|\|\s*)\\?(whoami|uname|ifconfig|netstat|lastlog|aptitude|visudo|ssh-copy-id|wget|curl|bash|passwd|shutdown|reboot)\s*$",
+    ),
 ];

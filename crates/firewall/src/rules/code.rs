@@ -178,6 +178,34 @@ pub const PATTERNS: &[PatternDef] = &[
         Folded,
         r"\b(kernel\s*\.\s*(system|exec|spawn|open)|io\s*\.\s*popen|open3\s*\.\s*\w+|%x\s*[\(\{\[])|\bobject\s*\.\s*send\s*\(\s*:",
     ),
+    // Round 4. PHP process functions called on a bare command word: `system(whoami)`,
+    // `passthru(id)`, `exec (uname -a)` (the quoted form is `php-103`).
+    p(
+        "php-107",
+        Php,
+        Critical,
+        Folded,
+        r"(^|[^.\w$>])(system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec)\s*\(\s*['`]?\s*(whoami|id|uname|ls|cat|pwd|ifconfig|ipconfig|wget|curl|nc|ncat|bash|sh|cmd|dir|type|net|ping|echo|touch|rm|hostname|tasklist|systeminfo)(\s+-{1,2}\w+)*\s*['`]?\s*\)",
+    ),
+    // PHP variable variables and brace-dereferenced calls: `${'ff'}`, `${$a}`,
+    // `$ {'x'}`, `("sys"."tem")('id')`, `(sy.(st).em)('uname')`.
+    p(
+        "php-108",
+        Php,
+        Critical,
+        Folded,
+        r#"\$\s*\{\s*(['"][^'"]{0,40}['"]|\$\w+)\s*\}|\(\s*['"]?\w{1,10}['"]?\s*\.\s*\(?\s*['"]?\w{1,10}['"]?\s*\)?\s*(\.\s*['"]?\w{1,10}['"]?\s*)*\)\(\s*['"][\w\s./-]{1,40}['"]\s*\)"#,
+    ),
+    // Prototype pollution through serialised references (React Server Components,
+    // `$1:constructor:constructor`, `$7:Module:prototype`): a `$` reference path walking
+    // into `constructor` / `__proto__` / `prototype`.
+    p(
+        "code-108",
+        Code,
+        Critical,
+        Folded,
+        r"\$[\w@]{0,6}:(\w+:)*(constructor|__proto__|prototype)\b",
+    ),
 ];
 
 const BASE64_GADGET: RuleInfo = RuleInfo {

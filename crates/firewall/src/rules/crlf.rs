@@ -32,4 +32,14 @@ pub const PATTERNS: &[PatternDef] = &[
         Lower,
         r"(\xe5\x98[\x8a\x8d])+\s*[a-z][\w-]{1,30}\s*:",
     ),
+    // Round 4. POP3 / IMAP commands with their argument shapes after an injected CRLF
+    // (case-insensitive, `cmdi-118` keeps IMAP upper case): `\r\nRETR 1`, `\r\nTOP 1 2`,
+    // `\r\nAPOP user <md5>`, `\r\nAUTH PLAIN`, `\r\na001 authenticate`.
+    p(
+        "crlf-105",
+        Crlf,
+        Critical,
+        Lower,
+        r"\r\n\s*((retr\s+\d+|top\s+\d+\s+\d+|uidl(\s+\d+)?|apop\s+\S+\s+[0-9a-f]{32}|auth\s+(plain|login|cram-md5|xoauth2|[a-z0-9-]+\s+[a-z0-9+/]{12,}={0,2}))(\s|$)|[a-z]\d{2,4}\s+(authenticate|login|uid|select|fetch|store|examine)\s)",
+    ),
 ];

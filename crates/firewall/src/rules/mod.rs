@@ -13,6 +13,7 @@ mod log4shell;
 mod nosql;
 mod rfi;
 mod scanner;
+mod session;
 mod sqli;
 mod ssrf;
 mod ssti;
@@ -27,7 +28,9 @@ use crate::normalize::{Normalized, Variant};
 
 pub use code::Base64GadgetDetector;
 pub use nosql::NosqlKeyDetector;
+pub use rfi::IncludeParamDetector;
 pub use scanner::ScannerDetector;
+pub use session::SessionKeyDetector;
 pub use sqli::LibinjectionSqli;
 pub use ssrf::SsrfDetector;
 pub use traversal::PathProbeDetector;
@@ -110,6 +113,7 @@ pub fn builtin_patterns() -> Vec<PatternDef> {
         log4shell::PATTERNS,
         code::PATTERNS,
         ssrf::PATTERNS,
+        session::PATTERNS,
     ] {
         v.extend_from_slice(set);
     }
@@ -167,5 +171,7 @@ pub fn builtin_detectors() -> Vec<Box<dyn Detector>> {
         Box::new(ScannerDetector::new()),
         Box::new(PathProbeDetector),
         Box::new(Base64GadgetDetector::new()),
+        Box::new(SessionKeyDetector),
+        Box::new(IncludeParamDetector),
     ]
 }

@@ -206,6 +206,64 @@ pub const PATTERNS: &[PatternDef] = &[
         Sql,
         r"\bexec(ute)?\s*\(?\s*(master\.\.|xp_|sp_(executesql|oacreate|configure|makewebtask|password))|\bopenrowset\s*\(|\bopendatasource\s*\(|\bdbms_\w+\.\w+\s*\(|\bcopy\s+\w+\s+(from|to)\s+program\b|\bpg_read_file\s*\(|\blo_import\s*\(",
     ),
+    // Round 4. Dynamic SQL and procedure execution: `EXECUTE IMMEDIATE`, `PROCEDURE
+    // ANALYSE(`, `DECLARE @x`, `EXEC(@q)`, `exec master.`: statement shapes with no prose
+    // reading.
+    p(
+        "sqli-125",
+        Sqli,
+        Critical,
+        Sql,
+        r"\bexecute\s+immediate\b|\bprocedure\s+analyse\s*\(|\bdeclare\s+@\w+\s+(as\s+)?(n?varchar|n?char|int|bigint|table|sysname|cursor|bit|datetime|float|decimal|varbinary)\b|\bexec(ute)?\s*\(\s*@|\bexec(ute)?\s+master\s*\.",
+    ),
+    // Stacked statements glued to the `;` with their object (`;drop table`, `;update users
+    // set`, `;replace/**/t(id)`), a bare `;drop` ending the value, `;SET @OLD_MODE`: prose
+    // puts a space after a semicolon, and a typo (`;update the docs`) has no statement shape.
+    p(
+        "sqli-126",
+        Sqli,
+        Critical,
+        Lower,
+        r";(drop|truncate|alter)\s+(table|database|schema|user|view|index|procedure|function|trigger)\b|;(update|delete|insert|replace)(\s|/\*[^*]*\*/)+\w*[\w.`\[\]]*(\s|/\*[^*]*\*/)*(set|from|into|values|\()|;(drop|truncate|shutdown)\s*($|--|#|/\*|\[)|;\s*set\s+@@?[a-z_]",
+    ),
+    // A value that opens by closing a string and continuing with a boolean operator and an
+    // operand followed by an operator (`' or abc!`, `" and x-`), or with `xor` and a
+    // comparison (`xor 2 <`): a fragment meant to extend a quoted predicate.
+    p(
+        "sqli-127",
+        Sqli,
+        Critical,
+        Sql,
+        r#"^\s*['"`]\s*(or|and|xor|\|\||&&)\s+['"`]?[\w.@]+['"`]?\s*[-<>=!^|&+*/%]|^\s*['"`]?\s*xor\s+['"`]?[\w.]+['"`]?\s*[-<>=!]"#,
+    ),
+    // SQL operators applied to a closed sub-expression: `) like (`, `)rlike(`,
+    // `) when 1 then`, and MySQL's `IF(cond, a, b)` / `IIF(` with a comparison.
+    p(
+        "sqli-128",
+        Sqli,
+        Critical,
+        Sql,
+        r#"\)\s*(r?like|regexp|sounds\s+like)\s*\(|\)\s*when\s+['"\w.-]+\s+then\b|\bi?if\s*\(\s*[^(),;{}]{1,40}(=|<|>)[^(),;{}]{0,40},[^,;{}]{1,60},"#,
+    ),
+    // A value that opens by closing a string and starting a statement keyword that no
+    // quoted phrase starts with: `'union/`, `"UNION ALL`, `'alter table`, `' having 1`.
+    p(
+        "sqli-129",
+        Sqli,
+        Critical,
+        Sql,
+        r#"^\s*['"`]\s*(union|alter|having|truncate|declare)(\s*(/|\(|$)|\s+(all|select|distinct|table|database|user|\d))"#,
+    ),
+    // A closed string, a boolean and a function call that ends the statement:
+    // `x' or json_valid(id);`, `' and glob(id,id)--` (error/boolean probes through any
+    // function, not just the known ones).
+    p(
+        "sqli-130",
+        Sqli,
+        Critical,
+        Lower,
+        r#"['"`]\s*(or|and|xor|\|\||&&)\s+[a-z_][\w.]*\s*\([^()]{0,60}\)\s*(;|--|#|/\*)"#,
+    ),
 ];
 
 const LIBINJECTION_SQLI: RuleInfo = RuleInfo {

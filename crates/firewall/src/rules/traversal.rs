@@ -80,6 +80,16 @@ pub const PATTERNS: &[PatternDef] = &[
         Path,
         r"\.\./.{0,200}\.(php\d?|inc|conf|config|cfg|ini|log|xml|yml|yaml|json|properties|env|sh|db|sqlite|key|pem)\b|\.\./+(etc|windows|winnt|proc|var|usr|root|home|boot|sys|tmp|web-inf|meta-inf|app|config|bin)\b",
     ),
+    // Round 4. Dots and separators written as `0x` hex literals, as some decoders in front
+    // of a file API undo them: `0x2e0x2e0x2f`, `0x5c0x2e./`. A single literal (`0x2e is
+    // the dot`) is prose about bytes.
+    p(
+        "lfi-110",
+        Traversal,
+        Critical,
+        Path,
+        r"(0x(2e|2f|5c)){2,}|0x(2e|5c)\.+/",
+    ),
 ];
 
 use super::{Detector, Hit, RuleInfo, Subject};
