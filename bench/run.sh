@@ -3,7 +3,9 @@
 # proxy, (c) portcullis proxying over plain HTTP, (d) portcullis with TLS, (e) nginx with TLS
 # for reference, (f) portcullis with JWT (ES256) authentication + a rate limit + a Cedar
 # policy + the firewall on the query, and (g) portcullis with only the firewall on (default
-# settings) inspecting a query string, and (h) portcullis with JWT (ES256) authentication only.
+# settings) inspecting a query string, (h) portcullis with JWT (ES256) authentication only, and
+# (i) the plain route of (c) sent the same request as (h), bearer token included (so h/i is the
+# cost of authentication itself, h/c adds the cost of the larger request).
 # Same machine, same run, alternating rounds. Prints
 # requests/s, p50, p99 and the ratios; writes the table to bench/results/latest.md.
 #
@@ -158,9 +160,10 @@ declare -A URL=(
   [f_portcullis_jwt_limit_policy]="http://127.0.0.1:$PC_PORT/secure/items?q=green+tea&page=2"
   [g_portcullis_firewall]="http://127.0.0.1:$PC_PORT/inspected/items?q=green+tea&page=2&sort=price"
   [h_portcullis_jwt_only]="http://127.0.0.1:$PC_PORT/jwt/items"
+  [i_portcullis_plain_same_request]="http://127.0.0.1:$PC_PORT/api/items"
 )
-declare -A HDR=([f_portcullis_jwt_limit_policy]="Authorization: Bearer $TOKEN" [h_portcullis_jwt_only]="Authorization: Bearer $TOKEN")
-ORDER=(a_upstream b_nginx c_portcullis d_portcullis_tls e_nginx_tls f_portcullis_jwt_limit_policy g_portcullis_firewall h_portcullis_jwt_only)
+declare -A HDR=([f_portcullis_jwt_limit_policy]="Authorization: Bearer $TOKEN" [h_portcullis_jwt_only]="Authorization: Bearer $TOKEN" [i_portcullis_plain_same_request]="Authorization: Bearer $TOKEN")
+ORDER=(a_upstream b_nginx c_portcullis d_portcullis_tls e_nginx_tls f_portcullis_jwt_limit_policy g_portcullis_firewall h_portcullis_jwt_only i_portcullis_plain_same_request)
 # Every secured request must pass (a 401/403/429 would make the numbers meaningless).
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "${HDR[f_portcullis_jwt_limit_policy]}" "${URL[f_portcullis_jwt_limit_policy]}")
 [ "$code" = 200 ] || { echo "secured route answered $code"; cat "$WORK/portcullis.log"; exit 1; }
@@ -207,6 +210,7 @@ mkdir -p bench/results
   for name in f_portcullis_jwt_limit_policy g_portcullis_firewall h_portcullis_jwt_only; do
     echo "$name vs plain portcullis: $(awk -v a="${RPS[$name]}" -v b="$plain" 'BEGIN{printf "%.2f", a/b}')x"
   done
+  echo "h_portcullis_jwt_only vs the same request on the plain route (i): $(awk -v a="${RPS[h_portcullis_jwt_only]}" -v b="${RPS[i_portcullis_plain_same_request]}" 'BEGIN{printf "%.2f", a/b}')x"
   echo
   echo "p99 added over the upstream: portcullis $(awk -v a="$pc99" -v b="$up99" 'BEGIN{printf "%.2f", a-b}') ms, nginx $(awk -v a="$ng99" -v b="$up99" 'BEGIN{printf "%.2f", a-b}') ms"
   echo
