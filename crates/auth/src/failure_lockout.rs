@@ -194,16 +194,19 @@ impl Guard for FailureLockout {
         let c = &self.counter;
         let now = c.clock.now();
         let ip = cx.client_ip.0;
-        if let Some(retry) = c.lockout.retry_after(&ip_key(ip), now) {
-            tracing::warn!(target: SECURITY_TARGET, event = "auth_refused_locked", scope = "ip", route = %c.route, client_ip = %ip, method = self.inner.id().as_str(), retry_after = retry, "authentication refused: client address locked out");
-            return locked(retry);
-        }
-        if let Some(id) = self.claimed_id(cx, req)
-            && let Some(retry) = c.lockout.retry_after(&credential_key(&id), now)
-        {
-            // Only real ids are ever locked, so `id` names a stored credential here.
-            tracing::warn!(target: SECURITY_TARGET, event = "auth_refused_locked", scope = "credential", route = %c.route, client_ip = %ip, method = self.inner.id().as_str(), credential_id = %id, retry_after = retry, "authentication refused: credential locked out");
-            return locked(retry);
+        // Nothing is locked (the usual case): no keys to build, no table to look up.
+        if c.lockout.any_locked(now) {
+            if let Some(retry) = c.lockout.retry_after(&ip_key(ip), now) {
+                tracing::warn!(target: SECURITY_TARGET, event = "auth_refused_locked", scope = "ip", route = %c.route, client_ip = %ip, method = self.inner.id().as_str(), retry_after = retry, "authentication refused: client address locked out");
+                return locked(retry);
+            }
+            if let Some(id) = self.claimed_id(cx, req)
+                && let Some(retry) = c.lockout.retry_after(&credential_key(&id), now)
+            {
+                // Only real ids are ever locked, so `id` names a stored credential here.
+                tracing::warn!(target: SECURITY_TARGET, event = "auth_refused_locked", scope = "credential", route = %c.route, client_ip = %ip, method = self.inner.id().as_str(), credential_id = %id, retry_after = retry, "authentication refused: credential locked out");
+                return locked(retry);
+            }
         }
         if !self.inner.phases().contains(&Phase::Request) {
             return Step::Continue;

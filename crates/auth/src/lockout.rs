@@ -16,6 +16,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use portcullis_config::LockoutSpec;
 
@@ -130,6 +131,11 @@ pub struct LockState {
 pub struct Lockout {
     entries: Mutex<HashMap<String, Entry>>,
     capacity: usize,
+    /// The latest `locked_until` ever set. Every authenticated request asks whether its
+    /// address is locked; while no lock can still be running (nearly always), the answer
+    /// comes from this atomic without building a key or taking the table's mutex, which
+    /// every worker would otherwise contend for.
+    latest_lock_until: AtomicI64,
 }
 
 impl Default for Lockout {
@@ -144,6 +150,7 @@ impl Lockout {
         Self {
             entries: Mutex::new(HashMap::new()),
             capacity: capacity.max(1),
+            latest_lock_until: AtomicI64::new(i64::MIN),
         }
     }
 
@@ -156,8 +163,16 @@ impl Lockout {
         }
     }
 
+    /// Whether some key may be locked at `now` (false: none is, no lookup needed).
+    pub fn any_locked(&self, now: i64) -> bool {
+        self.latest_lock_until.load(Ordering::Acquire) > now
+    }
+
     /// Seconds until `key` may try again, if it is locked at `now`.
     pub fn retry_after(&self, key: &str, now: i64) -> Option<i64> {
+        if !self.any_locked(now) {
+            return None;
+        }
         self.with(|m| {
             m.get(key)
                 .filter(|e| e.locked_until > now)
@@ -167,6 +182,9 @@ impl Lockout {
 
     /// The lock of `key` at `now`, if any.
     pub fn lock_state(&self, key: &str, now: i64) -> Option<LockState> {
+        if !self.any_locked(now) {
+            return None;
+        }
         self.with(|m| {
             m.get(key)
                 .filter(|e| e.locked_until > now)
@@ -218,6 +236,8 @@ impl Lockout {
             e.failures.clear();
             e.locked_until = now.saturating_add(secs);
             e.locked_at = now;
+            self.latest_lock_until
+                .fetch_max(e.locked_until, Ordering::AcqRel);
             Some(Locked {
                 until: e.locked_until,
                 secs,
@@ -254,6 +274,22 @@ mod tests {
             base_lockout: 10,
             max_lockout: 35,
         }
+    }
+
+    #[test]
+    fn any_locked_follows_the_latest_running_lock() {
+        let l = Lockout::default();
+        let p = policy();
+        assert!(!l.any_locked(100));
+        for t in [100, 101, 102] {
+            l.record_failure(&p, "ip:a", t);
+        }
+        // Locked 102..112; failures alone (another key) do not flip the flag.
+        l.record_failure(&p, "ip:b", 103);
+        assert!(l.any_locked(111));
+        assert_eq!(l.retry_after("ip:a", 111), Some(1));
+        assert!(!l.any_locked(112));
+        assert_eq!(l.retry_after("ip:a", 112), None);
     }
 
     #[test]

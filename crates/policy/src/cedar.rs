@@ -281,7 +281,34 @@ pub struct PolicyEngine {
     claims: Vec<(String, ClaimType)>,
     tz: TimeZone,
     authorizer: Authorizer,
+    /// `Portcullis::Consumer`, `::Route`, `::Action`, parsed once: Cedar parses a type name
+    /// with its full grammar, which cost more per request than evaluating the policies.
+    types: EntityTypes,
+    /// The client address as a Cedar `ip(...)` value, per address seen lately: building one
+    /// parses the extension function's name with the Cedar grammar.
+    ips: std::sync::Mutex<HashMap<std::net::IpAddr, Rx>>,
 }
+
+/// The entity types a request names.
+#[derive(Debug)]
+struct EntityTypes {
+    consumer: cedar_policy::EntityTypeName,
+    route: cedar_policy::EntityTypeName,
+    action: cedar_policy::EntityTypeName,
+}
+
+impl EntityTypes {
+    fn new() -> Result<Self, String> {
+        Ok(Self {
+            consumer: type_name("Consumer")?,
+            route: type_name("Route")?,
+            action: type_name("Action")?,
+        })
+    }
+}
+
+/// Client addresses whose Cedar value is kept (the map is cleared when full).
+const IP_CACHE: usize = 4096;
 
 impl std::fmt::Debug for PolicyEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -510,6 +537,15 @@ impl PolicyEngine {
             claims: p.claims.iter().map(|(k, t)| (k.clone(), *t)).collect(),
             tz,
             authorizer: Authorizer::new(),
+            types: EntityTypes::new().map_err(|message| {
+                PolicyErrors(vec![PolicyDiagnostic {
+                    file: PathBuf::new(),
+                    line: 0,
+                    column: 0,
+                    message,
+                }])
+            })?,
+            ips: std::sync::Mutex::new(HashMap::new()),
         }))
     }
 
@@ -552,23 +588,14 @@ impl PolicyEngine {
             errors: vec![msg],
         };
         let id = input.identity;
-        let principal_uid = match uid("Consumer", &id.consumer_id) {
-            Ok(u) => u,
-            Err(e) => return fail(e),
-        };
-        let resource_uid = match uid("Route", input.route) {
-            Ok(u) => u,
-            Err(e) => return fail(e),
-        };
+        let principal_uid = typed_uid(&self.types.consumer, &id.consumer_id);
+        let resource_uid = typed_uid(&self.types.route, input.route);
         let action_name = match input.operation {
             Some((op_id, _)) => op_id.to_string(),
             None => format!("{}:{}", input.route, input.method),
         };
         let template = input.operation.map_or(input.template, |(_, t)| t);
-        let action_uid = match uid("Action", &action_name) {
-            Ok(u) => u,
-            Err(e) => return fail(e),
-        };
+        let action_uid = typed_uid(&self.types.action, &action_name);
         let strings = |v: &[String]| Rx::new_set(v.iter().map(|x| Rx::new_string(x.clone())));
         let record = |fields: Vec<(String, Rx)>| Rx::new_record(fields);
         let Ok(claims) = record(self.claims_record(id)) else {
@@ -682,7 +709,7 @@ impl PolicyEngine {
             return fail("context record".into());
         };
         let context = match Context::from_pairs([
-            ("ip".to_string(), Rx::new_ip(input.ip.to_string())),
+            ("ip".to_string(), self.ip_value(input.ip)),
             (
                 "country".to_string(),
                 Rx::new_string(input.country.to_string()),
@@ -724,6 +751,31 @@ impl PolicyEngine {
             errors: diagnostics.errors().map(ToString::to_string).collect(),
         }
     }
+}
+
+impl PolicyEngine {
+    /// The Cedar `ip(...)` value of a client address (see `ips`).
+    fn ip_value(&self, ip: std::net::IpAddr) -> Rx {
+        let mut cache = self.ips.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(v) = cache.get(&ip) {
+            return v.clone();
+        }
+        let v = Rx::new_ip(ip.to_string());
+        if cache.len() >= IP_CACHE {
+            cache.clear();
+        }
+        cache.insert(ip, v.clone());
+        v
+    }
+}
+
+fn type_name(kind: &str) -> Result<cedar_policy::EntityTypeName, String> {
+    cedar_policy::EntityTypeName::from_str(&format!("{NAMESPACE}::{kind}"))
+        .map_err(|e| e.to_string())
+}
+
+fn typed_uid(ty: &cedar_policy::EntityTypeName, id: &str) -> EntityUid {
+    EntityUid::from_type_name_and_id(ty.clone(), cedar_policy::EntityId::new(id))
 }
 
 fn uid(kind: &str, id: &str) -> Result<EntityUid, String> {
