@@ -9,5 +9,10 @@ fuzz_target!(|data: &[u8]| {
         assert!(!c.username.is_empty() && !c.username.contains(':'));
     }
     let code = String::from_utf8_lossy(data);
-    let _ = totp::verify(&[7u8; totp::SEED_LEN], &code, 1_700_000_000, Some(56_666_665));
+    let _ = totp::verify(
+        &[7u8; totp::SEED_LEN],
+        &code,
+        1_700_000_000,
+        Some(56_666_665),
+    );
 });

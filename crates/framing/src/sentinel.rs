@@ -373,7 +373,9 @@ impl<IO> Sentinel<IO> {
         let Some(head) = self.inbuf.get(..end) else {
             return false;
         };
-        let slots = self.limits.max_headers.saturating_add(1);
+        // httparse refuses a head with more fields than slots, so the slots are the limit
+        // (as in `check_head`); one more would let `max_headers + 1` fields through.
+        let slots = self.limits.max_headers;
         let checked = if slots <= STACK_HEADERS {
             let mut stack =
                 [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_HEADERS];

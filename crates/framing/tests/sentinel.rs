@@ -2,7 +2,9 @@
 #![allow(missing_docs)]
 
 use http::HeaderMap;
-use portcullis_framing::{FramingHandle, FramingLimits, Sentinel, Violation};
+use portcullis_framing::{
+    FramingHandle, FramingLimits, HeadCheck, Sentinel, Violation, check_head,
+};
 use proptest::prelude::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -13,8 +15,13 @@ const LIMITS: FramingLimits = FramingLimits {
 
 /// Feeds `input` (in pieces of `step` bytes) and returns everything the sentinel yields.
 async fn run(input: &[u8], step: usize) -> (Vec<u8>, FramingHandle) {
+    run_with(input, step, LIMITS).await
+}
+
+/// [`run`] with other limits.
+async fn run_with(input: &[u8], step: usize, limits: FramingLimits) -> (Vec<u8>, FramingHandle) {
     let (mut client, server) = tokio::io::duplex(64 * 1024);
-    let (mut sentinel, handle) = Sentinel::new(server, LIMITS);
+    let (mut sentinel, handle) = Sentinel::new(server, limits);
     let data = input.to_vec();
     let writer = tokio::spawn(async move {
         for piece in data.chunks(step.max(1)) {
@@ -94,6 +101,56 @@ async fn oversized_heads_get_431() {
     let (out, handle) = run(input.as_bytes(), 512).await;
     let v = notice(&out, &handle).expect("notice");
     assert_eq!((v.code, v.status.as_u16()), ("head_too_large", 431));
+}
+
+/// Regression, found by the `h1_sentinel` fuzz target (`fuzz/artifacts/h1_sentinel/
+/// crash-bf8166103652b3a4c4e157f2fd255ea160bbd7db`): the sentinel parsed heads with
+/// `max_headers + 1` slots, so one field over the limit passed (and a bad name in it was
+/// reported instead of the count, disagreeing with `check_head`).
+#[tokio::test]
+async fn one_field_over_max_headers_gets_431() {
+    let head = |fields: usize| {
+        let mut s = String::from("GET / HTTP/1.1\r\nHost: x\r\n");
+        for i in 1..fields {
+            s.push_str(&format!("X-{i}: v\r\n"));
+        }
+        s.push_str("\r\n");
+        s
+    };
+    let at_limit = head(LIMITS.max_headers);
+    let (out, handle) = run(at_limit.as_bytes(), 64).await;
+    assert_eq!(out, at_limit.as_bytes());
+    assert!(notice(&out, &handle).is_none());
+    let over = head(LIMITS.max_headers + 1);
+    let (out, handle) = run(over.as_bytes(), 64).await;
+    let v = notice(&out, &handle).expect("notice");
+    assert_eq!((v.code, v.status.as_u16()), ("too_many_headers", 431));
+    // A bad field name after the limit: the count is what refuses it, as in `check_head`.
+    let mut bad = head(LIMITS.max_headers + 1);
+    bad.insert_str(bad.len() - 2, "Bad\u{7f}Name: v\r\n");
+    let (out, handle) = run(bad.as_bytes(), 64).await;
+    let v = notice(&out, &handle).expect("notice");
+    assert_eq!((v.code, v.status.as_u16()), ("too_many_headers", 431));
+    // The fuzzer's minimised input (the 9-byte driver prefix dropped), under its limits:
+    // 17 fields, at most 16 allowed. `check_head` and the sentinel agree.
+    let crash = b"T rin HTTP/1.1\r\ng:\r\no: \r\nH: a\r\n$: \r\ng:.1\r\nt: \r\nn:\r\nt:/1\r\nn:\r\nT-: \r\nHo: a\r\nC: \r\ng:1\r\nt: \r\nC:3h \r\ntnz$:/1\r\nn:3h\r\n\r\nac";
+    let fuzz_limits = FramingLimits {
+        max_head_bytes: 2048,
+        max_headers: 16,
+    };
+    match check_head(crash, fuzz_limits.max_head_bytes, fuzz_limits.max_headers) {
+        HeadCheck::Refused(v) => assert_eq!(v.code, "too_many_headers"),
+        other => panic!("{other:?}"),
+    }
+    for step in [1, 3, 64] {
+        let (out, handle) = run_with(crash, step, fuzz_limits).await;
+        let v = notice(&out, &handle).expect("notice");
+        assert_eq!(
+            (v.code, v.status.as_u16()),
+            ("too_many_headers", 431),
+            "step {step}"
+        );
+    }
 }
 
 #[tokio::test]
