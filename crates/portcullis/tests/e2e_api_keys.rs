@@ -10,20 +10,9 @@ use common::*;
 use portcullis_testkit::{GatewayProcess, RecordingUpstream};
 
 fn keys(gw: &GatewayProcess, args: &[&str]) -> serde_json::Value {
-    let out = Command::new(bin())
-        .arg("keys")
-        .args(args)
-        .arg("--config")
-        .arg(gw.config_path())
-        .args(["--output", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let mut all = vec!["keys"];
+    all.extend_from_slice(args);
+    cli_json(gw, &all)
 }
 
 fn run_keys(gw: &GatewayProcess, args: &[&str]) -> String {

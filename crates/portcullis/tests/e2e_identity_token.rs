@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::*;
 use portcullis_testkit::{GatewayProcess, RecordingUpstream};
 
@@ -19,25 +17,17 @@ async fn setup() -> (GatewayProcess, RecordingUpstream) {
 }
 
 fn api_key(gw: &GatewayProcess, consumer: &str) -> String {
-    let out = Command::new(bin())
-        .args([
+    let v = cli_json(
+        gw,
+        &[
             "keys",
             "create",
             "--consumer",
             consumer,
             "--scopes",
             "orders:read",
-        ])
-        .args(["--output", "json", "--config"])
-        .arg(gw.config_path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     v["key"].as_str().unwrap().to_string()
 }
 

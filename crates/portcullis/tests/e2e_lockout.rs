@@ -7,7 +7,6 @@
 mod common;
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::process::Command;
 use std::time::Duration;
 
 use common::*;
@@ -38,18 +37,7 @@ fn client_from(gw: &GatewayProcess, last: u8) -> reqwest::Client {
 }
 
 fn create_key(gw: &GatewayProcess, consumer: &str) -> (String, String) {
-    let out = Command::new(bin())
-        .args(["keys", "create", "--consumer", consumer, "--config"])
-        .arg(gw.config_path())
-        .args(["--output", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = cli_json(gw, &["keys", "create", "--consumer", consumer]);
     (
         v["id"].as_str().unwrap().to_string(),
         v["key"].as_str().unwrap().to_string(),

@@ -23,6 +23,25 @@ routes:
     public: true
 "#;
 
+/// Runs `portcullis <args> --config <gateway's config> --output json`, asserts it succeeded
+/// (showing its stderr if not) and returns the JSON it printed: how the e2e tests issue,
+/// rotate and inspect keys through the real CLI.
+pub fn cli_json(gw: &GatewayProcess, args: &[&str]) -> serde_json::Value {
+    let out = std::process::Command::new(bin())
+        .args(args)
+        .arg("--config")
+        .arg(gw.config_path())
+        .args(["--output", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "portcullis {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// Starts the gateway; panics with its output if it does not come up.
 pub fn start(config: &str) -> GatewayProcess {
     match GatewayProcess::start(bin(), config) {
