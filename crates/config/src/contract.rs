@@ -106,8 +106,9 @@ impl OpenApiSpec {
 
 // === body hygiene ===
 
-/// Structural limits on request bodies, applied on any route with or without a spec, before
-/// any parser of the upstream sees the body.
+/// Structural limits on request bodies, and the request-head checks that go with them
+/// (declared charsets, method overrides, NUL bytes in the query, ranges), applied on any
+/// route with or without a spec, before any parser of the upstream sees the request.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BodyLimitsSpec {
@@ -125,6 +126,12 @@ pub struct BodyLimitsSpec {
     /// a payload mean one thing to the gateway and another to the upstream. Default `false`.
     #[serde(default)]
     pub allow_duplicate_keys: bool,
+    /// Accept method overrides (`X-HTTP-Method-Override`, `X-HTTP-Method`,
+    /// `X-Method-Override`, a `_method` query parameter or form field) naming another method
+    /// than the request's. Frameworks honour them, so the upstream may then run a method the
+    /// route's `methods` do not list. Default `false`.
+    #[serde(default)]
+    pub allow_method_override: bool,
     /// XML limits. DTDs (and so entities) are always refused.
     #[serde(default)]
     pub xml: XmlLimitsSpec,
@@ -143,6 +150,7 @@ impl Default for BodyLimitsSpec {
             max_json_keys: DEFAULT_MAX_JSON_KEYS,
             max_string_length: DEFAULT_MAX_STRING_LENGTH,
             allow_duplicate_keys: false,
+            allow_method_override: false,
             xml: XmlLimitsSpec::default(),
             form: FormLimitsSpec::default(),
             multipart: MultipartLimitsSpec::default(),

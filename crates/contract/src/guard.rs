@@ -161,19 +161,22 @@ impl Guard for BodyHygieneGuard {
         &[Phase::Request, Phase::Body]
     }
 
-    fn on_request(&self, _cx: &mut RequestCx, req: &mut http::request::Parts) -> Step {
+    fn on_request(&self, cx: &mut RequestCx, req: &mut http::request::Parts) -> Step {
         let declared = req
             .headers
             .get(CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
-        match declared {
-            Some(n) if n > self.limits.max_body_bytes() => Step::Deny(Denial::new(
+        if declared.is_some_and(|n| n > self.limits.max_body_bytes()) {
+            return Step::Deny(Denial::new(
                 ProblemType::PayloadTooLarge,
                 "body_too_large",
                 HYGIENE_ID,
-            )),
-            _ => Step::Continue,
+            ));
+        }
+        match self.limits.check_head(req) {
+            Ok(()) => Step::Continue,
+            Err(v) => hygiene_denial(cx, v),
         }
     }
 
@@ -181,22 +184,25 @@ impl Guard for BodyHygieneGuard {
         let ct = req.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
         match self.limits.check(ct, body) {
             Ok(()) => Step::Continue,
-            Err(v) => {
-                let (problem, reason) = if v.rule == RULE_MAX_BODY_SIZE {
-                    (ProblemType::PayloadTooLarge, "body_too_large")
-                } else {
-                    (ProblemType::BadRequest, hygiene_reason(&v.rule))
-                };
-                let violations = Violations(vec![v]);
-                if let serde_json::Value::Object(m) = violations.problem_members() {
-                    cx.extensions
-                        .insert(portcullis_core::ProblemMembers(std::sync::Arc::new(m)));
-                }
-                cx.extensions.insert(violations);
-                Step::Deny(Denial::new(problem, reason, HYGIENE_ID))
-            }
+            Err(v) => hygiene_denial(cx, v),
         }
     }
+}
+
+/// The 400 (or 413) for a hygiene violation, its pointer and rule in the problem body.
+fn hygiene_denial(cx: &mut RequestCx, v: Violation) -> Step {
+    let (problem, reason) = if v.rule == RULE_MAX_BODY_SIZE {
+        (ProblemType::PayloadTooLarge, "body_too_large")
+    } else {
+        (ProblemType::BadRequest, hygiene_reason(&v.rule))
+    };
+    let violations = Violations(vec![v]);
+    if let serde_json::Value::Object(m) = violations.problem_members() {
+        cx.extensions
+            .insert(portcullis_core::ProblemMembers(std::sync::Arc::new(m)));
+    }
+    cx.extensions.insert(violations);
+    Step::Deny(Denial::new(problem, reason, HYGIENE_ID))
 }
 
 /// A fixed log reason per hygiene rule.
@@ -212,6 +218,12 @@ fn hygiene_reason(rule: &str) -> &'static str {
         "duplicateKey" => "body_duplicate_key",
         "doctype" | "entity" => "xml_dtd_refused",
         "boundary" => "multipart_bad_boundary",
+        "contentType" => "content_type_malformed",
+        "charset" => "charset_refused",
+        "methodOverride" => "method_override_refused",
+        "nul" => "nul_byte",
+        "range" => "range_refused",
+        "partHeader" => "multipart_bad_part_header",
         _ => "body_hygiene",
     }
 }

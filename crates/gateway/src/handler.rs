@@ -47,6 +47,9 @@ pub struct ConnInfo {
     pub redirect_port: u16,
 }
 
+/// The `Proxy` request header, never forwarded (httpoxy).
+const PROXY: HeaderName = HeaderName::from_static("proxy");
+
 /// Hop-by-hop headers (RFC 9110 §7.6.1), never forwarded in either direction.
 const HOP_BY_HOP: [HeaderName; 7] = [
     header::CONNECTION,
@@ -339,6 +342,9 @@ fn prepare_upstream_request(
         .map_err(|_| Denial::new(ProblemType::BadRequest, "bad_target", GATEWAY))?;
     // HTTP/2 clients send no Host; the authority becomes the forwarded Host.
     strip_hop_by_hop(&mut parts.headers);
+    // `Proxy` is no standard request header; CGI-style upstreams turn it into `HTTP_PROXY`,
+    // which their HTTP clients take as the proxy for outgoing calls (httpoxy, CVE-2016-5385).
+    parts.headers.remove(PROXY);
     set_forwarding_headers(
         &mut parts.headers,
         conn.peer.ip(),

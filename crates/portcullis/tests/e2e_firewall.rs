@@ -325,3 +325,131 @@ async fn detectors_block_attacks_in_every_placement_and_pass_their_benign_twins(
         "{line}"
     );
 }
+
+/// Request-head hygiene on a route without a spec: each evasion is refused with 400 naming
+/// the rule and never reaches the upstream; its benign twin goes through.
+#[tokio::test]
+async fn request_head_hygiene_refuses_evasions_and_passes_their_twins() {
+    let up = RecordingUpstream::start().await;
+    let routes = format!(
+        "upstreams:\n  - id: app\n    targets: [\"{}\"]\nroutes:\n  - id: app\n    path: /app/\n    methods: [GET, POST]\n    upstream: app\n    public: true\n  - id: legacy\n    path: /legacy/\n    methods: [POST]\n    upstream: app\n    public: true\n    body_limits: {{ allow_method_override: true }}\n",
+        up.url()
+    );
+    let gw = start(&config(&routes));
+    let c = client(&gw);
+    let u = |p: &str| https_url(&gw, p);
+    let form = "application/x-www-form-urlencoded";
+    let multipart = |headers: &str, content: &str| {
+        format!(
+            "--XyZ\r\nContent-Disposition: form-data; name=\"f\"\r\n{headers}\r\n{content}\r\n--XyZ--\r\n"
+        )
+    };
+    for (attack, twin, rule) in [
+        (
+            c.post(u("/app/a"))
+                .header("content-type", format!("{form}; charset=ibm037")),
+            c.post(u("/app/a"))
+                .header("content-type", format!("{form}; charset=UTF-8")),
+            "charset",
+        ),
+        (
+            c.post(u("/app/a")).header("content-type", "text/xml; blah"),
+            c.post(u("/app/a"))
+                .header("content-type", "text/xml; charset=utf-8"),
+            "contentType",
+        ),
+        (
+            c.post(u("/app/a?_method=DELETE")),
+            c.post(u("/app/a?payment_method=DELETE")),
+            "methodOverride",
+        ),
+        (
+            c.get(u("/app/a")).header("x-http-method-override", "PUT"),
+            c.get(u("/app/a")).header("x-http-method-override", "GET"),
+            "methodOverride",
+        ),
+        (
+            c.post(u("/app/a"))
+                .header("content-type", form)
+                .body("_method=delete&id=7"),
+            c.post(u("/app/a"))
+                .header("content-type", form)
+                .body("method=delete&id=7"),
+            "methodOverride",
+        ),
+        (
+            c.get(u("/app/a?file=report.pdf%00.php")),
+            c.get(u("/app/a?file=report.pdf%2500.php")),
+            "nul",
+        ),
+        (
+            c.get(u("/app/a"))
+                .header("range", "bytes=0-1,2-3,4-5,6-7,8-9,10-11"),
+            c.get(u("/app/a")).header("range", "bytes=0-1023"),
+            "range",
+        ),
+        (
+            c.post(u("/app/a"))
+                .header("content-type", "multipart/form-data; boundary=XyZ")
+                .body(multipart(
+                    "Content-Transfer-Encoding: base64\r\n",
+                    "PHNjcmlwdD4=",
+                )),
+            c.post(u("/app/a"))
+                .header("content-type", "multipart/form-data; boundary=XyZ")
+                .body(multipart("Content-Type: text/plain\r\n", "PHNjcmlwdD4=")),
+            "partHeader",
+        ),
+        (
+            c.post(u("/app/a"))
+                .header("content-type", "multipart/form-data; boundary=XyZ")
+                .body(multipart(
+                    "Content-Type: text/plain; charset=utf-7\r\n",
+                    "hi",
+                )),
+            c.post(u("/app/a"))
+                .header("content-type", "multipart/form-data; boundary=XyZ")
+                .body(multipart(
+                    "Content-Type: text/plain; charset=utf-8\r\n",
+                    "hi",
+                )),
+            "charset",
+        ),
+    ] {
+        let before = up.requests().len();
+        let body = assert_problem(attack.send().await.unwrap(), 400, "bad-request").await;
+        assert!(
+            body["violations"]
+                .as_array()
+                .is_some_and(|v| v.iter().any(|x| x["rule"] == rule)),
+            "{rule}: {body}"
+        );
+        assert_eq!(up.requests().len(), before, "{rule}: attack forwarded");
+        let r = twin.send().await.unwrap();
+        assert_eq!(r.status(), 200, "{rule}: twin refused");
+        assert_eq!(up.requests().len(), before + 1);
+    }
+    // A bare-LF multipart body is accepted (and inspected); a CRLF delimiter slipped into
+    // it is refused.
+    let lf = "--XyZ\nContent-Disposition: form-data; name=\"f\"\n\nhello\n--XyZ--\n";
+    let r = c
+        .post(u("/app/a"))
+        .header("content-type", "multipart/form-data; boundary=XyZ")
+        .body(lf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let mixed = "--XyZ\nContent-Disposition: form-data; name=\"f\"\n\nhello\r\n--XyZ--\n";
+    let r = c
+        .post(u("/app/a"))
+        .header("content-type", "multipart/form-data; boundary=XyZ")
+        .body(mixed)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(r, 400, "bad-request").await;
+    // A route that allows overrides lets them through.
+    let r = c.post(u("/legacy/a?_method=DELETE")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+}

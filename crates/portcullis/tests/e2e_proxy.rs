@@ -214,12 +214,17 @@ async fn client_supplied_forwarding_headers_are_replaced() {
         .header("x-consumer-id", "admin")
         .header("x-authenticated-by", "jwt")
         .header("x-portcullis-identity", "eyJhbGciOiJub25lIn0.e30.")
+        .header("proxy", "http://attacker.example:8080")
+        .header("x-proxy-note", "kept")
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
     let seen = up.requests();
     let h = &seen[0].headers;
+    // httpoxy: `Proxy` never reaches a CGI-style upstream as HTTP_PROXY; its twin passes.
+    assert!(h.get("proxy").is_none());
+    assert_eq!(h["x-proxy-note"], "kept");
     assert_eq!(h["x-forwarded-for"], "127.0.0.1");
     assert_eq!(h["x-forwarded-proto"], "https");
     assert!(h.get("forwarded").is_none());

@@ -7,10 +7,13 @@
 //! - [`RecordingUpstream`]: an HTTP/1.1 server that records every request it receives, so
 //!   tests can assert that an attack was *not* forwarded;
 //! - [`raw`]: send raw bytes over TCP or TLS and read the answer;
+//! - [`crs`]: the OWASP CRS regression tests as labelled raw requests, for measuring the
+//!   whole gateway over a socket;
 //! - [`tls`]: rustls client configs that trust the gateway's dev certificate;
 //! - [`idp::TestIdp`]: an HTTPS identity provider (discovery, JWKS, introspection) with its
 //!   own test CA, controllable and counting calls.
 
+pub mod crs;
 pub mod idp;
 pub mod mmdb;
 pub mod process;

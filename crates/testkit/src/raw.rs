@@ -71,3 +71,44 @@ pub fn statuses(bytes: &[u8]) -> Vec<u16> {
         })
         .collect()
 }
+
+/// Sends `bytes` and returns the status of the first final (non-1xx) response as soon as its
+/// status line arrives, without waiting for the body or the close; `None` if the server closed
+/// or `timeout` passed first. For measuring many requests whose framing may keep a connection
+/// open (a request that says `Connection: keep-alive`, or a body shorter than announced).
+pub async fn first_status(addr: SocketAddr, bytes: &[u8], timeout: Duration) -> Option<u16> {
+    let mut tcp = TcpStream::connect(addr).await.ok()?;
+    // A server may answer and close before it has read everything (a refused head): the write
+    // error is not the verdict, the answer is.
+    let _ = tcp.write_all(bytes).await;
+    let _ = tcp.flush().await;
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let n = match tokio::time::timeout_at(deadline, tcp.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => n,
+            _ => return final_status(&out),
+        };
+        out.extend_from_slice(buf.get(..n).unwrap_or(&[]));
+        if let Some(s) = final_status(&out) {
+            return Some(s);
+        }
+    }
+}
+
+/// The first status in `bytes` that is not an interim (1xx) one, once its line is complete.
+fn final_status(bytes: &[u8]) -> Option<u16> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut rest = text.as_ref();
+    while let Some(i) = rest.find("HTTP/1.") {
+        let line = rest.get(i..)?;
+        let end = line.find("\r\n")?;
+        let status: u16 = line.get(9..12)?.parse().ok()?;
+        if status >= 200 {
+            return Some(status);
+        }
+        rest = line.get(end..)?;
+    }
+    None
+}

@@ -10,6 +10,8 @@ pub struct FormLimits {
     pub max_fields: usize,
     /// Longest name or value after percent-decoding, in bytes.
     pub max_field_bytes: usize,
+    /// Let a `_method` field through (a method override; see `head.rs`).
+    pub allow_method_override: bool,
 }
 
 /// Checks one url-encoded body.
@@ -31,6 +33,19 @@ pub fn check_form(body: &[u8], limits: FormLimits) -> Result<(), Violation> {
                 format!("a field is longer than {} bytes", limits.max_field_bytes),
             ));
         }
+        if name.contains('\0') || value.contains('\0') {
+            return Err(Violation::new("/body", "nul", "a field holds a NUL byte"));
+        }
+        if !limits.allow_method_override
+            && name.eq_ignore_ascii_case("_method")
+            && super::head::switches_method(&value, "POST")
+        {
+            return Err(Violation::new(
+                "/body/_method",
+                "methodOverride",
+                "method overrides are not accepted on this route",
+            ));
+        }
     }
     Ok(())
 }
@@ -44,6 +59,7 @@ mod tests {
         let l = FormLimits {
             max_fields: 2,
             max_field_bytes: 4,
+            allow_method_override: false,
         };
         assert!(check_form(b"a=1&b=2", l).is_ok());
         assert_eq!(check_form(b"a=1&b=2&c=3", l).unwrap_err().rule, "maxFields");
@@ -52,5 +68,20 @@ mod tests {
             "maxFieldLength"
         );
         assert!(check_form(b"a=%41%41%41%41", l).is_ok());
+        assert_eq!(check_form(b"a=b%00", l).unwrap_err().rule, "nul");
+        let l = FormLimits {
+            max_field_bytes: 16,
+            ..l
+        };
+        assert_eq!(
+            check_form(b"_method=put", l).unwrap_err().rule,
+            "methodOverride"
+        );
+        assert!(check_form(b"method=put", l).is_ok());
+        let allow = FormLimits {
+            allow_method_override: true,
+            ..l
+        };
+        assert!(check_form(b"_method=put", allow).is_ok());
     }
 }

@@ -5,11 +5,13 @@
 //! not skip the checks; other declared types are only size-checked.
 
 mod form;
+mod head;
 mod json;
 mod multipart;
 mod xml;
 
 pub use form::{FormLimits, check_form};
+pub use head::{ALLOWED_CHARSETS, HeadLimits, MAX_RANGES, check_content_type, check_head};
 pub use json::{JsonLimits, check_json};
 pub use multipart::{MultipartLimits, boundary, check_multipart};
 pub use xml::{XmlLimits, check_xml};
@@ -25,6 +27,7 @@ pub struct BodyLimits {
     xml: XmlLimits,
     form: FormLimits,
     multipart: MultipartLimits,
+    head: HeadLimits,
 }
 
 /// The rule of a violation that means "too large" (413 rather than 400).
@@ -49,11 +52,15 @@ impl BodyLimits {
             form: FormLimits {
                 max_fields: spec.form.max_fields,
                 max_field_bytes: spec.form.max_field_bytes,
+                allow_method_override: spec.allow_method_override,
             },
             multipart: MultipartLimits {
                 max_parts: spec.multipart.max_parts,
                 max_part_bytes: spec.multipart.max_part_bytes,
                 max_header_bytes: spec.multipart.max_header_bytes,
+            },
+            head: HeadLimits {
+                allow_method_override: spec.allow_method_override,
             },
         }
     }
@@ -62,6 +69,12 @@ impl BodyLimits {
     pub fn with_max_body_bytes(mut self, max: u64) -> Self {
         self.max_body_bytes = max;
         self
+    }
+
+    /// Checks the request line and headers (charsets, method overrides, NUL bytes in the
+    /// query, ranges); see [`check_head`].
+    pub fn check_head(&self, req: &http::request::Parts) -> Result<(), Violation> {
+        check_head(req, self.head)
     }
 
     /// The body size cap, for the gateway's streaming limit.

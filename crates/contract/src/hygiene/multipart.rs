@@ -7,6 +7,7 @@
 
 use memchr::memmem;
 
+use super::head::{check_charset, content_type_at};
 use crate::violation::Violation;
 
 /// The limits the multipart checker applies.
@@ -58,6 +59,28 @@ pub fn boundary(content_type: &str) -> Result<String, Violation> {
     Ok(b)
 }
 
+/// The line ending a multipart body uses, decided once from its first delimiter line.
+///
+/// RFC 2046 says CRLF, but PHP, ModSecurity and most form parsers also take bare LF, and
+/// bodies written by scripts and test tools (YAML block scalars) have it. A body is held to
+/// the one style its first delimiter line uses: a CRLF body with a bare-LF delimiter inside,
+/// or the reverse, is refused, so the gateway and a lenient upstream cannot split it into
+/// different parts.
+fn line_ending(body: &[u8], dash: &[u8]) -> &'static [u8] {
+    let first = match memmem::find(body, dash) {
+        Some(i) => body.get(i + dash.len()..).unwrap_or_default(),
+        None => return b"\r\n",
+    };
+    let eol = first
+        .iter()
+        .position(|b| *b == b'\n')
+        .map(|i| first.get(..i).unwrap_or_default());
+    match eol {
+        Some(line) if !line.ends_with(b"\r") && !line.starts_with(b"--") => b"\n",
+        _ => b"\r\n",
+    }
+}
+
 /// Checks a multipart body against its boundary.
 pub fn check_multipart(
     body: &[u8],
@@ -65,7 +88,9 @@ pub fn check_multipart(
     limits: MultipartLimits,
 ) -> Result<(), Violation> {
     let dash: Vec<u8> = [b"--".as_slice(), boundary.as_bytes()].concat();
-    let delim: Vec<u8> = [b"\r\n--".as_slice(), boundary.as_bytes()].concat();
+    let eol = line_ending(body, &dash);
+    let blank: Vec<u8> = [eol, eol].concat();
+    let delim: Vec<u8> = [eol, dash.as_slice()].concat();
     let finder = memmem::Finder::new(&delim);
     let unterminated = || bad("syntax", "the multipart body is not properly terminated");
     let mut pos = if body.starts_with(&dash) {
@@ -84,8 +109,8 @@ pub fn check_multipart(
             .take_while(|b| **b == b' ' || **b == b'\t')
             .count();
         let rest = rest.get(pad..).ok_or_else(unterminated)?;
-        let rest = rest.strip_prefix(b"\r\n").ok_or_else(unterminated)?;
-        let consumed_head = pad + 2;
+        let rest = rest.strip_prefix(eol).ok_or_else(unterminated)?;
+        let consumed_head = pad + eol.len();
         parts = parts.saturating_add(1);
         if parts > limits.max_parts {
             return Err(bad(
@@ -93,14 +118,14 @@ pub fn check_multipart(
                 &format!("more than {} parts", limits.max_parts),
             ));
         }
-        let (headers, content_at) = if rest.starts_with(b"\r\n") {
-            (&[][..], 2)
+        let (headers, content_at) = if rest.starts_with(eol) {
+            (&[][..], eol.len())
         } else {
             let window = rest
                 .get(..limits.max_header_bytes.saturating_add(4).min(rest.len()))
                 .unwrap_or(rest);
-            match memmem::find(window, b"\r\n\r\n") {
-                Some(i) => (rest.get(..i).unwrap_or_default(), i + 4),
+            match memmem::find(window, &blank) {
+                Some(i) => (rest.get(..i).unwrap_or_default(), i + blank.len()),
                 None if rest.len() > limits.max_header_bytes => {
                     return Err(bad(
                         "maxHeaderBytes",
@@ -116,16 +141,11 @@ pub fn check_multipart(
                 &format!("a part's headers exceed {} bytes", limits.max_header_bytes),
             ));
         }
-        if headers
-            .split(|b| *b == b'\n')
-            .any(|line| !line.contains(&b':'))
-            && !headers.is_empty()
-        {
-            return Err(bad("syntax", "a part header is malformed"));
-        }
+        let charset_field = check_part_headers(headers)?;
         let content = rest.get(content_at..).ok_or_else(unterminated)?;
-        // The delimiter's CRLF belongs to it, so a part may end right at the header block.
-        if content.starts_with(delim.get(2..).unwrap_or_default()) {
+        // The delimiter's line break belongs to it, so a part may end right at the header
+        // block.
+        if content.starts_with(delim.get(eol.len()..).unwrap_or_default()) {
             return Err(bad("syntax", "a part header block is malformed"));
         }
         let end = finder.find(content).ok_or_else(unterminated)?;
@@ -135,8 +155,69 @@ pub fn check_multipart(
                 &format!("a part is larger than {} bytes", limits.max_part_bytes),
             ));
         }
+        if charset_field {
+            let value = content.get(..end).unwrap_or_default();
+            let value = std::str::from_utf8(value)
+                .map_err(|_| bad("charset", "the declared charset is not accepted"))?;
+            check_charset(value, "/body/_charset_")?;
+        }
+        if eol == b"\n" && content.get(..end).is_some_and(|c| c.ends_with(b"\r")) {
+            // A CRLF delimiter inside a bare-LF body: two parsers would disagree on it.
+            return Err(bad("syntax", "the multipart body mixes line endings"));
+        }
         pos += consumed_head + content_at + end + delim.len();
     }
+}
+
+/// Checks one part's header block: every line `name: value` with a token name, no
+/// `Content-Transfer-Encoding` (RFC 7578 §4.7 retired it; a base64 or quoted-printable part
+/// hides its text from every inspector that does not decode it), a part `Content-Type` held
+/// to the same charset rules as the request's. Returns whether the part is the `_charset_`
+/// field (whose value names the charset of the whole form and is checked the same way).
+fn check_part_headers(headers: &[u8]) -> Result<bool, Violation> {
+    let mut charset_field = false;
+    for line in headers.split(|b| *b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() && headers.is_empty() {
+            continue;
+        }
+        let Some(colon) = line.iter().position(|b| *b == b':') else {
+            return Err(bad("syntax", "a part header is malformed"));
+        };
+        let name = line.get(..colon).unwrap_or_default();
+        let value = line.get(colon + 1..).unwrap_or_default();
+        let token = |b: &u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(b);
+        if name.is_empty() || !name.iter().all(token) {
+            return Err(bad("partHeader", "a part header name is not a token"));
+        }
+        if name.eq_ignore_ascii_case(b"content-transfer-encoding") {
+            return Err(bad(
+                "partHeader",
+                "Content-Transfer-Encoding is not accepted in form parts",
+            ));
+        }
+        if name.eq_ignore_ascii_case(b"content-type") {
+            content_type_at(trim(value), "/body")?;
+        }
+        if name.eq_ignore_ascii_case(b"content-disposition") {
+            let lower = value.to_ascii_lowercase();
+            charset_field |= memmem::find(&lower, b"name=\"_charset_\"").is_some()
+                || memmem::find(&lower, b"name=_charset_").is_some();
+        }
+    }
+    Ok(charset_field)
+}
+
+fn trim(b: &[u8]) -> &[u8] {
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
+    b.get(start..end).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -179,6 +260,87 @@ mod tests {
         let mut cut = body(&["a"]);
         cut.truncate(cut.len() - 9);
         assert_eq!(check_multipart(&cut, "XyZ", L).unwrap_err().rule, "syntax");
+    }
+
+    #[test]
+    fn bare_lf_bodies_are_held_to_bare_lf() {
+        let lf = body(&["a", "bc"]).replace_crlf();
+        assert!(check_multipart(&lf, "XyZ", L).is_ok());
+        let big = body(&["0123456789a"]).replace_crlf();
+        assert_eq!(
+            check_multipart(&big, "XyZ", L).unwrap_err().rule,
+            "maxPartBytes"
+        );
+        // A CRLF delimiter slipped into a bare-LF body is refused, not re-read.
+        let mixed = b"--XyZ\nContent-Disposition: form-data; name=\"f\"\n\na\r\n--XyZ--\n";
+        assert_eq!(check_multipart(mixed, "XyZ", L).unwrap_err().rule, "syntax");
+        // And a bare-LF header block in a CRLF body never ends its headers.
+        let mixed = b"--XyZ\r\nContent-Disposition: form-data; name=\"f\"\n\na\r\n--XyZ--\r\n";
+        assert_eq!(check_multipart(mixed, "XyZ", L).unwrap_err().rule, "syntax");
+    }
+
+    fn one_part(headers: &str, content: &str) -> Vec<u8> {
+        format!("--XyZ\r\n{headers}\r\n\r\n{content}\r\n--XyZ--\r\n").into_bytes()
+    }
+
+    #[test]
+    fn part_headers() {
+        let ok = [
+            ("Content-Disposition: form-data; name=\"a\"", "x"),
+            (
+                "Content-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\nContent-Type: text/plain; charset=utf-8",
+                "x",
+            ),
+            (
+                "Content-Disposition: form-data; name=\"_charset_\"",
+                "UTF-8",
+            ),
+        ];
+        for (h, c) in ok {
+            assert!(check_multipart(&one_part(h, c), "XyZ", L).is_ok(), "{h}");
+        }
+        let refused = [
+            (
+                "Content-Disposition: form-data; name=\"_charset_\"",
+                "utf-7",
+                "charset",
+            ),
+            (
+                "Content-Disposition: form-data; name=\"a\"\r\nContent-Type: text/plain; charset=utf-7",
+                "x",
+                "charset",
+            ),
+            (
+                "Content-Disposition: form-data; name=\"a\"\r\nContent-Transfer-Encoding: base64",
+                "eA==",
+                "partHeader",
+            ),
+            (
+                "Content-Disposition: form-data; name=\"a\"\r\nX\u{e9}: 1",
+                "x",
+                "partHeader",
+            ),
+        ];
+        for (h, c, rule) in refused {
+            assert_eq!(
+                check_multipart(&one_part(h, c), "XyZ", L).unwrap_err().rule,
+                rule,
+                "{h}"
+            );
+        }
+    }
+
+    trait ReplaceCrlf {
+        fn replace_crlf(self) -> Vec<u8>;
+    }
+
+    impl ReplaceCrlf for Vec<u8> {
+        fn replace_crlf(self) -> Vec<u8> {
+            String::from_utf8(self)
+                .unwrap()
+                .replace("\r\n", "\n")
+                .into_bytes()
+        }
     }
 
     #[test]
