@@ -20,12 +20,19 @@ const ID: GuardId = GuardId("firewall");
 /// context), so the firewall skips it.
 pub type SchemaHint = Arc<dyn Fn(&RequestCx, &Location) -> bool + Send + Sync>;
 
-/// What the firewall found, left in `RequestCx::extensions` for the access / audit log and
-/// for the problem writer (whose 403 body may list [`FirewallFindings::public_details`]).
+/// The log target of security events (shared with authentication's lockout events).
+pub const SECURITY_TARGET: &str = "portcullis::security";
+
+/// What the firewall found, left in `RequestCx::extensions` for the metrics (the gateway
+/// counts every match by rule and category when the request ends) and for the problem writer
+/// (whose 403 body lists [`FirewallFindings::public_details`]).
 #[derive(Clone, Debug)]
 pub struct FirewallFindings {
     /// The full verdict, excerpts included: for logs only.
     pub verdict: Verdict,
+    /// What the verdict did to the request: `blocked`, `detected` (over the threshold in
+    /// detect-only mode) or `scored` (matches under the threshold).
+    pub action: &'static str,
 }
 
 /// The client-safe part of a finding: no submitted value, no excerpt.
@@ -117,7 +124,13 @@ impl Guard for FirewallGuard {
             return Step::Continue;
         }
         let over = verdict.over_threshold;
-        cx.extensions.insert(FirewallFindings { verdict });
+        let action = match (over, self.firewall.mode()) {
+            (true, FirewallMode::Block) => "blocked",
+            (true, _) => "detected",
+            (false, _) => "scored",
+        };
+        log_evidence(cx, &verdict, action);
+        cx.extensions.insert(FirewallFindings { verdict, action });
         if !over {
             return Step::Continue;
         }
@@ -146,5 +159,19 @@ impl Guard for FirewallGuard {
                 Step::Continue
             }
         }
+    }
+}
+
+/// The audit record of a request the firewall matched: one security event with every match's
+/// rule, category, severity, location and redacted excerpt (at most 40 characters and half
+/// the value, see [`crate::Match::excerpt`]), never the whole value. Warn level when the
+/// verdict blocked or would have blocked, info when the matches stayed under the threshold.
+fn log_evidence(cx: &RequestCx, verdict: &Verdict, action: &'static str) {
+    let route = cx.route.as_ref().map_or("-", |r| r.as_str());
+    let findings = serde_json::to_string(&verdict.matches).unwrap_or_default();
+    if verdict.over_threshold {
+        tracing::warn!(target: SECURITY_TARGET, event = "firewall_match", action, route, request_id = cx.request_id.as_str(), client_ip = %cx.client_ip, score = verdict.score, findings, "firewall rules matched");
+    } else {
+        tracing::info!(target: SECURITY_TARGET, event = "firewall_match", action, route, request_id = cx.request_id.as_str(), client_ip = %cx.client_ip, score = verdict.score, findings, "firewall rules matched below the threshold");
     }
 }

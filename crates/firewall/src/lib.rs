@@ -35,7 +35,7 @@ mod spec;
 
 pub use engine::Firewall;
 pub use error::FirewallError;
-pub use guard::{FirewallFindings, FirewallGuard, PublicFinding, SchemaHint};
+pub use guard::{FirewallFindings, FirewallGuard, PublicFinding, SECURITY_TARGET, SchemaHint};
 pub use location::{Location, Part};
 pub use rules::{Category, Severity};
 pub use scoring::{Match, Verdict};

@@ -151,6 +151,19 @@ impl LoggedBody {
                 .metrics
                 .observe_decision(d.guard.as_str(), d.verdict, d.reason);
         }
+        if let Some(f) =
+            p.cx.extensions
+                .get::<portcullis_firewall::FirewallFindings>()
+        {
+            for m in &f.verdict.matches {
+                p.log.metrics.observe_firewall_match(
+                    route_id,
+                    &m.rule_id,
+                    m.category.as_str(),
+                    f.action,
+                );
+            }
+        }
         if let Some(events) = p.cx.extensions.get::<portcullis_core::Observations>() {
             for e in &events.0 {
                 p.log

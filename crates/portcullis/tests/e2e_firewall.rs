@@ -324,6 +324,62 @@ async fn detectors_block_attacks_in_every_placement_and_pass_their_benign_twins(
         line.to_string().contains("\"guard\":\"firewall\""),
         "{line}"
     );
+    // The security event carries each match's rule, category, location and a redacted
+    // excerpt: a long payload is never logged whole.
+    let long = format!("' OR 1=1 -- {}", "padding-".repeat(20));
+    let r = c
+        .post(u("/notes/1"))
+        .json(&json!({"code": "x", "title": long}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(gw.wait_line("firewall_match", std::time::Duration::from_secs(5)));
+    let events: Vec<serde_json::Value> = gw
+        .lines()
+        .iter()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["event"] == "firewall_match")
+        .collect();
+    let blocked = events
+        .iter()
+        .find(|v| v["action"] == "blocked" && v["route"] == "notes")
+        .unwrap_or_else(|| panic!("no blocked firewall_match event: {events:?}"));
+    assert_eq!(blocked["target"], "portcullis::security");
+    assert_eq!(blocked["level"], "WARN");
+    let findings: serde_json::Value =
+        serde_json::from_str(blocked["findings"].as_str().unwrap()).unwrap();
+    let first = &findings[0];
+    assert_eq!(first["location"], "body:/title", "{findings}");
+    assert_eq!(first["category"], "sqli", "{findings}");
+    assert!(first["rule_id"].as_str().is_some_and(|r| r.starts_with("sqli-")));
+    assert!(first["excerpt"].as_str().is_some_and(|e| !e.is_empty()));
+    let log = gw.lines().join("\n");
+    assert!(!log.contains(&long), "whole payload in the log");
+    assert!(
+        events
+            .iter()
+            .any(|v| v["action"] == "detected" && v["route"] == "tuning"),
+        "{events:?}"
+    );
+    // Metrics count matches by rule, category and action.
+    let metrics = reqwest::get(format!("http://{}/metrics", gw.addr("admin")))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let counted = |route: &str, action: &str| {
+        metrics.lines().any(|l| {
+            l.starts_with("portcullis_firewall_matches_total{")
+                && l.contains(&format!("route=\"{route}\""))
+                && l.contains("category=\"sqli\"")
+                && l.contains("rule=\"sqli-")
+                && l.contains(&format!("action=\"{action}\""))
+        })
+    };
+    assert!(counted("notes", "blocked"), "{metrics}");
+    assert!(counted("tuning", "detected"), "{metrics}");
 }
 
 /// Request-head hygiene on a route without a spec: each evasion is refused with 400 naming

@@ -49,6 +49,14 @@ struct EventLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FirewallLabels {
+    route: String,
+    rule: String,
+    category: String,
+    action: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ListenerKind {
     listener: String,
     kind: String,
@@ -96,6 +104,7 @@ struct Inner {
     upstream_duration: HistogramFamily<UpstreamLabel>,
     decisions: Family<DecisionLabels, Counter>,
     events: Family<EventLabels, Counter>,
+    firewall: Family<FirewallLabels, Counter>,
     upstream_healthy: Family<TargetLabels, Gauge>,
     tls_failures: Family<ListenerKind, Counter>,
     connections_open: Family<ListenerLabel, Gauge>,
@@ -147,6 +156,12 @@ impl Metrics {
             "limit_and_policy_events",
             "Per-limit outcomes (allowed, limited, throttled, exhausted) and per-policy decisions",
             events.clone(),
+        );
+        let firewall = Family::<FirewallLabels, Counter>::default();
+        registry.register(
+            "firewall_matches",
+            "Firewall rule matches by route, rule, category and what the request's verdict did (blocked, detected, scored)",
+            firewall.clone(),
         );
         let decisions = Family::<DecisionLabels, Counter>::default();
         registry.register(
@@ -210,6 +225,7 @@ impl Metrics {
             upstream_duration,
             decisions,
             events,
+            firewall,
             upstream_healthy,
             tls_failures,
             connections_open,
@@ -269,6 +285,20 @@ impl Metrics {
                 family: family.to_string(),
                 name: name.to_string(),
                 outcome: outcome.to_string(),
+            })
+            .inc();
+    }
+
+    /// Counts one firewall rule match. `action` is what the request's verdict did: `blocked`,
+    /// `detected` (over the threshold in detect-only mode) or `scored` (under the threshold).
+    pub fn observe_firewall_match(&self, route: &str, rule: &str, category: &str, action: &str) {
+        self.0
+            .firewall
+            .get_or_create(&FirewallLabels {
+                route: route.to_string(),
+                rule: rule.to_string(),
+                category: category.to_string(),
+                action: action.to_string(),
             })
             .inc();
     }
