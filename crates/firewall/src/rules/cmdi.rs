@@ -19,6 +19,20 @@ macro_rules! unix_tools {
     };
 }
 
+/// The separators of `cmdi-104`.
+macro_rules! sep104 {
+    () => {
+        r"([;&|`\n]|\$\()\s*"
+    };
+}
+
+/// The bare short commands of `cmdi-104`.
+macro_rules! cmd104 {
+    () => {
+        r"(/usr)?(/s?bin/)?(id|ls|pwd|env|set|ps|w|who|dir|ver|ls\s+-\w+|ps\s+-?\w+|sleep\s+\d+|ping\s+(-\w+\s+\d+\s+)*-?[\w.]+|kill\s+-\d|reboot|halt|shutdown(\s+-\w+)?|exit|sh|bash)"
+    };
+}
+
 /// Pattern rules.
 pub const PATTERNS: &[PatternDef] = &[
     // Commands that are unambiguous on their own.
@@ -55,13 +69,31 @@ pub const PATTERNS: &[PatternDef] = &[
         ),
     ),
     // Bare short commands (`id`, `ls`, `pwd`, `sleep 5`, `ping -c`) only right after an
-    // explicit separator and with nothing or an option after them.
+    // explicit separator and with nothing or an option after them. A list of identifiers
+    // glued by `;` or `|` (a CSV header `name;email;id;status`, `uid|id|ps|created_at`) is
+    // no command chain: after an identifier that starts the value, the command must not be
+    // followed by another list item; after one inside such a list, it must be followed by
+    // something that is no list item and not end the value. `127.0.0.1;id`, `1;id;ls`,
+    // `localhost;id`, `x; id` and `a;b;id &` are refused.
     p(
         "cmdi-104",
         Cmdi,
         Critical,
         Cmd,
-        r"([;&|`\n]|\$\()\s*(/usr)?(/s?bin/)?(id|ls|pwd|env|set|ps|w|who|dir|ver|ls\s+-\w+|ps\s+-?\w+|sleep\s+\d+|ping\s+(-\w+\s+\d+\s+)*-?[\w.]+|kill\s+-\d|reboot|halt|shutdown(\s+-\w+)?|exit|sh|bash)\s*($|[;&|`)#>\n]|\s+[;&|`]|\s*2>)",
+        concat!(
+            r"((^|[^\w-])|[^\w;|-][\w-]+|^\s*\d[\w-]*)",
+            sep104!(),
+            cmd104!(),
+            r"\s*($|[;&|`)#>\n]|\s+[;&|`]|\s*2>)",
+            r"|^\s*[a-z_][\w-]*",
+            sep104!(),
+            cmd104!(),
+            r"\s*($|[&`)#>\n]|[;|]\s*($|[^\w\s])|\s+[;&|`]|\s*2>)",
+            r"|[;|][a-z_][\w-]*",
+            sep104!(),
+            cmd104!(),
+            r"\s*([&`)#>\n]|[;|]\s*[^\w\s]|\s+[;&|`]|\s*2>)"
+        ),
     ),
     // Command substitution holding a command an attacker runs first.
     p(
