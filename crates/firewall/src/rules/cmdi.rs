@@ -148,7 +148,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Cmdi,
         Critical,
         Cmd,
-        r"\bfor\s+(/[a-z]\s+)*([^%\n]{0,40}\s+)?%%?~?\S{1,20}\s+in\s*\(.{0,200}\)\s*do\b|\bif\s+(not\s+)?(exist|defined|errorlevel)\s+\S+\s+\S",
+        r"\bfor\s+(/[a-z]\s+)*([^%\n]{0,40}\s+)?%%?~?\S{1,20}\s+in\s*\(.{0,200}\)\s*do\b|\bif\s+(not\s+)?(exist|defined|errorlevel)\s+\S+\s+\S|\bif\s+(not\s+)?cmdextversion\s+\d+\s+\S",
     ),
     // cmd.exe comparisons: `if /i a==b cmd`, `if "%1"=="" goto x`, `if %a% gtr %b% echo`,
     // `if not [%1]==[] (`. The operands carry `%var%` / `!var!`, or a cmd comparison
@@ -183,7 +183,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Critical,
         Cmd,
         concat!(
-            r"(([;&|`\n]|\$\()\s*|^\s*(time|nohup|strace|sudo|nice|xargs|watch|stdbuf|setsid)\s+)(/usr)?(/s?bin/)?",
+            r"(([;&|`\n]|\$\()\s*|^\s*(time|nohup|strace|sudo|nice|xargs|watch|stdbuf|setsid|flock(\s+-\w+)*\s+\S+)\s+)(/usr)?(/s?bin/)?",
             unix_tools!(),
             r"(\s*$|\s*[;&|`<>)(]|\s+\()"
         ),
@@ -196,7 +196,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Cmdi,
         Critical,
         Cmd,
-        r"\w\s*<<<\s*\S|\(\s*\)\s*\{[^}]{0,60}\|[^}]{0,60}&\s*;?\s*\}|^\s*\(\s*\)\s*\{|(^|[;&|\n])\s*alias\s+(-p\s+)?[\w.-]+=|([;\n]|\\n)\s*\.(shell|system|sh|import|output|databases|tables|dump|load|read)\b",
+        r"\w\s*<<<\s*\S|\(\s*\)\s*\{[^}]{0,60}\|[^}]{0,60}&\s*;?\s*\}|^\s*\(\s*\)\s*\{|(^|[;&|\n])\s*alias\s+(-p\s+)?[\w.-]+=|([;\n]|;n|\\n)\s*\.(shell|system|sh|import|output|databases|tables|dump|load|read)\b",
     ),
     // Glob-obfuscated absolute paths: `/???/c?t`, `/et*/pa??wd`, `/bin/ca? /et*/passwd`.
     p(
@@ -277,14 +277,16 @@ pub const PATTERNS: &[PatternDef] = &[
         r"(^|[;&|`\n]|\$\()\s*((nohup|strace|ltrace|setsid|stdbuf|ionice)\s+(-\S+\s+)*[a-z/]|time\s+(-p\s+)?(who|whoami|id|curl|wget|nc|cat|ls|bash|sh|ping|uname|env|sleep|python[\d.]*|perl)(\s*$|\s+-\w|\s+/|\s+[\w-]+\.[a-z]{2,}\b))",
     ),
     // Evasion inside one command word: an empty special parameter (`cu$@rl`, `c$*at`),
-    // empty backquotes (`ping`` 127.0.0.1`) or runs of empty double quotes
-    // (`""p""y""t""h""o""n`). A quoted quote (`O''Brien`, CSV `""x""`) is not one.
+    // empty backquotes (`ping`` 127.0.0.1`), runs of empty double quotes
+    // (`""p""y""t""h""o""n`) or (round 5) an empty substitution glued to a word
+    // (`ping$() 127.0.0.1`, `pi$()ng`, `pi<()ng`; `Vec<()>` in Rust ends with `>`). A quoted
+    // quote (`O''Brien`, CSV `""x""`) is not one.
     p(
         "cmdi-124",
         Cmdi,
         Critical,
         Lower,
-        r#"[a-z]\$[@*][a-z]|[a-z]``(\s|[a-z])|([a-z]""){3,}"#,
+        r#"[a-z]\$[@*][a-z]|[a-z]``(\s|[a-z])|([a-z]""){3,}|[a-z]\$\(\s*\)(\s|[a-z])|[a-z][<>]\(\s*\)[a-z]"#,
     ),
     // A Unix tool glued to a separator (`;ssh-copy-id user@host`, `|nc -e`, `&&pip install
     // x`, `$(curl host)`) with an argument, or a non-word tool ending the value
@@ -296,5 +298,37 @@ pub const PATTERNS: &[PatternDef] = &[
         Critical,
         Cmd,
         r"(;|\||&|&&\s*|\|\|\s*|\$\(\s*)\\?(cat|ls|id|wget|curl|nc|ncat|netcat|bash|sh|zsh|ksh|python[\d.]*|perl|ruby|php|chmod|chown|rm|cp|mv|uname|whoami|ping|nslookup|dig|telnet|ssh|ssh-copy-id|ssh-keygen|scp|rsync|tftp|sudo|su|kill|pkill|killall|ps|top|netstat|ifconfig|crontab|base64|xxd|awk|gawk|sed|grep|find|tar|gzip|unzip|head|tail|touch|mkdir|echo|printf|env|pip[\d.]*|pipx|npm|apt|apt-get|aptitude|yum|dnf|apk|systemctl|service|useradd|usermod|passwd|socat|nmap|docker|kubectl|ansible[\w-]*|cscli|chef-[\w-]+|openssl)\s+[\w./@~$:'-]|(;|\||&|&&\s*|\|\|\s*)\\?(whoami|uname|ifconfig|netstat|lastlog|aptitude|visudo|ssh-copy-id|wget|curl|bash|passwd|shutdown|reboot)\s*$",
+    ),
+    // Round 5. A variable run as the command right after an assignment: `x=adduse[r];$x
+    // pizza`, `a=/etc&&c=cat&&$c $a`, `c1=c;c2=a;$c1$c2`. The command word is one or more
+    // variables followed by an argument or the end; an assignment (`$b = 2`, `$Path=/`),
+    // a method call (`$b->c`) or concatenation (`$b .= x`) after it is code, not this.
+    p(
+        "cmdi-126",
+        Cmdi,
+        Critical,
+        Lower,
+        r#"(^|[\s;&|])[a-z_]\w*=[^\s;&|]*(;|&&|\|\||\|)\s*(\$\{?[a-z_]\w*\}?)+(\s+[\w$/~"']|\s*$)"#,
+    ),
+    // cmd.exe `if` comparing two quoted or bracketed operands and running a command:
+    // `if [%1]==[] goto x`, `if "A A" == "A A" echo same`. Bash writes `[ "$a" == x ]`
+    // (a space inside the bracket), C-like code wraps the comparison in parentheses,
+    // Python ends it with a colon.
+    p(
+        "cmdi-127",
+        Cmdi,
+        Critical,
+        Folded,
+        r#"(^|[;&|(]\s*)@?if\s+(/i\s+)?(not\s+)?(\[[^\]\s]*\]|"[^"\n]{0,40}")\s*==\s*(\[[^\]\s]*\]|"[^"\n]{0,40}")\s+[a-z@(]"#,
+    ),
+    // An editor started to escape to a shell: `vim -c ':!id'`, `;vi x +silent\ !whoami`,
+    // `ex -c:!pwd` (GTFOBins). Needs the editor after a separator or at the start, an
+    // `+cmd` / `-c` argument and a `!` command inside it.
+    p(
+        "cmdi-128",
+        Cmdi,
+        Critical,
+        Cmd,
+        r"(^|[;&|`\n]|\$\()\s*(vi|vim|nvim|ex|view|rvim|rview|gvim|vimdiff)\s+([^\s;&|]+\s+){0,3}(\+|-c\s*)[^!\n;&|]{0,20}!\s*[a-z/]",
     ),
 ];

@@ -38,7 +38,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Xss,
         Critical,
         Folded,
-        r"<\s*(iframe|frame|frameset|object|embed|applet|meta\s[^>]*http-equiv|base\s[^>]*href|link\s[^>]*(rel|href)|isindex|xml\s|import\s|svg\s*[/\s][^>]*(on|href)|math\s*>|template|portal|set\s|animate\w*\s|handler|xss\b|v\s*:\s*\w+|noscript|\?\s*import|import\s+implementation)",
+        r"<\s*(iframe|frame|frameset|object|embed|applet|meta\s[^>]*http-equiv|base\s[^>]*href|link\s[^>]*(rel|href)|isindex|xml\s|import\s|svg\s*[/\s][^>]*(on|href)|math\s*>|template|portal|set\s|animate\w*\s|handler|xss\b|v\s*:\s*\w+|:?\s*vml(frame|\w*\s)|noscript|\?\s*import|import\s*implementation)",
     ),
     // Markup attributes that take script: `srcdoc`, `formaction`, `xlink:href=javascript`.
     p(
@@ -55,7 +55,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Xss,
         Critical,
         Sql,
-        r#"\bdocument\s*\.\s*(cookie|domain|write(ln)?\s*\(|location\s*=)|\bwindow\s*\.\s*(location|open)\s*[=(]|\.\s*(innerhtml|outerhtml)\s*=|\bstring\s*\.\s*fromcharcode\s*\(|\b(top|self|parent|window|globalthis|frames|document)\s*\)?\s*\[\s*['"`]|\beval\s*\(\s*(atob|unescape|string|decodeuri|location|name|this|window|\x22|'|`)|\bset(timeout|interval)\s*\(\s*['`]|\bnew\s+function\s*\(|\bimport\s*\(\s*['`]\s*(https?:|data:|//)"#,
+        r#"\bdocument\s*\.\s*(cookie|domain|write(ln)?\s*\(|location\s*=)|\bwindow\s*\.\s*(location|open)\s*[=(]|\.\s*(innerhtml|outerhtml)\s*=|\bstring\s*\.\s*fromcharcode\s*\(|\b(top|self|parent|window|globalthis|frames|document)\s*\)?\s*\[\s*['"`]|\beval\s*\(\s*(atob|unescape|string|decodeuri|location|name|this|window|\x22|'|`)|\bset(timeout|interval|immediate)\s*\(\s*(['`]|(atob|eval|unescape|decodeuri\w*|string\s*\.\s*fromcharcode|location|name|alert|prompt|confirm|top|self|parent|window|document)\b)|\bnew\s+function\s*\(|\bfunction\s*\(\s*['`\x22]|\.\s*constructor\s*\(\s*['`\x22]|\bimport\s*\(\s*['`]\s*(https?:|data:|//)"#,
     ),
     // Dialog calls used to prove execution: `alert(1)`, ``prompt`1` ``, `confirm(document..)`.
     p(
@@ -90,8 +90,9 @@ pub const PATTERNS: &[PatternDef] = &[
         Xss,
         Critical,
         Folded,
-        r"\(\s*!\s*\[\s*\]\s*\+\s*\[\s*\]\s*\)|\+\s*!\s*!\s*\[\s*\]|\[\s*\+\s*!\s*\+\s*\[\s*\]\s*\]|\.\s*(call|apply|bind)\s*`|`\s*\$\{\s*(alert|eval|prompt|confirm|navigation|location|document|window|top|self)\b",
-    ), // A script scheme with nothing after it, as a whole value or attribute (what is left
+        r"\(\s*!\s*\[\s*\]\s*\+?\s*\[\s*\]\s*\)|\+\s*!\s*!\s*\[\s*\]|(^|[=(\[\s])!\s*!\s*\[\s*\]|\[\s*\+?\s*!\s*\+?\s*\[\s*\]\s*\]|\[\s*\+\s*!\s*\+\s*\[\s*\]\s*\]|\.\s*(call|apply|bind)\s*`|`\s*\$\{\s*(alert|eval|prompt|confirm|navigation|location|document|window|top|self)\b",
+    ),
+    // A script scheme with nothing after it, as a whole value or attribute (what is left
     // once entity obfuscation is undone: `ja&Tab;vascript&colon;`), CSS `url(javascript`
     // anywhere, and a data URI whose payload is markup (`data:,<x>`).
     p(
@@ -100,6 +101,50 @@ pub const PATTERNS: &[PatternDef] = &[
         Critical,
         Folded,
         r#"(^|[=(<,'"`])\s*(j\s*a\s*v\s*a|v\s*b)\s*s\s*c\s*r\s*i\s*p\s*t\s*:[\s:\\]*(u0020)?\s*$|\burl\s*\(\s*['"]?\s*(javascript|vbscript)\b|\bdata\s*:[\w/+.;=\s-]{0,40},\s*<\s*[a-z!/]"#,
+    ),
+    // Round 5. An event-handler-like attribute of any name (`on` + letters: handlers
+    // change with every browser release, `onpointerrawupdate`, `onbeforetoggle` ...) after
+    // a tag, quote, slash or space, given code: a call or a tagged template
+    // (`x onfoo=alert(1)`, `" onanything=top.alert(1)`), a script scheme or an escape.
+    // Prose has no `on…=` followed by a call; `obj.onload = init()` in code follows a dot.
+    p(
+        "xss-114",
+        Xss,
+        Critical,
+        Folded,
+        r#"(^|[\s"'`/;,(])on[a-z]{3,40}\s*=\s*['"`]?\s*([\w$.]{1,60}\s*(\(|`|\[\s*['"`])|(javascript|vbscript)\s*:|&#|\\u00|\\x)"#,
+    ),
+    // A JavaScript string broken out of and followed by code: a closing quote (and
+    // brackets), an operator or `;`, then a dialog or eval call (`'-alert(1)-'`,
+    // `");alert(1)//`, `'+prompt(1)+'`) or an assignment to a DOM sink (`';document.location=`,
+    // `"+top.location.href=`). Code shares this only when it really calls these.
+    p(
+        "xss-115",
+        Xss,
+        Critical,
+        Folded,
+        r#"['"`]\s*[)}\]]{0,3}\s*([-+*/%^|&,;]|\bin\b)\s*[(\[]?\s*(alert|prompt|confirm|eval|settimeout|setinterval)\s*[(`]|['"`]\s*[)}\]]{0,3}\s*[-+;,|&]\s*((document|window|top|self|parent)\s*\.\s*(location(\s*\.\s*(href|hash|search))?|cookie|domain|body\s*\.\s*innerhtml)|location\s*\.\s*(href|hash|search))\s*=[^=]"#,
+    ),
+    // A dialog called with what only an execution proof passes: a number, a DOM object,
+    // a regex source or a template literal (`alert(1)`, `prompt(document.domain)`,
+    // ``confirm`1` ``, `alert(/xss/.source)`). A real UI message is a string, which stays
+    // a warning under `xss-107`.
+    p(
+        "xss-116",
+        Xss,
+        Critical,
+        Folded,
+        r"\b(alert|prompt|confirm)\s*(\(\s*(\d+|(document|window|top|self|this)\s*\.\s*[\w.]+|origin|location(\s*\.\s*\w+)?|document|window|this|/[^/\n]{1,40}/\s*(\.\s*source)?|string\s*\.\s*fromcharcode\s*\([\d,\s]*\))\s*\)|`[^`]{0,40}`)",
+    ),
+    // Tags written with the high-bit angle brackets that a 7-bit (US-ASCII) decoder turns
+    // into `<` and `>` (`%BCscript%BE` → `¼script¾`); invalid UTF-8 reaches the rules as
+    // U+FFFD (matched as its UTF-8 bytes: the sets run without Unicode classes). Both brackets and a script-running tag name are needed.
+    p(
+        "xss-117",
+        Xss,
+        Critical,
+        Folded,
+        r"(\xEF\xBF\xBD|\xC2\xBC)\s*/?\s*(script|iframe|img|svg|body|object|embed|style|meta|link|base|input|form|frame|applet|marquee|video|audio|xss)\b[^<>\xBC\xBD\xBE]{0,200}(\xEF\xBF\xBD|\xC2\xBE)",
     ),
 ];
 
