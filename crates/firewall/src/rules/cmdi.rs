@@ -163,7 +163,12 @@ pub const PATTERNS: &[PatternDef] = &[
     ),
     // A value that starts with (or a separator followed by) a tool whose name is not an
     // English word, given an option, a path or a variable: `ansible-inventory --list`,
-    // `zstdcat /var/log/x`, `time strace -p 1`. A bare tool name (`?tag=docker`) passes.
+    // `zstdcat /var/log/x`, `time strace -p 1`; round 5: a whole value that is a command
+    // line with one or two words (a subcommand, a host pattern) before the option,
+    // variable or script and only argument-like tokens after it (`ansible all -m ping`,
+    // `chef-run all x.rb`, `docker compose -f x.yml`). A bare tool name (`?tag=docker`),
+    // one followed by words only (`docker desktop is slow`) or a command quoted in a
+    // sentence (`ansible all -m ping (from the docs)`) passes.
     p(
         "cmdi-112",
         Cmdi,
@@ -172,7 +177,10 @@ pub const PATTERNS: &[PatternDef] = &[
         concat!(
             r"(^|[;&|`\n]|\$\()\s*((time|nohup|strace|sudo|nice|timeout\s+\d+|xargs|watch|stdbuf|setsid|ionice|taskset|cpulimit(\s+-\w+\s+\d+)*|flock(\s+-\w+)*\s+\S+)\s+)?(/usr)?(/s?bin/)?",
             unix_tools!(),
-            r"\s+(-{1,2}[a-z]\w*|/[\w.]|~/|\$\{?\w|\.\.?/|https?:|\w+\.(sh|py|pl|rb|php|yml|yaml|gz|xz|zst|bz2|tar|conf)\b)"
+            r"\s+(-{1,2}[a-z]\w*|/[\w.]|~/|\$\{?\w|\.\.?/|https?:|\w+\.(sh|py|pl|rb|php|yml|yaml|gz|xz|zst|bz2|tar|conf)\b)",
+            r"|^\s*((time|nohup|strace|sudo|nice|xargs|setsid)\s+)?(/usr)?(/s?bin/)?",
+            unix_tools!(),
+            r"(\s+[\w.@:,-]+){1,2}\s+(-{1,2}[a-z]\w*|~/|\$\{?\w|\.\.?/|\w+\.(sh|py|pl|rb|php|yml|yaml|gz|xz|zst|bz2|tar|conf)\b)[\w.@:/=,~$-]*(\s+[\w.@:/=,~$'-]+){0,6}\s*$"
         ),
     ),
     // A launcher or separator then a tool, or a tool right after a separator with nothing
@@ -198,13 +206,14 @@ pub const PATTERNS: &[PatternDef] = &[
         Cmd,
         r"\w\s*<<<\s*\S|\(\s*\)\s*\{[^}]{0,60}\|[^}]{0,60}&\s*;?\s*\}|^\s*\(\s*\)\s*\{|(^|[;&|\n])\s*alias\s+(-p\s+)?[\w.-]+=|([;\n]|;n|\\n)\s*\.(shell|system|sh|import|output|databases|tables|dump|load|read)\b",
     ),
-    // Glob-obfuscated absolute paths: `/???/c?t`, `/et*/pa??wd`, `/bin/ca? /et*/passwd`.
+    // Glob-obfuscated absolute paths: `/???/c?t`, `/et*/pa??wd`, `/bin/ca? /et*/passwd`,
+    // (round 5) `/usr/bin/who*mi` (a glob glued to letters: `/usr/lib/*` passes).
     p(
         "cmdi-115",
         Cmdi,
         Critical,
         Cmd,
-        r"(^|[\s;&|=`(])/[a-z0-9?*]*[?*][a-z0-9?*]*/[a-z0-9?*.]*([?*\s]|$)|(^|[\s;&|=`(])/[a-z0-9]{2,5}/[a-z0-9]*[?*][a-z0-9?*]*(\s+/|\s*$)",
+        r"(^|[\s;&|=`(])/[a-z0-9?*]*[?*][a-z0-9?*]*/[a-z0-9?*.]*([?*\s]|$)|(^|[\s;&|=`(])/[a-z0-9]{2,5}/[a-z0-9]*[?*][a-z0-9?*]*(\s+/|\s*$)|(^|[\s;&|=`(])/([a-z0-9]{2,5}/){2}([a-z0-9]+[?*]|[?*]+[a-z0-9])[a-z0-9?*]*(\s+/|\s*$)",
     ),
     // A shell given an inline program, at the start, after a separator or a launcher
     // (`time sh -c id`, `nohup bash -c '...'`, `(sh)0>/dev/tcp`): `sh -c` is no prose.
@@ -264,7 +273,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Cmdi,
         Critical,
         Cmd,
-        r"(^|[;&|]\s*)(regedit|reg(\.exe)?\s+(add|delete|query|export|import|save)|bcdboot|bcdedit|wmic|vssadmin|schtasks|icacls|cacls|takeown|bitsadmin|wevtutil|taskkill|diskpart|cipher|attrib|netsh|sc\s+(create|config|start|stop|delete|query))(\.exe)?(\s*/[a-z?]|\s*<|\s+(delete|shadows|process|call|get|add|advfirewall|interface))",
+        r"(^|[;&|]\s*)(regedit|reg(\.exe)?\s+(add|delete|query|export|import|save)|bcdboot|bcdedit|wmic|vssadmin|schtasks|icacls|cacls|takeown|bitsadmin|wevtutil|taskkill|diskpart|cipher|attrib|netsh|timeout|sc\s+(create|config|start|stop|delete|query))(\.exe)?(\s*/[a-z?]|\s*<|\s+(delete|shadows|process|call|get|add|advfirewall|interface))",
     ),
     // Process launchers that are no words, at the start of a value or after a separator,
     // running a command (`nohup who`, `strace -f id`, `time curl host`, `ti''me who`
@@ -297,7 +306,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Cmdi,
         Critical,
         Cmd,
-        r"(;|\||&|&&\s*|\|\|\s*|\$\(\s*)\\?(cat|ls|id|wget|curl|nc|ncat|netcat|bash|sh|zsh|ksh|python[\d.]*|perl|ruby|php|chmod|chown|rm|cp|mv|uname|whoami|ping|nslookup|dig|telnet|ssh|ssh-copy-id|ssh-keygen|scp|rsync|tftp|sudo|su|kill|pkill|killall|ps|top|netstat|ifconfig|crontab|base64|xxd|awk|gawk|sed|grep|find|tar|gzip|unzip|head|tail|touch|mkdir|echo|printf|env|pip[\d.]*|pipx|npm|apt|apt-get|aptitude|yum|dnf|apk|systemctl|service|useradd|usermod|passwd|socat|nmap|docker|kubectl|ansible[\w-]*|cscli|chef-[\w-]+|openssl)\s+[\w./@~$:'-]|(;|\||&|&&\s*|\|\|\s*)\\?(whoami|uname|ifconfig|netstat|lastlog|aptitude|visudo|ssh-copy-id|wget|curl|bash|passwd|shutdown|reboot)\s*$",
+        r"(;|\||&|&&\s*|\|\|\s*|\$\(\s*|[;&|]\s*`\s*)\\?(cat|ls|id|wget|curl|nc|ncat|netcat|bash|sh|zsh|ksh|python[\d.]*|perl|ruby|php|chmod|chown|rm|cp|mv|uname|whoami|ping|nslookup|dig|telnet|ssh|ssh-copy-id|ssh-keygen|scp|rsync|tftp|sudo|su|kill|pkill|killall|ps|top|netstat|ifconfig|crontab|base64|xxd|awk|gawk|sed|grep|find|tar|gzip|unzip|head|tail|touch|mkdir|echo|printf|env|pip[\d.]*|pipx|npm|apt|apt-get|aptitude|yum|dnf|apk|systemctl|service|useradd|usermod|passwd|socat|nmap|docker|kubectl|ansible[\w-]*|cscli|chef-[\w-]+|openssl)\s+[\w./@~$:'-]|(;|\||&|&&\s*|\|\|\s*)\\?(whoami|uname|ifconfig|netstat|lastlog|aptitude|visudo|ssh-copy-id|wget|curl|bash|passwd|shutdown|reboot)\s*$",
     ),
     // Round 5. A variable run as the command right after an assignment: `x=adduse[r];$x
     // pizza`, `a=/etc&&c=cat&&$c $a`, `c1=c;c2=a;$c1$c2`. The command word is one or more
@@ -330,5 +339,25 @@ pub const PATTERNS: &[PatternDef] = &[
         Critical,
         Cmd,
         r"(^|[;&|`\n]|\$\()\s*(vi|vim|nvim|ex|view|rvim|rview|gvim|vimdiff)\s+([^\s;&|]+\s+){0,3}(\+|-c\s*)[^!\n;&|]{0,20}!\s*[a-z/]",
+    ),
+    // Server-side include directives (`<!--#exec cmd="id"-->`, `<!--#include virtual=`):
+    // an HTML comment never starts with `#` and one of these words.
+    p(
+        "cmdi-129",
+        Cmdi,
+        Critical,
+        Lower,
+        r"<!--\s*#\s*(exec|include|echo|config|set|printenv|fsize|flastmod|if|elif)\s+[a-z]+\s*=",
+    ),
+    // Shell expansions that build a command or path out of other variables, before the
+    // `cmd` variant folds them: a substring of a variable (`${PATH:0:1}etc`, `${HOME:0:1}`),
+    // an ANSI-C string assigned and run (`X=$'uname\x20-a'&&$X`), and tilde expansions of
+    // the directory stack (`~+/flag`, `~-/x`). Templates write `${name}` without offsets.
+    p(
+        "cmdi-130",
+        Cmdi,
+        Critical,
+        Lower,
+        r"\$\{\s*[a-z_]\w*\s*:\s*\d+\s*(:\s*-?\d+\s*)?\}|[a-z_]\w*=\$'[^'\n]{1,80}'\s*(;|&&|\|\|?)\s*\$\{?[a-z_]|(^|[\s;&|=`(])~[+-]\d*/",
     ),
 ];

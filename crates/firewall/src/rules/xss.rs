@@ -127,14 +127,15 @@ pub const PATTERNS: &[PatternDef] = &[
     ),
     // A dialog called with what only an execution proof passes: a number, a DOM object,
     // a regex source or a template literal (`alert(1)`, `prompt(document.domain)`,
-    // ``confirm`1` ``, `alert(/xss/.source)`). A real UI message is a string, which stays
+    // ``confirm`1` ``, `alert(/xss/.source)`), or a parenthesised dialog called
+    // (`(alert)(1)`). A real UI message is a string, which stays
     // a warning under `xss-107`.
     p(
         "xss-116",
         Xss,
         Critical,
         Folded,
-        r"\b(alert|prompt|confirm)\s*(\(\s*(\d+|(document|window|top|self|this)\s*\.\s*[\w.]+|origin|location(\s*\.\s*\w+)?|document|window|this|/[^/\n]{1,40}/\s*(\.\s*source)?|string\s*\.\s*fromcharcode\s*\([\d,\s]*\))\s*\)|`[^`]{0,40}`)",
+        r"\(\s*(alert|prompt|confirm|eval)\s*\)[(`]|\b(alert|prompt|confirm)\s*(\(\s*(\d+|(document|window|top|self|this)\s*\.\s*[\w.]+|origin|location(\s*\.\s*\w+)?|document|window|this|/[^/\n]{1,40}/\s*(\.\s*source)?|string\s*\.\s*fromcharcode\s*\([\d,\s]*\))\s*\)|`[^`]{0,40}`)",
     ),
     // Tags written with the high-bit angle brackets that a 7-bit (US-ASCII) decoder turns
     // into `<` and `>` (`%BCscript%BE` → `¼script¾`); invalid UTF-8 reaches the rules as
