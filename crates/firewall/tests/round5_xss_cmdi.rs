@@ -211,6 +211,15 @@ fn xss_114_any_event_handler_given_code() {
         "window.onload = init(); button.onclick = handle(evt);",
     );
     benign("query", "q", "onsale=yes");
+    // Any on…= attribute inside a tag; a known handler given a value after a space.
+    attack("xss-114", "json", "html", "<xss onbeforematch=x>");
+    attack("xss-114", "form", "q", "1 onmouseover=x autofocus");
+    benign("json", "html", "<option value=\"online\">Online</option>");
+    benign(
+        "form",
+        "code",
+        "the onerror handler is documented, set img.onerror in code",
+    );
 }
 
 #[test]

@@ -300,6 +300,14 @@ mod tests {
             site("example.com", Some("https://evilexample.com/")),
             RefererSite::OffSite
         );
+        assert_eq!(
+            site("app.example.com", Some("https://app.example.com.evil.net/")),
+            RefererSite::OffSite
+        );
+        assert_eq!(
+            site("APP.example.com", Some("HTTPS://App.Example.COM/x")),
+            RefererSite::SameSite
+        );
         assert_eq!(site("example.com", Some("http")), RefererSite::Unknown);
         assert_eq!(host_of("https://u:p@[::1]:80/x"), Some("::1".to_owned()));
     }

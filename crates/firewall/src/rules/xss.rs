@@ -107,12 +107,20 @@ pub const PATTERNS: &[PatternDef] = &[
     // a tag, quote, slash or space, given code: a call or a tagged template
     // (`x onfoo=alert(1)`, `" onanything=top.alert(1)`), a script scheme or an escape.
     // Prose has no `on…=` followed by a call; `obj.onload = init()` in code follows a dot.
+    // Also any `on…=` attribute inside a tag (HTML has no other attribute named so), and a
+    // known handler given a value after a space, `;` or `,` outside a tag (an unquoted
+    // attribute broken out of: `x onmouseover=y`).
     p(
         "xss-114",
         Xss,
         Critical,
         Folded,
-        r#"(^|[\s"'`/;,(])on[a-z]{3,40}\s*=\s*['"`]?\s*([\w$.]{1,60}\s*(\(|`|\[\s*['"`])|(javascript|vbscript)\s*:|&#|\\u00|\\x)"#,
+        concat!(
+            r#"(^|[\s"'`/;,(])on[a-z]{3,40}\s*=\s*['"`]?\s*([\w$.]{1,60}\s*(\(|`|\[\s*['"`])|(javascript|vbscript)\s*:|&#|\\u00|\\x)"#,
+            r#"|<[a-z][\w:-]*[\s/][^>]*\bon[a-z]{3,40}\s*=|[\s;,]"#,
+            handlers!(),
+            r"\s*=\s*[^\s=]"
+        ),
     ),
     // A JavaScript string broken out of and followed by code: a closing quote (and
     // brackets), an operator or `;`, then a dialog or eval call (`'-alert(1)-'`,
