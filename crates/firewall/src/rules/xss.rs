@@ -153,7 +153,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Xss,
         Critical,
         Folded,
-        r"(\xEF\xBF\xBD|\xC2\xBC)\s*/?\s*(script|iframe|img|svg|body|object|embed|style|meta|link|base|input|form|frame|applet|marquee|video|audio|xss)\b[^<>\xBC\xBD\xBE]{0,200}(\xEF\xBF\xBD|\xC2\xBE)",
+        r"(\xEF\xBF\xBD|\xC2\xBC)\s*/?\s*(script|iframe|img|svg|body|object|embed|style|meta|link|base|input|form|frame|applet|marquee|video|audio|xss)\b[^<>\xBC\xBD\xBE]*(\xEF\xBF\xBD|\xC2\xBE)",
     ),
 ];
 
