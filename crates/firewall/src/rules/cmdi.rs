@@ -294,13 +294,14 @@ pub const PATTERNS: &[PatternDef] = &[
     // A Unix tool glued to a separator (`;ssh-copy-id user@host`, `|nc -e`, `&&pip install
     // x`, `$(curl host)`) with an argument, or a non-word tool ending the value
     // (`;lastlog`, `&whoami`). Prose leaves a space after `;` and `|`; a markdown table
-    // cell (`| cat | dog |`) has no argument after the tool.
+    // cell (`| cat | dog |`) has no argument after the tool. Round 5: also after a
+    // backquote (``;`echo id` ``) and after an empty variable (`;$a cat x`).
     p(
         "cmdi-125",
         Cmdi,
         Critical,
         Cmd,
-        r"(;|\||&|&&\s*|\|\|\s*|\$\(\s*|[;&|]\s*`\s*)\\?(cat|ls|id|wget|curl|nc|ncat|netcat|bash|sh|zsh|ksh|python[\d.]*|perl|ruby|php|chmod|chown|rm|cp|mv|uname|whoami|ping|nslookup|dig|telnet|ssh|ssh-copy-id|ssh-keygen|scp|rsync|tftp|sudo|su|kill|pkill|killall|ps|top|netstat|ifconfig|crontab|base64|xxd|awk|gawk|sed|grep|find|tar|gzip|unzip|head|tail|touch|mkdir|echo|printf|env|pip[\d.]*|pipx|npm|apt|apt-get|aptitude|yum|dnf|apk|systemctl|service|useradd|usermod|passwd|socat|nmap|docker|kubectl|ansible[\w-]*|cscli|chef-[\w-]+|openssl)\s+[\w./@~$:'-]|(;|\||&|&&\s*|\|\|\s*)\\?(whoami|uname|ifconfig|netstat|lastlog|aptitude|visudo|ssh-copy-id|wget|curl|bash|passwd|shutdown|reboot)\s*$",
+        r"(;|\||&|&&\s*|\|\|\s*|\$\(\s*|[;&|]\s*`\s*)(\$[a-z_]\w*\s+)?\\?(cat|ls|id|wget|curl|nc|ncat|netcat|bash|sh|zsh|ksh|python[\d.]*|perl|ruby|php|chmod|chown|rm|cp|mv|uname|whoami|ping|nslookup|dig|telnet|ssh|ssh-copy-id|ssh-keygen|scp|rsync|tftp|sudo|su|kill|pkill|killall|ps|top|netstat|ifconfig|crontab|base64|xxd|awk|gawk|sed|grep|find|tar|gzip|unzip|head|tail|touch|mkdir|echo|printf|env|pip[\d.]*|pipx|npm|apt|apt-get|aptitude|yum|dnf|apk|systemctl|service|useradd|usermod|passwd|socat|nmap|docker|kubectl|ansible[\w-]*|cscli|chef-[\w-]+|openssl)\s+[\w./@~$:'-]|(;|\||&|&&\s*|\|\|\s*)\\?(whoami|uname|ifconfig|netstat|lastlog|aptitude|visudo|ssh-copy-id|wget|curl|bash|passwd|shutdown|reboot)\s*$",
     ),
     // Round 5. A variable run as the command right after an assignment: `x=adduse[r];$x
     // pizza`, `a=/etc&&c=cat&&$c $a`, `c1=c;c2=a;$c1$c2`. The command word is one or more
@@ -346,12 +347,13 @@ pub const PATTERNS: &[PatternDef] = &[
     // Shell expansions that build a command or path out of other variables, before the
     // `cmd` variant folds them: a substring of a variable (`${PATH:0:1}etc`, `${HOME:0:1}`),
     // an ANSI-C string assigned and run (`X=$'uname\x20-a'&&$X`), and tilde expansions of
-    // the directory stack (`~+/flag`, `~-/x`). Templates write `${name}` without offsets.
+    // the directory stack (`~+/flag`, `~-/x`), history expansion re-running earlier
+    // commands (`!-1!-2`, `;!-3`). Templates write `${name}` without offsets.
     p(
         "cmdi-130",
         Cmdi,
         Critical,
         Lower,
-        r"\$\{\s*[a-z_]\w*\s*:\s*\d+\s*(:\s*-?\d+\s*)?\}|[a-z_]\w*=\$'[^'\n]{1,80}'\s*(;|&&|\|\|?)\s*\$\{?[a-z_]|(^|[\s;&|=`(])~[+-]\d*/",
+        r"\$\{\s*[a-z_]\w*\s*:\s*\d+\s*(:\s*-?\d+\s*)?\}|[a-z_]\w*=\$'[^'\n]{1,80}'\s*(;|&&|\|\|?)\s*\$\{?[a-z_]|(^|[\s;&|=`(])~[+-]\d*/|(^|[\s;&|`])!-\d+(!-\d+|\s*$|\s*[;&|])",
     ),
 ];
