@@ -211,6 +211,12 @@ fn xss_114_any_event_handler_given_code() {
         "window.onload = init(); button.onclick = handle(evt);",
     );
     benign("query", "q", "onsale=yes");
+    benign(
+        "json",
+        "code",
+        "const online = isOnline(); let ongoing = tasks.filter(t => t.open);",
+    );
+    benign("form", "code", "plot(onset=start(), once=True)");
     // Any on…= attribute inside a tag; a known handler given a value after a space.
     attack("xss-114", "json", "html", "<xss onbeforematch=x>");
     attack("xss-114", "form", "q", "1 onmouseover=x autofocus");

@@ -8,7 +8,7 @@ use crate::normalize::Variant::{Cmd, Folded, Sql};
 /// words beginning with "on" do not match.
 macro_rules! handlers {
     () => {
-        r"on(error|load|unload|beforeunload|click|dblclick|auxclick|contextmenu|mouse\w{2,8}|pointer\w{2,8}|key(down|up|press)|focus(in|out)?|blur|change|input|invalid|submit|reset|select|search|toggle|scroll(end)?|wheel|resize|drag\w{0,5}|drop|copy|cut|paste|animation\w{3,9}|transition\w{3,9}|touch\w{3,6}|begin|end|repeat|show|start|finish|message|hashchange|popstate|pageshow|pagehide|storage|online|offline|afterprint|beforeprint|readystatechange|play(ing)?|pause|ended|loadstart|loadeddata|loadedmetadata|canplay(through)?|volumechange|seeked|seeking|stalled|suspend|timeupdate|waiting|durationchange|emptied|ratechange|progress|abort|formdata|securitypolicyviolation|beforeinput|beforetoggle|content\w{3,10}|cuechange|fullscreen\w{3,6}|gotpointercapture|lostpointercapture|mozfullscreen\w{3,6}|webkit\w{3,25}|bounce|activate|beforeactivate|beforecopy|beforecut|beforepaste|propertychange|filterchange|zoom|help|rowenter|rowexit|datasetchanged|errorupdate|losecapture|move(start|end)?|selectstart|selectionchange)"
+        r"on(error|load|unload|beforeunload|click|dblclick|auxclick|contextmenu|mouse\w{2,8}|pointer\w{2,10}|key(down|up|press)|focus(in|out)?|blur|change|input|invalid|submit|reset|select|search|toggle|scroll(end)?|wheel|resize|drag\w{0,5}|drop|copy|cut|paste|animation\w{3,9}|transition\w{3,9}|touch\w{3,6}|begin|end|repeat|show|start|finish|message|hashchange|popstate|pageshow|pagehide|storage|online|offline|afterprint|beforeprint|readystatechange|play(ing)?|pause|ended|loadstart|loadeddata|loadedmetadata|canplay(through)?|volumechange|seeked|seeking|stalled|suspend|timeupdate|waiting|durationchange|emptied|ratechange|progress|abort|formdata|securitypolicyviolation|beforeinput|beforetoggle|content\w{3,30}|cuechange|fullscreen\w{3,6}|gotpointercapture|lostpointercapture|mozfullscreen\w{3,6}|webkit\w{3,25}|bounce|activate|beforeactivate|beforecopy|beforecut|beforepaste|propertychange|filterchange|zoom|help|rowenter|rowexit|datasetchanged|errorupdate|losecapture|move(start|end)?|selectstart|selectionchange)"
     };
 }
 
@@ -103,10 +103,11 @@ pub const PATTERNS: &[PatternDef] = &[
         r#"(^|[=(<,'"`])\s*(j\s*a\s*v\s*a|v\s*b)\s*s\s*c\s*r\s*i\s*p\s*t\s*:[\s:\\]*(u0020)?\s*$|\burl\s*\(\s*['"]?\s*(javascript|vbscript)\b|\bdata\s*:[\w/+.;=\s-]{0,40},\s*<\s*[a-z!/]"#,
     ),
     // Round 5. An event-handler-like attribute of any name (`on` + letters: handlers
-    // change with every browser release, `onpointerrawupdate`, `onbeforetoggle` ...) after
-    // a tag, quote, slash or space, given code: a call or a tagged template
-    // (`x onfoo=alert(1)`, `" onanything=top.alert(1)`), a script scheme or an escape.
-    // Prose has no `on…=` followed by a call; `obj.onload = init()` in code follows a dot.
+    // change with every browser release: `onbeforematch`, `onscrollsnapchange` ...) right
+    // after a quote, slash or `;`, or at the start, given code: a call or a tagged template
+    // (`"onanything=top.alert(1)`, `/onfoo=alert(1)`), a script scheme or an escape. Not
+    // after a space, `,` or `(`: `const online = isOnline()` and `f(onset=start())` are
+    // code; `obj.onload = init()` follows a dot.
     // Also any `on…=` attribute inside a tag (HTML has no other attribute named so), and a
     // known handler given a value after a space, `;` or `,` outside a tag (an unquoted
     // attribute broken out of: `x onmouseover=y`).
@@ -116,7 +117,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Critical,
         Folded,
         concat!(
-            r#"(^|[\s"'`/;,(])on[a-z]{3,40}\s*=\s*['"`]?\s*([\w$.]{1,60}\s*(\(|`|\[\s*['"`])|(javascript|vbscript)\s*:|&#|\\u00|\\x)"#,
+            r#"(^|["'`/;])on[a-z]{3,40}\s*=\s*['"`]?\s*([\w$.]{1,60}\s*(\(|`|\[\s*['"`])|(javascript|vbscript)\s*:|&#|\\u00|\\x)"#,
             r#"|<[a-z][\w:-]*[\s/][^>]*\bon[a-z]{3,40}\s*=|[\s;,]"#,
             handlers!(),
             r"\s*=\s*[^\s=]"
