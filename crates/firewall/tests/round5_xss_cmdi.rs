@@ -364,6 +364,13 @@ fn cmdi_128_editor_shell_escape() {
     );
     attack("cmdi-128", "query", "code", "|vi -c ':!id'");
     attack("cmdi-128", "json", "code", "ex -c:!pwd");
+    attack(
+        "cmdi-128",
+        "form_pre",
+        "code",
+        ";vim dddd +silent\\ \\!whoami +wq",
+    );
+    benign("json", "note", "ex boyfriend? no way! never again");
     benign(
         "json",
         "note",

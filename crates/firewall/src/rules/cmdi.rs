@@ -326,14 +326,19 @@ pub const PATTERNS: &[PatternDef] = &[
         r#"(^|[;&|(]\s*)@?if\s+(/i\s+)?(not\s+)?(\[[^\]\s]*\]|"[^"\n]{0,40}")\s*==\s*(\[[^\]\s]*\]|"[^"\n]{0,40}")\s+[a-z@(]"#,
     ),
     // An editor started to escape to a shell: `vim -c ':!id'`, `;vi x +silent\ !whoami`,
-    // `ex -c:!pwd` (GTFOBins). Needs the editor after a separator or at the start, an
-    // `+cmd` / `-c` argument and a `!` command inside it.
+    // `ex -c:!pwd` (GTFOBins). Needs the editor after a separator or at the start, and an
+    // `+cmd` / `-c` argument with a `!` command inside it, or (a form that sent `+` as a
+    // space) a `!` before a command an attacker runs first (`;vim x silent !whoami`; not
+    // for a bare `vi` or `view`, which are words).
     p(
         "cmdi-128",
         Cmdi,
         Critical,
         Cmd,
-        r"(^|[;&|`\n]|\$\()\s*(vi|vim|nvim|ex|view|rvim|rview|gvim|vimdiff)\s+([^\s;&|]+\s+){0,3}(\+|-c\s*)[^!\n;&|]{0,20}!\s*[a-z/]",
+        concat!(
+            r"(^|[;&|`\n]|\$\()\s*(vi|vim|nvim|ex|view|rvim|rview|gvim|vimdiff)\s+([^\s;&|]+\s+){0,3}(\+|-c\s*)[^!\n;&|]{0,20}!\s*[a-z/]",
+            r"|(^|[;&|`\n]|\$\()\s*(vim|nvim|ex|rvim|rview|gvim|vimdiff)\s+([^\s;&|]+\s+){0,4}:?!\s*(/usr)?(/s?bin/)?(whoami|id|pwd|uname|sh|bash|zsh|dash|ls|cat|nc|ncat|curl|wget|python[\d.]*|perl|php|ruby|env|ps|chmod|rm)\b"
+        ),
     ),
     // Server-side include directives (`<!--#exec cmd="id"-->`, `<!--#include virtual=`):
     // an HTML comment never starts with `#` and one of these words.
