@@ -223,6 +223,11 @@ fn xss_114_any_event_handler_given_code() {
     benign("json", "html", "<option value=\"online\">Online</option>");
     benign(
         "form",
+        "html",
+        "<li data-online=\"true\" data-onboarding=\"x\">Ann</li>",
+    );
+    benign(
+        "form",
         "code",
         "the onerror handler is documented, set img.onerror in code",
     );

@@ -90,7 +90,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Xss,
         Critical,
         Folded,
-        r"\(\s*!\s*\[\s*\]\s*\+?\s*\[\s*\]\s*\)|\+\s*!\s*!\s*\[\s*\]|(^|[=(\[\s])!\s*!\s*\[\s*\]|\[\s*\+?\s*!\s*\+?\s*\[\s*\]\s*\]|\[\s*\+\s*!\s*\+\s*\[\s*\]\s*\]|\.\s*(call|apply|bind)\s*`|`\s*\$\{\s*(alert|eval|prompt|confirm|navigation|location|document|window|top|self)\b",
+        r"\(\s*!\s*\[\s*\]\s*\+?\s*\[\s*\]\s*\)|\+\s*!\s*!\s*\[\s*\]|(^|[=(\[\s])!\s*!\s*\[\s*\]|\[\s*\+?\s*!\s*\+?\s*\[\s*\]\s*\]|\.\s*(call|apply|bind)\s*`|`\s*\$\{\s*(alert|eval|prompt|confirm|navigation|location|document|window|top|self)\b",
     ),
     // A script scheme with nothing after it, as a whole value or attribute (what is left
     // once entity obfuscation is undone: `ja&Tab;vascript&colon;`), CSS `url(javascript`
@@ -118,7 +118,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Folded,
         concat!(
             r#"(^|["'`/;])on[a-z]{3,40}\s*=\s*['"`]?\s*([\w$.]{1,60}\s*(\(|`|\[\s*['"`])|(javascript|vbscript)\s*:|&#|\\u00|\\x)"#,
-            r#"|<[a-z][\w:-]*[\s/][^>]*\bon[a-z]{3,40}\s*=|[\s;,]"#,
+            r#"|<[a-z][\w:-]*[^>]*[\s/"']on[a-z]{3,40}\s*=|[\s;,]"#,
             handlers!(),
             r"\s*=\s*[^\s=]"
         ),
