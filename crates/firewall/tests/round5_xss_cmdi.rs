@@ -494,3 +494,12 @@ fn cmdi_round5_more_extensions() {
         "Raise an (alert) (level 1) when the queue is full.",
     );
 }
+
+#[test]
+fn cmdi_120_brace_expansion_command_and_path() {
+    attack("cmdi-120", "query", "x", "{cat,/etc/hosts}");
+    attack("cmdi-120", "json", "x", "a;{ls,$HOME}");
+    attack("cmdi-120", "form", "x", "x|{tac,~/.bashrc}");
+    benign("json", "glob", "src/**/*.{js,ts} and {a,b} pairs");
+    benign("form", "note", "see {docs, /help} later");
+}

@@ -242,13 +242,15 @@ pub const PATTERNS: &[PatternDef] = &[
     // Round 4. Shell expansions that only a shell reads: process substitution `<(cmd x)`
     // / `>(tee y)`, arithmetic `$((..))`, parameter-expansion operators `${x#..}`,
     // `${PATH%..}`, `${x:0:1}`, `${x:-y}`, and brace expansion with an empty first element
-    // (`{,cat,/etc/passwd}`, `{/?s?/c?t,}`).
+    // (`{,cat,/etc/passwd}`, `{/?s?/c?t,}`); round 5: a brace list whose first element is
+    // a command word and whose second is a path or variable (`{cat,/etc/passwd}`,
+    // `;{ls,~/}`) in command position (`*.{js,ts}` and `{a,b}` pass).
     p(
         "cmdi-120",
         Cmdi,
         Critical,
         Cmd,
-        r"(^|[\s;&|=`(])[<>]\(\s*[a-z_/][\w./-]*\s+[^()]*(/|\s-)[^()]*\)|\$\(\(|\$\{\s*[a-z_]\w*\s*(#|%|:[-=?+]|:\d)|\{,[^{}\s]{0,80},[^{}\s]*\}|\{/[^{}\s]*,[^{}\s]*\}|\{[\w$\\/.]+,-{1,2}[a-z]+[,}]",
+        r"(^|[\s;&|=`(])[<>]\(\s*[a-z_/][\w./-]*\s+[^()]*(/|\s-)[^()]*\)|\$\(\(|\$\{\s*[a-z_]\w*\s*(#|%|:[-=?+]|:\d)|\{,[^{}\s]{0,80},[^{}\s]*\}|\{/[^{}\s]*,[^{}\s]*\}|\{[\w$\\/.]+,-{1,2}[a-z]+[,}]|(^|[\s;&|`(=])\{[a-z][\w.-]{0,30},(/|~/|\$\{?[a-z_])[^{}\s]*\}",
     ),
     // Bracket globs inside a system path segment: `/etc/pas[s]wd`, `/bi[n]/bash`,
     // `/usr/[a-z]in/bash`, `/etc/[!abc]asswd`. A route placeholder (`/blog/[slug]`) has no
