@@ -15,7 +15,8 @@ use crate::extract::extract;
 use crate::location::{Location, Part};
 use crate::normalize::{Limits, Normalized, Variant};
 use crate::rules::{
-    Category, Detector, Hit, RuleInfo, Severity, Subject, builtin_detectors, builtin_patterns,
+    Category, Detector, Hit, RefererSite, RuleInfo, Severity, Subject, builtin_detectors,
+    builtin_patterns, referer_site,
 };
 use crate::scoring::{Match, Verdict, excerpt};
 use crate::spec::{ExclusionSpec, FirewallMode, FirewallSpec, MatcherSpec, RulePart};
@@ -282,6 +283,7 @@ impl Firewall {
             max_value_bytes: self.limits.max_value_bytes,
         };
         let mut hits = Vec::new();
+        let referer = referer_site(parts);
         for value in &ex.values {
             if value.bytes.is_empty() {
                 continue;
@@ -294,7 +296,7 @@ impl Firewall {
             let norm = Normalized::new(&value.bytes, limits);
             verdict.truncated |= norm.truncated;
             hits.clear();
-            self.run_rules(&value.location, &norm, &mut hits);
+            self.run_rules(&value.location, &norm, referer, &mut hits);
             let mut reported: Vec<&str> = Vec::new();
             for h in &hits {
                 if reported.contains(&h.rule.id)
@@ -320,7 +322,13 @@ impl Firewall {
         verdict
     }
 
-    fn run_rules(&self, location: &Location, norm: &Normalized, hits: &mut Vec<Hit>) {
+    fn run_rules(
+        &self,
+        location: &Location,
+        norm: &Normalized,
+        referer: RefererSite,
+        hits: &mut Vec<Hit>,
+    ) {
         for vs in &self.sets {
             let text = norm.variant(vs.variant).as_bytes();
             let matched = vs.set.matches(text);
@@ -341,7 +349,11 @@ impl Firewall {
                 });
             }
         }
-        let subject = Subject { location, norm };
+        let subject = Subject {
+            location,
+            norm,
+            referer,
+        };
         for d in &self.detectors {
             d.detect(&subject, hits);
         }

@@ -430,14 +430,16 @@ fn crs_regression_corpus_measurement() {
     // Measured (round 4): 930 90.9%, 931 36.1%, 932 73.8%, 933 83.0%, 934 83.6%, 941 73.9%,
     // 942 60.7%, 943 28.6%, 944 99.4%; application total 79.6% (dev half 84.5%, check half
     // 71.6%); benign-labelled refused 15.2%, FP tests refused 8.7%.
+    // Round 5 (XSS / RCE / session fixation): 932 77.1%, 941 78.3%, 943 100% (42/42, the
+    // Referer-aware session rules); application total 81.3% (dev 85.6%, check 74.2%).
     floor("REQUEST-930", 88.5);
     floor("REQUEST-931", 34.0);
-    floor("REQUEST-932", 71.5);
+    floor("REQUEST-932", 76.5);
     floor("REQUEST-933", 81.0);
     floor("REQUEST-934", 81.5);
-    floor("REQUEST-941", 71.5);
+    floor("REQUEST-941", 77.5);
     floor("REQUEST-942", 58.5);
-    floor("REQUEST-943", 26.0);
+    floor("REQUEST-943", 97.5);
     floor("REQUEST-944", 97.0);
     assert!(
         pct(db, da) >= 82.0 && pct(cb, ca) >= 69.5,

@@ -19,6 +19,20 @@ macro_rules! unix_tools {
     };
 }
 
+/// The separators of `cmdi-104`.
+macro_rules! sep104 {
+    () => {
+        r"([;&|`\n]|\$\()\s*"
+    };
+}
+
+/// The bare short commands of `cmdi-104`.
+macro_rules! cmd104 {
+    () => {
+        r"(/usr)?(/s?bin/)?(id|ls|pwd|env|set|ps|w|who|dir|ver|ls\s+-\w+|ps\s+-?\w+|sleep\s+\d+|ping\s+(-\w+\s+\d+\s+)*-?[\w.]+|kill\s+-\d|reboot|halt|shutdown(\s+-\w+)?|exit|sh|bash)"
+    };
+}
+
 /// Pattern rules.
 pub const PATTERNS: &[PatternDef] = &[
     // Commands that are unambiguous on their own.
@@ -55,13 +69,31 @@ pub const PATTERNS: &[PatternDef] = &[
         ),
     ),
     // Bare short commands (`id`, `ls`, `pwd`, `sleep 5`, `ping -c`) only right after an
-    // explicit separator and with nothing or an option after them.
+    // explicit separator and with nothing or an option after them. A list of identifiers
+    // glued by `;` or `|` (a CSV header `name;email;id;status`, `uid|id|ps|created_at`) is
+    // no command chain: after an identifier that starts the value, the command must not be
+    // followed by another list item; after one inside such a list, it must be followed by
+    // something that is no list item and not end the value. `127.0.0.1;id`, `1;id;ls`,
+    // `localhost;id`, `x; id` and `a;b;id &` are refused.
     p(
         "cmdi-104",
         Cmdi,
         Critical,
         Cmd,
-        r"([;&|`\n]|\$\()\s*(/usr)?(/s?bin/)?(id|ls|pwd|env|set|ps|w|who|dir|ver|ls\s+-\w+|ps\s+-?\w+|sleep\s+\d+|ping\s+(-\w+\s+\d+\s+)*-?[\w.]+|kill\s+-\d|reboot|halt|shutdown(\s+-\w+)?|exit|sh|bash)\s*($|[;&|`)#>\n]|\s+[;&|`]|\s*2>)",
+        concat!(
+            r"((^|[^\w-])|[^\w;|-][\w-]+|^\s*\d[\w-]*)",
+            sep104!(),
+            cmd104!(),
+            r"\s*($|[;&|`)#>\n]|\s+[;&|`]|\s*2>)",
+            r"|^\s*[a-z_][\w-]*",
+            sep104!(),
+            cmd104!(),
+            r"\s*($|[&`)#>\n]|[;|]\s*($|[^\w\s])|\s+[;&|`]|\s*2>)",
+            r"|[;|][a-z_][\w-]*",
+            sep104!(),
+            cmd104!(),
+            r"\s*([&`)#>\n]|[;|]\s*[^\w\s]|\s+[;&|`]|\s*2>)"
+        ),
     ),
     // Command substitution holding a command an attacker runs first.
     p(
@@ -116,7 +148,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Cmdi,
         Critical,
         Cmd,
-        r"\bfor\s+(/[a-z]\s+)*([^%\n]{0,40}\s+)?%%?~?\S{1,20}\s+in\s*\(.{0,200}\)\s*do\b|\bif\s+(not\s+)?(exist|defined|errorlevel)\s+\S+\s+\S",
+        r"\bfor\s+(/[a-z]\s+)*([^%\n]{0,40}\s+)?%%?~?\S{1,20}\s+in\s*\(.{0,200}\)\s*do\b|\bif\s+(not\s+)?(exist|defined|errorlevel)\s+\S+\s+\S|\bif\s+(not\s+)?cmdextversion\s+\d+\s+\S",
     ),
     // cmd.exe comparisons: `if /i a==b cmd`, `if "%1"=="" goto x`, `if %a% gtr %b% echo`,
     // `if not [%1]==[] (`. The operands carry `%var%` / `!var!`, or a cmd comparison
@@ -131,7 +163,9 @@ pub const PATTERNS: &[PatternDef] = &[
     ),
     // A value that starts with (or a separator followed by) a tool whose name is not an
     // English word, given an option, a path or a variable: `ansible-inventory --list`,
-    // `zstdcat /var/log/x`, `time strace -p 1`. A bare tool name (`?tag=docker`) passes.
+    // `zstdcat /var/log/x`, `time strace -p 1`. A bare tool name (`?tag=docker`) passes,
+    // and so does a subcommand before the option (`kubectl get pods -n prod` is a benign
+    // corpus row: documentation and CI fields carry such command lines).
     p(
         "cmdi-112",
         Cmdi,
@@ -151,7 +185,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Critical,
         Cmd,
         concat!(
-            r"(([;&|`\n]|\$\()\s*|^\s*(time|nohup|strace|sudo|nice|xargs|watch|stdbuf|setsid)\s+)(/usr)?(/s?bin/)?",
+            r"(([;&|`\n]|\$\()\s*|^\s*(time|nohup|strace|sudo|nice|xargs|watch|stdbuf|setsid|flock(\s+-\w+)*\s+\S+)\s+)(/usr)?(/s?bin/)?",
             unix_tools!(),
             r"(\s*$|\s*[;&|`<>)(]|\s+\()"
         ),
@@ -164,15 +198,16 @@ pub const PATTERNS: &[PatternDef] = &[
         Cmdi,
         Critical,
         Cmd,
-        r"\w\s*<<<\s*\S|\(\s*\)\s*\{[^}]{0,60}\|[^}]{0,60}&\s*;?\s*\}|^\s*\(\s*\)\s*\{|(^|[;&|\n])\s*alias\s+(-p\s+)?[\w.-]+=|([;\n]|\\n)\s*\.(shell|system|sh|import|output|databases|tables|dump|load|read)\b",
+        r"\w\s*<<<\s*\S|\(\s*\)\s*\{[^}]{0,60}\|[^}]{0,60}&\s*;?\s*\}|^\s*\(\s*\)\s*\{|(^|[;&|\n])\s*alias\s+(-p\s+)?[\w.-]+=|([;\n]|;n|\\n)\s*\.(shell|system|sh|import|output|databases|tables|dump|load|read)\b",
     ),
-    // Glob-obfuscated absolute paths: `/???/c?t`, `/et*/pa??wd`, `/bin/ca? /et*/passwd`.
+    // Glob-obfuscated absolute paths: `/???/c?t`, `/et*/pa??wd`, `/bin/ca? /et*/passwd`,
+    // (round 5) `/usr/bin/who*mi` (a glob glued to letters: `/usr/lib/*` passes).
     p(
         "cmdi-115",
         Cmdi,
         Critical,
         Cmd,
-        r"(^|[\s;&|=`(])/[a-z0-9?*]*[?*][a-z0-9?*]*/[a-z0-9?*.]*([?*\s]|$)|(^|[\s;&|=`(])/[a-z0-9]{2,5}/[a-z0-9]*[?*][a-z0-9?*]*(\s+/|\s*$)",
+        r"(^|[\s;&|=`(])/[a-z0-9?*]*[?*][a-z0-9?*]*/[a-z0-9?*.]*([?*\s]|$)|(^|[\s;&|=`(])/[a-z0-9]{2,5}/[a-z0-9]*[?*][a-z0-9?*]*(\s+/|\s*$)|(^|[\s;&|=`(])/([a-z0-9]{2,5}/){2}([a-z0-9]+[?*]|[?*]+[a-z0-9])[a-z0-9?*]*(\s+/|\s*$)",
     ),
     // A shell given an inline program, at the start, after a separator or a launcher
     // (`time sh -c id`, `nohup bash -c '...'`, `(sh)0>/dev/tcp`): `sh -c` is no prose.
@@ -207,13 +242,15 @@ pub const PATTERNS: &[PatternDef] = &[
     // Round 4. Shell expansions that only a shell reads: process substitution `<(cmd x)`
     // / `>(tee y)`, arithmetic `$((..))`, parameter-expansion operators `${x#..}`,
     // `${PATH%..}`, `${x:0:1}`, `${x:-y}`, and brace expansion with an empty first element
-    // (`{,cat,/etc/passwd}`, `{/?s?/c?t,}`).
+    // (`{,cat,/etc/passwd}`, `{/?s?/c?t,}`); round 5: a brace list whose first element is
+    // a command word and whose second is a path or variable (`{cat,/etc/passwd}`,
+    // `;{ls,~/}`) in command position (`*.{js,ts}` and `{a,b}` pass).
     p(
         "cmdi-120",
         Cmdi,
         Critical,
         Cmd,
-        r"(^|[\s;&|=`(])[<>]\(\s*[a-z_/][\w./-]*\s+[^()]*(/|\s-)[^()]*\)|\$\(\(|\$\{\s*[a-z_]\w*\s*(#|%|:[-=?+]|:\d)|\{,[^{}\s]{0,80},[^{}\s]*\}|\{/[^{}\s]*,[^{}\s]*\}|\{[\w$\\/.]+,-{1,2}[a-z]+[,}]",
+        r"(^|[\s;&|=`(])[<>]\(\s*[a-z_/][\w./-]*\s+[^()]*(/|\s-)[^()]*\)|\$\(\(|\$\{\s*[a-z_]\w*\s*(#|%|:[-=?+]|:\d)|\{,[^{}\s]{0,80},[^{}\s]*\}|\{/[^{}\s]*,[^{}\s]*\}|\{[\w$\\/.]+,-{1,2}[a-z]+[,}]|(^|[\s;&|`(=])\{[a-z][\w.-]{0,30},(/|~/|\$\{?[a-z_])[^{}\s]*\}",
     ),
     // Bracket globs inside a system path segment: `/etc/pas[s]wd`, `/bi[n]/bash`,
     // `/usr/[a-z]in/bash`, `/etc/[!abc]asswd`. A route placeholder (`/blog/[slug]`) has no
@@ -232,7 +269,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Cmdi,
         Critical,
         Cmd,
-        r"(^|[;&|]\s*)(regedit|reg(\.exe)?\s+(add|delete|query|export|import|save)|bcdboot|bcdedit|wmic|vssadmin|schtasks|icacls|cacls|takeown|bitsadmin|wevtutil|taskkill|diskpart|cipher|attrib|netsh|sc\s+(create|config|start|stop|delete|query))(\.exe)?(\s*/[a-z?]|\s*<|\s+(delete|shadows|process|call|get|add|advfirewall|interface))",
+        r"(^|[;&|]\s*)(regedit|reg(\.exe)?\s+(add|delete|query|export|import|save)|bcdboot|bcdedit|wmic|vssadmin|schtasks|icacls|cacls|takeown|bitsadmin|wevtutil|taskkill|diskpart|cipher|attrib|netsh|timeout|sc\s+(create|config|start|stop|delete|query))(\.exe)?(\s*/[a-z?]|\s*<|\s+(delete|shadows|process|call|get|add|advfirewall|interface))",
     ),
     // Process launchers that are no words, at the start of a value or after a separator,
     // running a command (`nohup who`, `strace -f id`, `time curl host`, `ti''me who`
@@ -245,24 +282,85 @@ pub const PATTERNS: &[PatternDef] = &[
         r"(^|[;&|`\n]|\$\()\s*((nohup|strace|ltrace|setsid|stdbuf|ionice)\s+(-\S+\s+)*[a-z/]|time\s+(-p\s+)?(who|whoami|id|curl|wget|nc|cat|ls|bash|sh|ping|uname|env|sleep|python[\d.]*|perl)(\s*$|\s+-\w|\s+/|\s+[\w-]+\.[a-z]{2,}\b))",
     ),
     // Evasion inside one command word: an empty special parameter (`cu$@rl`, `c$*at`),
-    // empty backquotes (`ping`` 127.0.0.1`) or runs of empty double quotes
-    // (`""p""y""t""h""o""n`). A quoted quote (`O''Brien`, CSV `""x""`) is not one.
+    // empty backquotes (`ping`` 127.0.0.1`), runs of empty double quotes
+    // (`""p""y""t""h""o""n`) or (round 5) an empty substitution glued to a word
+    // (`ping$() 127.0.0.1`, `pi$()ng`, `pi<()ng`; `Vec<()>` in Rust ends with `>`). A quoted
+    // quote (`O''Brien`, CSV `""x""`) is not one.
     p(
         "cmdi-124",
         Cmdi,
         Critical,
         Lower,
-        r#"[a-z]\$[@*][a-z]|[a-z]``(\s|[a-z])|([a-z]""){3,}"#,
+        r#"[a-z]\$[@*][a-z]|[a-z]``(\s|[a-z])|([a-z]""){3,}|[a-z]\$\(\s*\)(\s|[a-z])|[a-z][<>]\(\s*\)[a-z]"#,
     ),
     // A Unix tool glued to a separator (`;ssh-copy-id user@host`, `|nc -e`, `&&pip install
     // x`, `$(curl host)`) with an argument, or a non-word tool ending the value
     // (`;lastlog`, `&whoami`). Prose leaves a space after `;` and `|`; a markdown table
-    // cell (`| cat | dog |`) has no argument after the tool.
+    // cell (`| cat | dog |`) has no argument after the tool. Round 5: also after a
+    // backquote (``;`echo id` ``) and after an empty variable (`;$a cat x`).
     p(
         "cmdi-125",
         Cmdi,
         Critical,
         Cmd,
-        r"(;|\||&|&&\s*|\|\|\s*|\$\(\s*)\\?(cat|ls|id|wget|curl|nc|ncat|netcat|bash|sh|zsh|ksh|python[\d.]*|perl|ruby|php|chmod|chown|rm|cp|mv|uname|whoami|ping|nslookup|dig|telnet|ssh|ssh-copy-id|ssh-keygen|scp|rsync|tftp|sudo|su|kill|pkill|killall|ps|top|netstat|ifconfig|crontab|base64|xxd|awk|gawk|sed|grep|find|tar|gzip|unzip|head|tail|touch|mkdir|echo|printf|env|pip[\d.]*|pipx|npm|apt|apt-get|aptitude|yum|dnf|apk|systemctl|service|useradd|usermod|passwd|socat|nmap|docker|kubectl|ansible[\w-]*|cscli|chef-[\w-]+|openssl)\s+[\w./@~$:'-]|(;|\||&|&&\s*|\|\|\s*)\\?(whoami|uname|ifconfig|netstat|lastlog|aptitude|visudo|ssh-copy-id|wget|curl|bash|passwd|shutdown|reboot)\s*$",
+        r"(;|\||&|&&\s*|\|\|\s*|\$\(\s*|[;&|]\s*`\s*)(\$[a-z_]\w*\s+)?\\?(cat|ls|id|wget|curl|nc|ncat|netcat|bash|sh|zsh|ksh|python[\d.]*|perl|ruby|php|chmod|chown|rm|cp|mv|uname|whoami|ping|nslookup|dig|telnet|ssh|ssh-copy-id|ssh-keygen|scp|rsync|tftp|sudo|su|kill|pkill|killall|ps|top|netstat|ifconfig|crontab|base64|xxd|awk|gawk|sed|grep|find|tar|gzip|unzip|head|tail|touch|mkdir|echo|printf|env|pip[\d.]*|pipx|npm|apt|apt-get|aptitude|yum|dnf|apk|systemctl|service|useradd|usermod|passwd|socat|nmap|docker|kubectl|ansible[\w-]*|cscli|chef-[\w-]+|openssl)\s+[\w./@~$:'-]|(;|\||&|&&\s*|\|\|\s*)\\?(whoami|uname|ifconfig|netstat|lastlog|aptitude|visudo|ssh-copy-id|wget|curl|bash|passwd|shutdown|reboot)\s*$",
+    ),
+    // Round 5. A variable run as the command right after an assignment: `x=adduse[r];$x
+    // pizza`, `a=/etc&&c=cat&&$c $a`, `c1=c;c2=a;$c1$c2`. The command word is one or more
+    // variables followed by an argument or the end; an assignment (`$b = 2`, `$Path=/`),
+    // a method call (`$b->c`) or concatenation (`$b .= x`) after it is code, not this.
+    p(
+        "cmdi-126",
+        Cmdi,
+        Critical,
+        Lower,
+        r#"(^|[\s;&|])[a-z_]\w*=[^\s;&|]*(;|&&|\|\||\|)\s*(\$\{?[a-z_]\w*\}?)+(\s+[\w$/~"']|\s*$)"#,
+    ),
+    // cmd.exe `if` comparing two quoted or bracketed operands and running a command:
+    // `if [%1]==[] goto x`, `if "A A" == "A A" echo same`. Bash writes `[ "$a" == x ]`
+    // (a space inside the bracket), C-like code wraps the comparison in parentheses,
+    // Python ends it with a colon.
+    p(
+        "cmdi-127",
+        Cmdi,
+        Critical,
+        Folded,
+        r#"(^|[;&|(]\s*)@?if\s+(/i\s+)?(not\s+)?(\[[^\]\s]*\]|"[^"\n]{0,40}")\s*==\s*(\[[^\]\s]*\]|"[^"\n]{0,40}")\s+[a-z@(]"#,
+    ),
+    // An editor started to escape to a shell: `vim -c ':!id'`, `;vi x +silent\ !whoami`,
+    // `ex -c:!pwd` (GTFOBins). Needs the editor after a separator or at the start, and an
+    // `+cmd` / `-c` argument with a `!` command inside it, or (a form that sent `+` as a
+    // space) a `!` before a command an attacker runs first (`;vim x silent !whoami`; not
+    // for a bare `vi` or `view`, which are words).
+    p(
+        "cmdi-128",
+        Cmdi,
+        Critical,
+        Cmd,
+        concat!(
+            r"(^|[;&|`\n]|\$\()\s*(vi|vim|nvim|ex|view|rvim|rview|gvim|vimdiff)\s+([^\s;&|]+\s+){0,3}(\+|-c\s*)[^!\n;&|]{0,20}!\s*[a-z/]",
+            r"|(^|[;&|`\n]|\$\()\s*(vim|nvim|ex|rvim|rview|gvim|vimdiff)\s+([^\s;&|]+\s+){0,4}:?!\s*(/usr)?(/s?bin/)?(whoami|id|pwd|uname|sh|bash|zsh|dash|ls|cat|nc|ncat|curl|wget|python[\d.]*|perl|php|ruby|env|ps|chmod|rm)\b"
+        ),
+    ),
+    // Server-side include directives (`<!--#exec cmd="id"-->`, `<!--#include virtual=`):
+    // an HTML comment never starts with `#` and one of these words.
+    p(
+        "cmdi-129",
+        Cmdi,
+        Critical,
+        Lower,
+        r"<!--\s*#\s*(exec|include|echo|config|set|printenv|fsize|flastmod|if|elif)\s+[a-z]+\s*=",
+    ),
+    // Shell expansions that build a command or path out of other variables, before the
+    // `cmd` variant folds them: a substring of a variable (`${PATH:0:1}etc`, `${HOME:0:1}`),
+    // an ANSI-C string assigned and run (`X=$'uname\x20-a'&&$X`), and tilde expansions of
+    // the directory stack (`~+/flag`, `~-/x`), history expansion re-running earlier
+    // commands (`!-1!-2`, `;!-3`). Templates write `${name}` without offsets.
+    p(
+        "cmdi-130",
+        Cmdi,
+        Critical,
+        Lower,
+        r"\$\{\s*[a-z_]\w*\s*:\s*\d+\s*(:\s*-?\d+\s*)?\}|[a-z_]\w*=\$'[^'\n]{1,80}'\s*(;|&&|\|\|?)\s*\$\{?[a-z_]|(^|[\s;&|=`(])~[+-]\d*/|(^|[\s;&|`])!-\d+(!-\d+|\s*$|\s*[;&|])",
     ),
 ];

@@ -30,7 +30,7 @@ pub use code::Base64GadgetDetector;
 pub use nosql::NosqlKeyDetector;
 pub use rfi::IncludeParamDetector;
 pub use scanner::ScannerDetector;
-pub use session::SessionKeyDetector;
+pub use session::{RefererSite, SessionKeyDetector, referer_site};
 pub use sqli::LibinjectionSqli;
 pub use ssrf::SsrfDetector;
 pub use traversal::PathProbeDetector;
@@ -150,6 +150,9 @@ pub struct Subject<'a> {
     pub location: &'a Location,
     /// The normalised variants.
     pub norm: &'a Normalized,
+    /// Where the request came from (`Referer` against the request's host), judged once
+    /// per request; the session-fixation detector needs it.
+    pub referer: RefererSite,
 }
 
 /// A structured detector: code rather than a pattern, for checks a regular expression cannot

@@ -8,7 +8,7 @@ use crate::normalize::Variant::{Cmd, Folded, Sql};
 /// words beginning with "on" do not match.
 macro_rules! handlers {
     () => {
-        r"on(error|load|unload|beforeunload|click|dblclick|auxclick|contextmenu|mouse\w{2,8}|pointer\w{2,8}|key(down|up|press)|focus(in|out)?|blur|change|input|invalid|submit|reset|select|search|toggle|scroll(end)?|wheel|resize|drag\w{0,5}|drop|copy|cut|paste|animation\w{3,9}|transition\w{3,9}|touch\w{3,6}|begin|end|repeat|show|start|finish|message|hashchange|popstate|pageshow|pagehide|storage|online|offline|afterprint|beforeprint|readystatechange|play(ing)?|pause|ended|loadstart|loadeddata|loadedmetadata|canplay(through)?|volumechange|seeked|seeking|stalled|suspend|timeupdate|waiting|durationchange|emptied|ratechange|progress|abort|formdata|securitypolicyviolation|beforeinput|beforetoggle|content\w{3,10}|cuechange|fullscreen\w{3,6}|gotpointercapture|lostpointercapture|mozfullscreen\w{3,6}|webkit\w{3,25}|bounce|activate|beforeactivate|beforecopy|beforecut|beforepaste|propertychange|filterchange|zoom|help|rowenter|rowexit|datasetchanged|errorupdate|losecapture|move(start|end)?|selectstart|selectionchange)"
+        r"on(error|load|unload|beforeunload|click|dblclick|auxclick|contextmenu|mouse\w{2,8}|pointer\w{2,10}|key(down|up|press)|focus(in|out)?|blur|change|input|invalid|submit|reset|select|search|toggle|scroll(end)?|wheel|resize|drag\w{0,5}|drop|copy|cut|paste|animation\w{3,9}|transition\w{3,9}|touch\w{3,6}|begin|end|repeat|show|start|finish|message|hashchange|popstate|pageshow|pagehide|storage|online|offline|afterprint|beforeprint|readystatechange|play(ing)?|pause|ended|loadstart|loadeddata|loadedmetadata|canplay(through)?|volumechange|seeked|seeking|stalled|suspend|timeupdate|waiting|durationchange|emptied|ratechange|progress|abort|formdata|securitypolicyviolation|beforeinput|beforetoggle|content\w{3,30}|cuechange|fullscreen\w{3,6}|gotpointercapture|lostpointercapture|mozfullscreen\w{3,6}|webkit\w{3,25}|bounce|activate|beforeactivate|beforecopy|beforecut|beforepaste|propertychange|filterchange|zoom|help|rowenter|rowexit|datasetchanged|errorupdate|losecapture|move(start|end)?|selectstart|selectionchange)"
     };
 }
 
@@ -38,7 +38,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Xss,
         Critical,
         Folded,
-        r"<\s*(iframe|frame|frameset|object|embed|applet|meta\s[^>]*http-equiv|base\s[^>]*href|link\s[^>]*(rel|href)|isindex|xml\s|import\s|svg\s*[/\s][^>]*(on|href)|math\s*>|template|portal|set\s|animate\w*\s|handler|xss\b|v\s*:\s*\w+|noscript|\?\s*import|import\s+implementation)",
+        r"<\s*(iframe|frame|frameset|object|embed|applet|meta\s[^>]*http-equiv|base\s[^>]*href|link\s[^>]*(rel|href)|isindex|xml\s|import\s|svg\s*[/\s][^>]*(on|href)|math\s*>|template|portal|set\s|animate\w*\s|handler|xss\b|v\s*:\s*\w+|:?\s*vml(frame|\w*\s)|noscript|\?\s*import|import\s*implementation)",
     ),
     // Markup attributes that take script: `srcdoc`, `formaction`, `xlink:href=javascript`.
     p(
@@ -55,7 +55,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Xss,
         Critical,
         Sql,
-        r#"\bdocument\s*\.\s*(cookie|domain|write(ln)?\s*\(|location\s*=)|\bwindow\s*\.\s*(location|open)\s*[=(]|\.\s*(innerhtml|outerhtml)\s*=|\bstring\s*\.\s*fromcharcode\s*\(|\b(top|self|parent|window|globalthis|frames|document)\s*\)?\s*\[\s*['"`]|\beval\s*\(\s*(atob|unescape|string|decodeuri|location|name|this|window|\x22|'|`)|\bset(timeout|interval)\s*\(\s*['`]|\bnew\s+function\s*\(|\bimport\s*\(\s*['`]\s*(https?:|data:|//)"#,
+        r#"\bdocument\s*\.\s*(cookie|domain|write(ln)?\s*\(|location\s*=)|\bwindow\s*\.\s*(location|open)\s*[=(]|\.\s*(innerhtml|outerhtml)\s*=|\bstring\s*\.\s*fromcharcode\s*\(|\b(top|self|parent|window|globalthis|frames|document)\s*\)?\s*\[\s*['"`]|\beval\s*\(\s*(atob|unescape|string|decodeuri|location|name|this|window|\x22|'|`)|\bset(timeout|interval|immediate)\s*\(\s*(['`]|(atob|eval|unescape|decodeuri\w*|string\s*\.\s*fromcharcode|location|name|alert|prompt|confirm|top|self|parent|window|document)\b)|\bnew\s+function\s*\(|\bfunction\s*\(\s*['`\x22]|\.\s*constructor\s*\(\s*['`\x22]|\bimport\s*\(\s*['`]\s*(https?:|data:|//)"#,
     ),
     // Dialog calls used to prove execution: `alert(1)`, ``prompt`1` ``, `confirm(document..)`.
     p(
@@ -90,8 +90,9 @@ pub const PATTERNS: &[PatternDef] = &[
         Xss,
         Critical,
         Folded,
-        r"\(\s*!\s*\[\s*\]\s*\+\s*\[\s*\]\s*\)|\+\s*!\s*!\s*\[\s*\]|\[\s*\+\s*!\s*\+\s*\[\s*\]\s*\]|\.\s*(call|apply|bind)\s*`|`\s*\$\{\s*(alert|eval|prompt|confirm|navigation|location|document|window|top|self)\b",
-    ), // A script scheme with nothing after it, as a whole value or attribute (what is left
+        r"\(\s*!\s*\[\s*\]\s*\+?\s*\[\s*\]\s*\)|\+\s*!\s*!\s*\[\s*\]|(^|[=(\[\s])!\s*!\s*\[\s*\]|\[\s*\+?\s*!\s*\+?\s*\[\s*\]\s*\]|\.\s*(call|apply|bind)\s*`|`\s*\$\{\s*(alert|eval|prompt|confirm|navigation|location|document|window|top|self)\b",
+    ),
+    // A script scheme with nothing after it, as a whole value or attribute (what is left
     // once entity obfuscation is undone: `ja&Tab;vascript&colon;`), CSS `url(javascript`
     // anywhere, and a data URI whose payload is markup (`data:,<x>`).
     p(
@@ -100,6 +101,60 @@ pub const PATTERNS: &[PatternDef] = &[
         Critical,
         Folded,
         r#"(^|[=(<,'"`])\s*(j\s*a\s*v\s*a|v\s*b)\s*s\s*c\s*r\s*i\s*p\s*t\s*:[\s:\\]*(u0020)?\s*$|\burl\s*\(\s*['"]?\s*(javascript|vbscript)\b|\bdata\s*:[\w/+.;=\s-]{0,40},\s*<\s*[a-z!/]"#,
+    ),
+    // Round 5. An event-handler-like attribute of any name (`on` + letters: handlers
+    // change with every browser release: `onbeforematch`, `onscrollsnapchange` ...) right
+    // after a quote, slash or `;`, or at the start, given code: a call or a tagged template
+    // (`"onanything=top.alert(1)`, `/onfoo=alert(1)`), a script scheme or an escape. Not
+    // after a space, `,` or `(`: `const online = isOnline()` and `f(onset=start())` are
+    // code; `obj.onload = init()` follows a dot.
+    // Also any `on…=` attribute inside a tag (HTML has no other attribute named so), and a
+    // known handler given a value after a space, `;` or `,` outside a tag (an unquoted
+    // attribute broken out of: `x onmouseover=y`).
+    p(
+        "xss-114",
+        Xss,
+        Critical,
+        Folded,
+        concat!(
+            r#"(^|["'`/;])on[a-z]{3,40}\s*=\s*['"`]?\s*([\w$.]{1,60}\s*(\(|`|\[\s*['"`])|(javascript|vbscript)\s*:|&#|\\u00|\\x)"#,
+            r#"|<[a-z][\w:-]*[^>]*[\s/"']on[a-z]{3,40}\s*=|[\s;,]"#,
+            handlers!(),
+            r"\s*=\s*[^\s=]"
+        ),
+    ),
+    // A JavaScript string broken out of and followed by code: a closing quote (and
+    // brackets), an operator or `;`, then a dialog or eval call (`'-alert(1)-'`,
+    // `");alert(1)//`, `'+prompt(1)+'`) or an assignment to a DOM sink (`';document.location=`,
+    // `"+top.location.href=`). Code shares this only when it really calls these.
+    p(
+        "xss-115",
+        Xss,
+        Critical,
+        Folded,
+        r#"['"`]\s*[)}\]]{0,3}\s*([-+*/%^|&,;]|\bin\b)\s*[(\[]?\s*(alert|prompt|confirm|eval|settimeout|setinterval)\s*[(`]|['"`]\s*[)}\]]{0,3}\s*[-+;,|&]\s*((document|window|top|self|parent)\s*\.\s*(location(\s*\.\s*(href|hash|search))?|cookie|domain|body\s*\.\s*innerhtml)|location\s*\.\s*(href|hash|search))\s*=[^=]"#,
+    ),
+    // A dialog called with what only an execution proof passes: a number, a DOM object,
+    // a regex source or a template literal (`alert(1)`, `prompt(document.domain)`,
+    // ``confirm`1` ``, `alert(/xss/.source)`), or a parenthesised dialog called
+    // (`(alert)(1)`). A real UI message is a string, which stays
+    // a warning under `xss-107`.
+    p(
+        "xss-116",
+        Xss,
+        Critical,
+        Folded,
+        r"\(\s*(alert|prompt|confirm|eval)\s*\)[(`]|\b(alert|prompt|confirm)\s*(\(\s*(\d+|(document|window|top|self|this)\s*\.\s*[\w.]+|origin|location(\s*\.\s*\w+)?|document|window|this|/[^/\n]{1,40}/\s*(\.\s*source)?|string\s*\.\s*fromcharcode\s*\([\d,\s]*\))\s*\)|`[^`]{0,40}`)",
+    ),
+    // Tags written with the high-bit angle brackets that a 7-bit (US-ASCII) decoder turns
+    // into `<` and `>` (`%BCscript%BE` → `¼script¾`); invalid UTF-8 reaches the rules as
+    // U+FFFD (matched as its UTF-8 bytes: the sets run without Unicode classes). Both brackets and a script-running tag name are needed.
+    p(
+        "xss-117",
+        Xss,
+        Critical,
+        Folded,
+        r"(\xEF\xBF\xBD|\xC2\xBC)\s*/?\s*(script|iframe|img|svg|body|object|embed|style|meta|link|base|input|form|frame|applet|marquee|video|audio|xss)\b[^<>\xBC\xBD\xBE]*(\xEF\xBF\xBD|\xC2\xBE)",
     ),
 ];
 
