@@ -5,6 +5,14 @@
 use super::{Category::Sqli, Detector, Hit, PatternDef, RuleInfo, Severity::*, Subject, p};
 use crate::normalize::Variant::{Lower, Sql};
 
+/// SQL function names (MySQL / standard, the CRS 942410 family) for `sqli-131`, which
+/// only takes them as a whole value or right after `select`.
+macro_rules! sql_functions {
+    () => {
+        "abs|acos|adddate|addtime|aes_decrypt|aes_encrypt|ascii|asin|atan2?|avg|benchmark|bin|bit_and|bit_count|bit_length|bit_or|bit_xor|cast|ceil(ing)?|char|character_length|char_length|charset|chr|coalesce|coercibility|collation|compress|concat(_ws)?|connection_id|conv|convert(_tz)?|cos|cot|count|crc32|curdate|current_date|current_time(stamp)?|current_user|curtime|database|date|date_add|datediff|date_format|date_sub|day|dayname|dayof(month|week|year)|decode|default|degrees|des_decrypt|des_encrypt|elt|encode|encrypt|exp|export_set|extract|extractvalue|field|find_in_set|floor|format|found_rows|from_days|from_unixtime|greatest|group_concat|hex|hour|i?if|ifnull|in|inet_aton|inet_ntoa|insert|instr|isnull|last_day|last_insert_id|lcase|least|left|length|ln|load_file|local|localtime(stamp)?|locate|log(10|2)?|lower|lpad|ltrim|makedate|make_set|maketime|max|md5|microsecond|mid|min|minute|mod|month|monthname|name_const|now|nullif|oct|octet_length|old_password|ord|period_add|period_diff|pi|position|pow(er)?|quarter|quote|radians|rand|release_lock|repeat|replace|reverse|right|round|row_count|rpad|rtrim|schema|second|sec_to_time|session_user|sha[12]?|sign|sin|sleep|soundex|space|sqrt|std(dev)?|strcmp|str_to_date|subdate|substr(ing)?|substring_index|subtime|sum|sysdate|system_user|tan|time|timediff|time_format|timestamp(add|diff)?|time_to_sec|to_days|trim|truncate|ucase|uncompress|unhex|unix_timestamp|updatexml|upper|user|utc_date|utc_time(stamp)?|uuid|values|variance|version|week|weekday|weekofyear|year|yearweek"
+    };
+}
+
 /// Pattern rules, run on the comment-stripped `sql` variant unless noted.
 pub const PATTERNS: &[PatternDef] = &[
     p(
@@ -28,7 +36,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Sqli,
         Critical,
         Sql,
-        r"\b(or|and|xor|having|where)\s+\(*\s*(\d+|true|false|null)\s*\)*\s*(=|<>|!=|\blike\b)\s*\(*\s*(\d+|true|false|null)\b",
+        r"\b(or|and|xor|having|where)\s+\(*\s*(\d+|true|false|null)\s*\)*\s*(==?|<>|!=|\blike\b)\s*\(*\s*(\d+|true|false|null)\b",
     ),
     // Stacked statements after a `;`.
     p(
@@ -263,6 +271,72 @@ pub const PATTERNS: &[PatternDef] = &[
         Critical,
         Lower,
         r#"['"`]\s*(or|and|xor|\|\||&&)\s+[a-z_][\w.]*\s*\([^()]{0,60}\)\s*(;|--|#|/\*)"#,
+    ),
+    // Round 5. A value that is only an SQL function name and an open parenthesis, maybe
+    // with operator debris between them (`abs(`, `FLOOR (`, `length||(`, `date]=(`), the
+    // same after `select` (`select(user(`), or `IF(` with a comparison left open (`if(2=`):
+    // a call left open for the rest of the query. A whole value ending in an unclosed
+    // `name(` is neither prose nor code (code closes its calls; `:(`, `;(`, `-(` smileys
+    // are kept out).
+    p(
+        "sqli-131",
+        Sqli,
+        Critical,
+        Sql,
+        concat!(
+            r"^\s*[^\w\s:;-]{0,3}\s*(",
+            sql_functions!(),
+            r")[^\w:;-]{0,8}\([^\w)]{0,6}$|\bselect\b[^;]{0,60}\b(",
+            sql_functions!(),
+            r")[^\w:;-]{0,8}\(\s*$|^\s*i?if\s*\(\s*[\w'.@]{1,30}\s*(=|<|>|!=|<>)\s*$"
+        ),
+    ),
+    // SQL fragments that make a whole value: a membership test on numbers or a subquery
+    // (`in (0,1)`, `IN (815914, 815913)`, `in ( select`), a null test (`IS NULL`, `LIKE
+    // NULL`), a boolean then a literal or number and a comparison (`or 'a' <`, `and 1=`).
+    // Prose goes on after such words ("in (2 weeks)", "or 2-3 days", "and 'Friends'
+    // too"); a bare `or 1` stays allowed.
+    p(
+        "sqli-132",
+        Sqli,
+        Critical,
+        Sql,
+        r#"^\s*(not\s+)?in\s*\(\s*(select\b|-?\d+(\.\d+)?(\s*,\s*-?\d+(\.\d+)?)*\s*\)?\s*$)|^\s*(is\s+(not\s+)?null|(not\s+)?(like|rlike|regexp)\s+null)\s*$|^\s*(or|and|xor|\|\||&&)\s*(\d+|'[^']*'|"[^"]*")\s*[<>=!;]"#,
+    ),
+    // A value opening with a quote and a statement keyword, with the quote never closed:
+    // `'alter a`, `" UNION A`, `'select H`. A quoted phrase that starts with the same word
+    // closes its quote (`"Union Station"`, `'Select all' button`).
+    p(
+        "sqli-133",
+        Sqli,
+        Critical,
+        Sql,
+        r#"^\s*['"`]\s*(union|alter|select|having|truncate|declare)\s+[\w@*(][^'"`]*$"#,
+    ),
+    // Clause shapes no prose has: `CASE WHEN .. THEN` opening a value or an expression,
+    // `GROUP BY col HAVING count(` / `HAVING col =` right after a closed literal (`'
+    // group by id having 1=1`; a whole statement quoted in a report passes), `CREATE FUNCTION f(..) RETURNS`, a
+    // literal compared with a literal (`'x'!='y`), a subquery opened after `=` / `in` or
+    // left open at the end (`=(select`, `( SELECT`), a `LIKE` left open for the query's
+    // quote (`x LIKE '`). SQL quoted in a report (`SELECT COUNT(*) FROM t -- ...`) has
+    // none of these.
+    p(
+        "sqli-134",
+        Sqli,
+        Critical,
+        Sql,
+        r#"(^|[(,='"]|\bselect|\bthen|\belse)\s*case\s+when\b.{1,80}?\bthen\b|['"`)]\s*group\s+by\s+[\w`"\[\].,\s]{1,80}?\bhaving\s+([\w`"]+\s*(=|<|>|!=)|(count|sum|avg|min|max)\s*\()|\bcreate\s+(or\s+replace\s+)?(function|procedure)\s+[\w.`"]+\s*\(.{0,80}\)\s*returns\b|'[^'\s]{0,30}'\s*(!=|<>|<=>|==)\s*'|"[^"\s]{0,30}"\s*(!=|<>|<=>|==)\s*"|(=|\bin)\s*\(\s*select\b|\(\s*select\s*\*?\s*$|\b(like|ilike|rlike|regexp)\s+['"`]\s*$"#,
+    ),
+    // A statement on any object ended and commented out, nothing after the comment
+    // marker (`DROP sampletable;--`): the `sqli-120` shape for a bare `drop` / `truncate`
+    // without `table`; likewise a whole value that is a boolean and a number commented out
+    // (`OR 1#`, `and 2--`). Prose that writes `; --` goes on with words.
+    p(
+        "sqli-135",
+        Sqli,
+        Critical,
+        Lower,
+        r#"((^|[;'"`)])\s*(drop|truncate)\s+[\w.`"\[\]]+\s*;|^\s*(or|and|xor|\|\||&&)\s*\d+)\s*(--|#|/\*)[\s*/-]*$"#,
     ),
 ];
 

@@ -1,0 +1,121 @@
+//! Round-5 SQL-injection rules (issue 5): for each, attacks of the class asserted blocked
+//! *by that rule* in different placements, and benign twins that share its words or
+//! characters asserted allowed.
+
+mod common;
+
+use common::{build, firewall};
+use portcullis_firewall::Firewall;
+
+fn fw() -> &'static Firewall {
+    static FW: std::sync::OnceLock<Firewall> = std::sync::OnceLock::new();
+    FW.get_or_init(firewall)
+}
+
+/// Asserts `payload` in `field` is blocked and that `rule` is among the matches.
+fn attack(rule: &str, placement: &str, field: &str, payload: &str) {
+    let (parts, body) = build(placement, payload, Some(field));
+    let v = fw().inspect(&parts, &body);
+    assert!(
+        v.blocked,
+        "attack allowed: {payload:?} ({:?})",
+        v.rule_ids()
+    );
+    assert!(
+        v.rule_ids().contains(&rule),
+        "{payload:?} blocked by {:?}, not {rule}",
+        v.rule_ids()
+    );
+}
+
+fn benign(placement: &str, field: &str, payload: &str) {
+    let (parts, body) = build(placement, payload, Some(field));
+    let v = fw().inspect(&parts, &body);
+    assert!(
+        !v.blocked,
+        "benign blocked: {payload:?} ({:?})",
+        v.rule_ids()
+    );
+}
+
+#[test]
+fn sqli_131_open_call_of_an_sql_function() {
+    attack("sqli-131", "query", "id", "ascii(");
+    attack("sqli-131", "json", "sort", "LENGTH||(");
+    attack("sqli-131", "form", "x", "floor (");
+    attack("sqli-131", "header", "x", "select(user(");
+    attack("sqli-131", "cookie", "pref", "if(2=");
+    benign("json", "note", "no time :(");
+    benign("json", "note", "time :(");
+    benign("query", "since", "now()");
+}
+
+#[test]
+fn sqli_132_whole_value_sql_fragment() {
+    attack("sqli-132", "query", "id", "in (0,1)");
+    attack("sqli-132", "json", "filter", "IS NULL");
+    attack("sqli-132", "form", "x", "and 7=");
+    attack("sqli-132", "header", "x", "or 'a' <");
+    benign("json", "note", "in (2 weeks) we ship again");
+    benign("json", "note", "or 2-3 business days");
+    benign("query", "q", "and 'Friends' too");
+    benign("form", "msg", "is null and void");
+    benign("query", "q", "or 1");
+}
+
+#[test]
+fn sqli_133_open_quote_then_statement_keyword() {
+    attack("sqli-133", "query", "q", "'alter a");
+    attack("sqli-133", "json", "name", "\" UNION A");
+    attack("sqli-133", "cookie", "c", "'select H");
+    benign("query", "q", "\"Union Station\" parking");
+    benign("json", "label", "'Select all' button is greyed out");
+    benign("json", "title", "\"Alter ego\" by the band");
+}
+
+#[test]
+fn sqli_134_sql_clause_shapes() {
+    attack(
+        "sqli-134",
+        "query",
+        "sort",
+        " case when condition1 then result1",
+    );
+    attack(
+        "sqli-134",
+        "json",
+        "q",
+        "x' GROUP BY category HAVING COUNT(id) >= 9",
+    );
+    attack(
+        "sqli-134",
+        "form",
+        "q",
+        "CREATE FUNCTION hello (s CHAR(20)) RETURNS CHAR(50) RETURN s;",
+    );
+    attack("sqli-134", "header", "x", "'x'!='y");
+    attack("sqli-134", "query", "email", "a@b.c&name=(select");
+    attack("sqli-134", "cookie", "q", "something LIKE '");
+    benign(
+        "json",
+        "note",
+        "In case when it rains then we stay home; group by region having fun.",
+    );
+    benign("query", "q", "set mode = 'dark' when x != 1");
+    benign(
+        "json",
+        "body",
+        "Report: SELECT name FROM users GROUP BY region HAVING COUNT(*) > 1; shows 3",
+    );
+}
+
+#[test]
+fn sqli_135_bare_drop_commented_out() {
+    attack("sqli-135", "query", "q", "DROP sampletable;--");
+    attack("sqli-135", "json", "name", "x'; truncate logs;#");
+    attack("sqli-135", "form", "q", "OR 1# ");
+    attack("sqli-135", "cookie", "c", "and 2--");
+    benign("json", "note", "Drop shipping; -- see the notes below");
+    benign("form", "msg", "drop it; we are done");
+    benign("json", "note", "or 2 -- whichever is cheaper");
+}
