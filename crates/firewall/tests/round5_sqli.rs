@@ -119,3 +119,69 @@ fn sqli_135_bare_drop_commented_out() {
     benign("form", "msg", "drop it; we are done");
     benign("json", "note", "or 2 -- whichever is cheaper");
 }
+
+#[test]
+fn sqli_136_info_functions_in_sql_context() {
+    attack("sqli-136", "query", "id", "version()");
+    attack("sqli-136", "json", "q", "concat(0x3a,user())");
+    attack(
+        "sqli-136",
+        "form",
+        "id",
+        "1 and st_latfromgeohash(version())",
+    );
+    attack("sqli-136", "header", "x", "x' and database()='shop");
+    attack("sqli-136", "cookie", "q", "1 union select*from users");
+    attack("sqli-136", "query", "id", "1 xor 1");
+    benign(
+        "json",
+        "code",
+        "const u = auth.user(); if (user() == null) login();",
+    );
+    benign("json", "code", "$db->version() returns the server version");
+    benign("query", "q", "select * from the menu");
+    benign("json", "note", "an xor gate has 2 inputs");
+}
+
+#[test]
+fn sqli_137_quoted_operator_probe() {
+    attack("sqli-137", "query", "q", "'='");
+    attack("sqli-137", "json", "name", "'LIKE'");
+    attack("sqli-137", "form", "x", "'-'");
+    benign("json", "note", "'-' means no value");
+    benign("query", "sep", "-");
+}
+
+#[test]
+fn round5_widened_existing_rules() {
+    // sqli-103: `&&` / `||`, glued `<` / `>`, arithmetic, hex, between.
+    attack("sqli-103", "query", "id", "1 && 1=1");
+    attack("sqli-103", "json", "id", "1 and 2>1");
+    attack("sqli-103", "form", "id", "-1 OR 2+2-2-1=1");
+    attack("sqli-103", "query", "id", "1 OR 0x50=0x50");
+    attack("sqli-103", "header", "x", "1 or 1 between 0 and 2");
+    benign("json", "note", "10 > 5 and 5 < 10");
+    benign("json", "note", "pick 2 or 3 between now and Friday");
+    // sqli-106: `@@version` at the start of a value.
+    attack("sqli-106", "query", "q", "@@version");
+    attack("sqli-106", "cookie", "c", "1 and @@version>0");
+    benign("json", "note", "ping @@maria about the version");
+    // sqli-112: `COPY (query) TO PROGRAM`.
+    attack(
+        "sqli-112",
+        "query",
+        "id",
+        "1;copy (select '') to program 'id'",
+    );
+    attack(
+        "sqli-112",
+        "json",
+        "q",
+        "x'; COPY (SELECT 1) TO PROGRAM 'curl x'",
+    );
+    benign(
+        "json",
+        "note",
+        "copy (the second one) to the shared program folder",
+    );
+}

@@ -30,13 +30,16 @@ pub const PATTERNS: &[PatternDef] = &[
         Sql,
         r#"['"`)]\s*(or|and|xor|\|\||&&)\s*\(*\s*['"`]?[\w@.]*['"`]?\s*(=|<>|!=|<=?|>=?|\blike\b|\bis\b|\bbetween\b|\bin\s*\(|\brlike\b|\bregexp\b)"#,
     ),
-    // Numeric tautologies and contradictions: `1 or 1=1`, `and 1>0`.
+    // Numeric tautologies and contradictions: `1 or 1=1`, `and 1>0`; round 5: `&&` / `||`,
+    // `<` / `>` glued to their operands (prose spaces them: "10 > 5 and 5 < 10"),
+    // arithmetic and hex operands, `between` (`1 && 2>1`, `or 2+2-2-1=1`,
+    // `or 0x50=0x50`, `or 1 between 0 and 2`).
     p(
         "sqli-103",
         Sqli,
         Critical,
         Sql,
-        r"\b(or|and|xor|having|where)\s+\(*\s*(\d+|true|false|null)\s*\)*\s*(==?|<>|!=|\blike\b)\s*\(*\s*(\d+|true|false|null)\b",
+        r"(\b(or|and|xor|having|where)\s+|&&\s*|\|\|\s*)\(*\s*(\d+(\s*[-+*/]\s*\d+|\s\d+)*|0x[0-9a-f]+|true|false|null)(\s*\)*\s*(==?|<>|!=|\blike\b)\s*|\)*(<=?|>=?))\(*\s*(\d+(\s*[-+*/]\s*\d+|\s\d+)*|0x[0-9a-f]+|true|false|null)\b|\b(or|and|xor|having|where)\s+\(*\s*(\d+(\s*[-+*/]\s*\d+|\s\d+)*|0x[0-9a-f]+|true|false|null)\s+(not\s+)?between\s+(\d+(\s*[-+*/]\s*\d+|\s\d+)*|0x[0-9a-f]+|true|false|null)\s+and\s+(\d+(\s*[-+*/]\s*\d+|\s\d+)*|0x[0-9a-f]+|true|false|null)\b",
     ),
     // Stacked statements after a `;`.
     p(
@@ -54,13 +57,14 @@ pub const PATTERNS: &[PatternDef] = &[
         Sql,
         r"\b(sleep|benchmark|pg_sleep|dbms_lock\.sleep|randomblob)\s*\(\s*[-\d\w'(]|\bwaitfor\s+(delay|time)\s+['\d]|\b(load_file|utl_http\.request|utl_inaddr\.get_host_address|dbms_pipe\.receive_message|xp_cmdshell|xp_dirtree|sys_exec|sys_eval)\b|\binto\s+(out|dump)file\b",
     ),
-    // Catalogue and fingerprinting probes.
+    // Catalogue and fingerprinting probes (round 5: `@@version` also at the start of a
+    // value; the `\b` before `@@` needed a word character there).
     p(
         "sqli-106",
         Sqli,
         Critical,
         Sql,
-        r"\b(information_schema\b|mysql\.(user|db)\b|sys\.(objects|tables|columns|databases)\b|sysobjects\b|syscolumns\b|pg_catalog\.|pg_shadow\b|sqlite_master\b|all_tables\b|user_tables\b|@@version\b|@@datadir\b|@@hostname\b)",
+        r"\b(information_schema\b|mysql\.(user|db)\b|sys\.(objects|tables|columns|databases)\b|sysobjects\b|syscolumns\b|pg_catalog\.|pg_shadow\b|sqlite_master\b|all_tables\b|user_tables\b)|@@(version|datadir|hostname)\b",
     ),
     // Error-based extraction functions with SQL arguments.
     p(
@@ -212,7 +216,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Sqli,
         Critical,
         Sql,
-        r"\bexec(ute)?\s*\(?\s*(master\.\.|xp_|sp_(executesql|oacreate|configure|makewebtask|password))|\bopenrowset\s*\(|\bopendatasource\s*\(|\bdbms_\w+\.\w+\s*\(|\bcopy\s+\w+\s+(from|to)\s+program\b|\bpg_read_file\s*\(|\blo_import\s*\(",
+        r"\bexec(ute)?\s*\(?\s*(master\.\.|xp_|sp_(executesql|oacreate|configure|makewebtask|password))|\bopenrowset\s*\(|\bopendatasource\s*\(|\bdbms_\w+\.\w+\s*\(|\bcopy\s+(\w+|\(.{1,120}\))\s*(from|to)\s+program\b|\bpg_read_file\s*\(|\blo_import\s*\(",
     ),
     // Round 4. Dynamic SQL and procedure execution: `EXECUTE IMMEDIATE`, `PROCEDURE
     // ANALYSE(`, `DECLARE @x`, `EXEC(@q)`, `exec master.`: statement shapes with no prose
@@ -337,6 +341,29 @@ pub const PATTERNS: &[PatternDef] = &[
         Critical,
         Lower,
         r#"((^|[;'"`)])\s*(drop|truncate)\s+[\w.`"\[\]]+\s*;|^\s*(or|and|xor|\|\||&&)\s*\d+)\s*(--|#|/\*)[\s*/-]*$"#,
+    ),
+    // SQL information functions called with no argument where only SQL puts them: as the
+    // whole value (`version()`, `user()`), as the argument of an SQL function
+    // (`concat(0x3a,user())`, `ascii(database())`), compared (`database()='x'`), or called
+    // inside any function right after a boolean (`and st_x(version())`); `concat(` with a
+    // hex literal first; `select*from` written without spaces; `1 xor 1`. Method calls
+    // (`auth.user()`, `$db->version()`) and JS comparisons (`user() == x`) pass.
+    p(
+        "sqli-136",
+        Sqli,
+        Critical,
+        Sql,
+        r#"(^\s*|[^\w.:>$]\s*|\b(concat(_ws)?|group_concat|ascii|ord|hex|bin|md5|length|char_length|substr(ing)?|mid|left|right|lower|upper|cast|convert|elt|make_set|extractvalue|updatexml|json_keys|if|ifnull|st_\w+)\s*\(.{0,40}[(,]\s*)(version|user|database|schema|current_user|system_user|session_user)\s*\(\s*\)(\s*$|\s*(=|<>|!=|<=?|>=?|\blike\b)\s*['"\d]|\s*\))|\b(and|or|xor)\s+[a-z_]\w*\s*\(\s*(version|user|database|schema|current_user|system_user|session_user|@@\w+)\s*\(?\s*\)?\s*[),]|\b(concat(_ws)?|group_concat)\s*\(\s*0x[0-9a-f]+\s*,|\bselect(\*\s*|\s*\*)from\s+[\w`"\[]|\b\d+\s+xor\s+\d+\b"#,
+    ),
+    // A value that is only a quoted SQL operator or nothing but an operator between quotes
+    // (`'='`, `'LIKE'`, `'-'`, `"&"`): the boundary probes of SQL scanners. A warning, so it
+    // blocks only with another SQL finding (libinjection's weak fingerprint fires on them).
+    p(
+        "sqli-137",
+        Sqli,
+        Warning,
+        Lower,
+        r#"^\s*['"`]\s*([-=&^*|+/%<>]|!=|<>|like|rlike|regexp|or|and|xor|div|mod)\s*['"`]\s*$"#,
     ),
 ];
 
