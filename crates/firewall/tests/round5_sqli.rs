@@ -185,3 +185,15 @@ fn round5_widened_existing_rules() {
         "copy (the second one) to the shared program folder",
     );
 }
+
+#[test]
+fn libinjection_call_on_one_word_is_weak() {
+    // `f(n)`: a word naming an SQL function, then a parenthesised word.
+    benign("form", "label", "Format (PDF)");
+    benign("json", "unit", "Length (cm)");
+    benign("json", "note", "max(a, b) returns the larger one");
+    // `f(1)` only with a space before the parenthesis.
+    benign("query", "col", "Year (2024)");
+    attack("sqli-001", "query", "q", "chr(123)");
+    attack("sqli-001", "json", "q", "1 and ascii(x)>1");
+}

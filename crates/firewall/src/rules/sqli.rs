@@ -432,7 +432,7 @@ impl Detector for LibinjectionSqli {
         let r = libinjectionrs::detect_sqli(v);
         if r.is_injection() {
             let fp = r.fingerprint.as_ref().map_or("", |f| f.as_str());
-            let weak = fp.len() <= 3 || fp.starts_with('E');
+            let weak = fp.len() <= 3 || fp.starts_with('E') || call_on_one_word(fp, v);
             hits.push(Hit {
                 rule: if weak {
                     LIBINJECTION_SQLI_WEAK
@@ -456,6 +456,35 @@ impl Detector for LibinjectionSqli {
                 });
             }
         }
+    }
+}
+
+/// A fingerprint that is just a function applied to one word, maybe followed by one more
+/// word or number (`f(n)`, `f(n)1`): what a label or a note with a parenthesis after a word
+/// that happens to name an SQL function gives ("Format (PDF)", "Length (cm)", "max(a, b)
+/// returns ..."). With a number inside (`f(1)`) only when a space separates the name from
+/// the parenthesis ("Year (2024)"); `chr(123)`, `sleep(5)` stay strong. The injection forms
+/// of such calls (compared, nested, after a boolean) are the pattern rules' job.
+fn call_on_one_word(fp: &str, value: &[u8]) -> bool {
+    let b = fp.as_bytes();
+    let shape = b.len() >= 4
+        && b.len() <= 5
+        && b.first() == Some(&b'f')
+        && b.get(1) == Some(&b'(')
+        && b.get(3) == Some(&b')')
+        && matches!(b.get(4), None | Some(b'n' | b'1'));
+    match b.get(2) {
+        Some(b'n') => shape,
+        Some(b'1') => {
+            shape
+                && value
+                    .iter()
+                    .position(|&c| c == b'(')
+                    .and_then(|i| i.checked_sub(1))
+                    .and_then(|i| value.get(i))
+                    .is_some_and(u8::is_ascii_whitespace)
+        }
+        _ => false,
     }
 }
 
