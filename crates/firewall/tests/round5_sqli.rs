@@ -71,6 +71,7 @@ fn sqli_133_open_quote_then_statement_keyword() {
     benign("query", "q", "\"Union Station\" parking");
     benign("json", "label", "'Select all' button is greyed out");
     benign("json", "title", "\"Alter ego\" by the band");
+    benign("query", "q", "\"Select Comfort mattress");
 }
 
 #[test]
@@ -102,6 +103,8 @@ fn sqli_134_sql_clause_shapes() {
         "In case when it rains then we stay home; group by region having fun.",
     );
     benign("query", "q", "set mode = 'dark' when x != 1");
+    benign("json", "note", "Case when needed then call me");
+    benign("form", "msg", "case when it is raining then stay home");
     benign(
         "json",
         "body",

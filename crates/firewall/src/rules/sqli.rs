@@ -307,17 +307,20 @@ pub const PATTERNS: &[PatternDef] = &[
         Sql,
         r#"^\s*(not\s+)?in\s*\(\s*(select\b|-?\d+(\.\d+)?(\s*,\s*-?\d+(\.\d+)?)*\s*\)?\s*$)|^\s*(is\s+(not\s+)?null|(not\s+)?(like|rlike|regexp)\s+null)\s*$|^\s*(or|and|xor|\|\||&&)\s*(\d+|'[^']*'|"[^"]*")\s*[<>=!;]"#,
     ),
-    // A value opening with a quote and a statement keyword, with the quote never closed:
-    // `'alter a`, `" UNION A`, `'select H`. A quoted phrase that starts with the same word
-    // closes its quote (`"Union Station"`, `'Select all' button`).
+    // A value that is only a quote (maybe escaped), a statement keyword and one token, the
+    // quote never closed: `'alter a`, `" UNION A`, `'select H`. A quoted phrase that starts
+    // with the same word closes its quote (`"Union Station"`, `'Select all' button`) or
+    // goes on with more words (`"Select Comfort mattress`).
     p(
         "sqli-133",
         Sqli,
         Critical,
         Sql,
-        r#"^\s*['"`]\s*(union|alter|select|having|truncate|declare)\s+[\w@*(][^'"`]*$"#,
+        r#"^\s*\\?['"`]\s*(union|alter|select|having|truncate|declare)\s+[\w@*(][^'"`\s]{0,30}\s*$"#,
     ),
-    // Clause shapes no prose has: `CASE WHEN .. THEN` opening a value or an expression,
+    // Clause shapes no prose has: `CASE WHEN cond THEN x` opening a value or an expression,
+    // the condition one token or a comparison, the result one token then `ELSE` / `END` /
+    // `)` / the end ("Case when needed then call me" goes on),
     // `GROUP BY col HAVING count(` / `HAVING col =` right after a closed literal (`'
     // group by id having 1=1`; a whole statement quoted in a report passes), `CREATE FUNCTION f(..) RETURNS`, a
     // literal compared with a literal (`'x'!='y`), a subquery opened after `=` / `in` or
@@ -329,7 +332,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Sqli,
         Critical,
         Sql,
-        r#"(^|[(,='"]|\bselect|\bthen|\belse)\s*case\s+when\b.{1,80}?\bthen\b|['"`)]\s*group\s+by\s+[\w`"\[\].,\s]{1,80}?\bhaving\s+([\w`"]+\s*(=|<|>|!=)|(count|sum|avg|min|max)\s*\()|\bcreate\s+(or\s+replace\s+)?(function|procedure)\s+[\w.`"]+\s*\(.{0,80}\)\s*returns\b|'[^'\s]{0,30}'\s*(!=|<>|<=>|==)\s*'|"[^"\s]{0,30}"\s*(!=|<>|<=>|==)\s*"|(=|\bin)\s*\(\s*select\b|\(\s*select\s*\*?\s*$|\b(like|ilike|rlike|regexp)\s+['"`]\s*$"#,
+        r#"(^|[(,='"]|\bselect|\bthen|\belse)\s*case\s+when\s+(\S+|.{1,60}?(=|<|>|\bis\b|\blike\b|\bin\b).{0,30}?)\s+then\s+\S+\s*(else\b|end\b|$|\))|['"`)]\s*group\s+by\s+[\w`"\[\].,\s]{1,80}?\bhaving\s+([\w`"]+\s*(=|<|>|!=)|(count|sum|avg|min|max)\s*\()|\bcreate\s+(or\s+replace\s+)?(function|procedure)\s+[\w.`"]+\s*\(.{0,80}\)\s*returns\b|'[^'\s]{0,30}'\s*(!=|<>|<=>|==)\s*'|"[^"\s]{0,30}"\s*(!=|<>|<=>|==)\s*"|(=|\bin)\s*\(\s*select\b|\(\s*select\s*\*?\s*$|\b(like|ilike|rlike|regexp)\s+['"`]\s*$"#,
     ),
     // A statement on any object ended and commented out, nothing after the comment
     // marker (`DROP sampletable;--`): the `sqli-120` shape for a bare `drop` / `truncate`
@@ -353,7 +356,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Sqli,
         Critical,
         Sql,
-        r#"(^\s*|[^\w.:>$]\s*|\b(concat(_ws)?|group_concat|ascii|ord|hex|bin|md5|length|char_length|substr(ing)?|mid|left|right|lower|upper|cast|convert|elt|make_set|extractvalue|updatexml|json_keys|if|ifnull|st_\w+)\s*\(.{0,40}[(,]\s*)(version|user|database|schema|current_user|system_user|session_user)\s*\(\s*\)(\s*$|\s*(=|<>|!=|<=?|>=?|\blike\b)\s*['"\d]|\s*\))|\b(and|or|xor)\s+[a-z_]\w*\s*\(\s*(version|user|database|schema|current_user|system_user|session_user|@@\w+)\s*\(?\s*\)?\s*[),]|\b(concat(_ws)?|group_concat)\s*\(\s*0x[0-9a-f]+\s*,|\bselect(\*\s*|\s*\*)from\s+[\w`"\[]|\b\d+\s+xor\s+\d+\b"#,
+        r#"^\s*(version|user|database|schema|current_user|system_user|session_user)\s*\(\s*\)\s*$|\b(concat(_ws)?|group_concat|ascii|ord|hex|bin|md5|length|char_length|substr(ing)?|mid|cast|convert|elt|make_set|extractvalue|updatexml|json_keys|ifnull|st_\w+)\s*\([^()]{0,40}[(,]\s*(version|user|database|schema|current_user|system_user|session_user)\s*\(\s*\)|(^|[^\w.:>$])\s*(version|user|database|schema|current_user|system_user|session_user)\s*\(\s*\)\s*(=|<>|\blike\b)\s*['"\d]|\b(and|or|xor)\s+[a-z_]\w*\s*\(\s*(version|user|database|schema|current_user|system_user|session_user|@@\w+)\s*\(?\s*\)?\s*[),]|\b(concat(_ws)?|group_concat)\s*\(\s*0x[0-9a-f]+\s*,|\bselect(\*\s*|\s*\*)from\s+[\w`"\[]|\b\d+\s+xor\s+\d+\b"#,
     ),
     // A value that is only a quoted SQL operator or nothing but an operator between quotes
     // (`'='`, `'LIKE'`, `'-'`, `"&"`): the boundary probes of SQL scanners. A warning, so it
