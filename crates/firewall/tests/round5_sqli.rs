@@ -200,3 +200,26 @@ fn libinjection_call_on_one_word_is_weak() {
     attack("sqli-001", "query", "q", "chr(123)");
     attack("sqli-001", "json", "q", "1 and ascii(x)>1");
 }
+
+#[test]
+fn sqli_138_literal_operator_literal_probe() {
+    attack("sqli-138", "query", "q", "x'='x");
+    attack("sqli-138", "json", "name", "admin'+'");
+    attack("sqli-138", "form", "id", "1'^'1");
+    attack("sqli-138", "cookie", "id", "1;select 1");
+    attack("sqli-138", "header", "x", "$$ || (select 1) || $$");
+    benign("json", "note", "Tom's - 'Jerry'");
+    benign("json", "genre", "rock'n'roll");
+    benign("form", "msg", "done;select 2 items next");
+}
+
+#[test]
+fn round5_negated_and_truth_tests() {
+    attack("sqli-103", "query", "id", "1 and not 1=2");
+    attack("sqli-103", "json", "id", "1 and 1 is true");
+    benign("json", "note", "1 and 1 is the answer");
+    // sqli-119 after `is not`: a number, a quote or a truth value only.
+    attack("sqli-119", "query", "a", "1 is not 2");
+    benign("json", "msg", "Size 5 is not available");
+    benign("form", "msg", "and 5 is not enough");
+}

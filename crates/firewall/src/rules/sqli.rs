@@ -33,13 +33,14 @@ pub const PATTERNS: &[PatternDef] = &[
     // Numeric tautologies and contradictions: `1 or 1=1`, `and 1>0`; round 5: `&&` / `||`,
     // `<` / `>` glued to their operands (prose spaces them: "10 > 5 and 5 < 10"),
     // arithmetic and hex operands, `between` (`1 && 2>1`, `or 2+2-2-1=1`,
-    // `or 0x50=0x50`, `or 1 between 0 and 2`).
+    // `or 0x50=0x50`, `or 1 between 0 and 2`), a negated comparison (`and not 1=2`), a truth
+    // test (`and 1 is true`).
     p(
         "sqli-103",
         Sqli,
         Critical,
         Sql,
-        r"(\b(or|and|xor|having|where)\s+|&&\s*|\|\|\s*)\(*\s*(\d+(\s*[-+*/]\s*\d+|\s\d+)*|0x[0-9a-f]+|true|false|null)(\s*\)*\s*(==?|<>|!=|\blike\b)\s*|\)*(<=?|>=?))\(*\s*(\d+(\s*[-+*/]\s*\d+|\s\d+)*|0x[0-9a-f]+|true|false|null)\b|\b(or|and|xor|having|where)\s+\(*\s*(\d+(\s*[-+*/]\s*\d+|\s\d+)*|0x[0-9a-f]+|true|false|null)\s+(not\s+)?between\s+(\d+(\s*[-+*/]\s*\d+|\s\d+)*|0x[0-9a-f]+|true|false|null)\s+and\s+(\d+(\s*[-+*/]\s*\d+|\s\d+)*|0x[0-9a-f]+|true|false|null)\b",
+        r"(\b(or|and|xor|having|where)\s+|&&\s*|\|\|\s*)(not\s+|!\s*)?\(*\s*(\d+(\s*[-+*/]\s*\d+|\s\d+)*|0x[0-9a-f]+|true|false|null)(\s*\)*\s*(==?|<>|!=|\blike\b)\s*|\)*(<=?|>=?))\(*\s*(\d+(\s*[-+*/]\s*\d+|\s\d+)*|0x[0-9a-f]+|true|false|null)\b|\b(or|and|xor|having|where)\s+\(*\s*(\d+(\s*[-+*/]\s*\d+|\s\d+)*|0x[0-9a-f]+|true|false|null)\s+(not\s+)?between\s+(\d+(\s*[-+*/]\s*\d+|\s\d+)*|0x[0-9a-f]+|true|false|null)\s+and\s+(\d+(\s*[-+*/]\s*\d+|\s\d+)*|0x[0-9a-f]+|true|false|null)\b|\b(or|and|xor|having|where)\s+\(*\s*(\d+(\s*[-+*/]\s*\d+|\s\d+)*|0x[0-9a-f]+|true|false|null)\s+is\s+(not\s+)?(true|false|null|unknown)\b",
     ),
     // Stacked statements after a `;`.
     p(
@@ -154,13 +155,14 @@ pub const PATTERNS: &[PatternDef] = &[
         r"/\*!\d{0,6}\s*[a-z(]|\b\d+\.e\s*\(\s*[a-z]|\b\d+\.e\.[a-z_]+",
     ),
     // Literal compared with a literal by an SQL-only operator: `42 like 42`,
-    // `'1' not regexp '2'`, `1 is not 2`, `a' glob password;`.
+    // `'1' not regexp '2'`, `1 is not 2`, `a' glob password;`. Round 5: after `is not` only
+    // a number, a quote or a truth value ("size 5 is not available" passes).
     p(
         "sqli-119",
         Sqli,
         Critical,
         Sql,
-        r#"(\b\d+|['"`])\s*(not\s+)?(like|rlike|regexp|glob|sounds\s+like|is\s+not|is\s+distinct\s+from)\s+(\d+|['"`]|\w+\s*(;|--|#|$))|\b\d+\s*(<=>|!=|<>)\s*\d+\b"#,
+        r#"(\b\d+|['"`])\s*(not\s+)?(like|rlike|regexp|glob|sounds\s+like)\s+(\d+|['"`]|\w+\s*(;|--|#|$))|(\b\d+|['"`])\s*(is\s+not|is\s+distinct\s+from)\s+(\d+|['"`]|(null|true|false|unknown)\s*(;|--|#|$))|\b\d+\s*(<=>|!=|<>)\s*\d+\b"#,
     ),
     // A whole SQL statement ended and followed by a comment, the injection tail:
     // `DELETE FROM users;--`. (A statement pasted in a comment, `;` or not, passes.)
@@ -367,6 +369,18 @@ pub const PATTERNS: &[PatternDef] = &[
         Warning,
         Lower,
         r#"^\s*['"`]\s*([-=&^*|+/%<>]|!=|<>|like|rlike|regexp|or|and|xor|div|mod)\s*['"`]\s*$"#,
+    ),
+    // A whole value that is a literal closed, an operator and a literal opened
+    // (`x'='x`, `1'-'`, `admin'+'`, `1'^'1`): the concatenation / arithmetic probes of SQL
+    // scanners; no word of prose is glued to a quote on both sides of an operator. Also a
+    // glued `;select` of a constant (`1;select 1`, `;select null,`) and a subquery
+    // concatenated with `||` (`$$ || (select 1) || $$`).
+    p(
+        "sqli-138",
+        Sqli,
+        Critical,
+        Lower,
+        r#"^\s*[\w@.]*['"]\s*([-+&|^*/%=]|\|\||&&|<>|!=)\s*['"][\w@.]*\s*$|;select\s+(\d+|null|@@\w+)\s*(,|;|$|--|#|/\*|\bfrom\b)|\|\|\s*\(\s*select\b"#,
     ),
 ];
 
