@@ -103,6 +103,13 @@ fn sqli_134_sql_clause_shapes() {
         "In case when it rains then we stay home; group by region having fun.",
     );
     benign("query", "q", "set mode = 'dark' when x != 1");
+    attack(
+        "sqli-134",
+        "form",
+        "q",
+        "x; alter table users convert to character set utf8",
+    );
+    benign("json", "note", "alter the table layout to convert units");
     benign("json", "note", "Case when needed then call me");
     benign("form", "msg", "case when it is raining then stay home");
     benign(
@@ -210,6 +217,9 @@ fn sqli_138_literal_operator_literal_probe() {
     attack("sqli-138", "header", "x", "$$ || (select 1) || $$");
     benign("json", "note", "Tom's - 'Jerry'");
     benign("json", "genre", "rock'n'roll");
+    attack("sqli-138", "query", "q", "`a`=`a`");
+    attack("sqli-138", "json", "q", "'-0-'");
+    benign("json", "note", "'a'='a' is a tautology");
     benign("form", "msg", "done;select 2 items next");
 }
 

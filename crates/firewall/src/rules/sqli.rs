@@ -67,13 +67,14 @@ pub const PATTERNS: &[PatternDef] = &[
         Sql,
         r"\b(information_schema\b|mysql\.(user|db)\b|sys\.(objects|tables|columns|databases)\b|sysobjects\b|syscolumns\b|pg_catalog\.|pg_shadow\b|sqlite_master\b|all_tables\b|user_tables\b)|@@(version|datadir|hostname)\b",
     ),
-    // Error-based extraction functions with SQL arguments.
+    // Error-based extraction functions with SQL arguments (round 5: every SQL cast type,
+    // `cast(0x41 as nvarchar)`).
     p(
         "sqli-107",
         Sqli,
         Critical,
         Sql,
-        r"\b(extractvalue|updatexml|exp\s*\(\s*~|geometrycollection|multipoint|polygon|linestring|floor\s*\(\s*rand|name_const|json_keys|gtid_subset)\s*\(|\b(convert|cast)\s*\(.{0,60}\b(as\s+(int|char|varchar|numeric)|using)\b",
+        r"\b(extractvalue|updatexml|exp\s*\(\s*~|geometrycollection|multipoint|polygon|linestring|floor\s*\(\s*rand|name_const|json_keys|gtid_subset)\s*\(|\b(convert|cast)\s*\(.{0,60}\b(as\s+(int|integer|bigint|smallint|n?char|n?varchar|numeric|decimal|signed|unsigned|binary|varbinary|bit|float|real)|using)\b",
     ),
     // A word, a quote, then a comment or statement end: the login bypass `admin'--`.
     p(
@@ -327,14 +328,14 @@ pub const PATTERNS: &[PatternDef] = &[
     // group by id having 1=1`; a whole statement quoted in a report passes), `CREATE FUNCTION f(..) RETURNS`, a
     // literal compared with a literal (`'x'!='y`), a subquery opened after `=` / `in` or
     // left open at the end (`=(select`, `( SELECT`), a `LIKE` left open for the query's
-    // quote (`x LIKE '`). SQL quoted in a report (`SELECT COUNT(*) FROM t -- ...`) has
+    // quote (`x LIKE '`), MySQL's charset switch (`alter table t convert to character set`). SQL quoted in a report (`SELECT COUNT(*) FROM t -- ...`) has
     // none of these.
     p(
         "sqli-134",
         Sqli,
         Critical,
         Sql,
-        r#"(^|[(,='"]|\bselect|\bthen|\belse)\s*case\s+when\s+(\S+|.{1,60}?(=|<|>|\bis\b|\blike\b|\bin\b).{0,30}?)\s+then\s+\S+\s*(else\b|end\b|$|\))|['"`)]\s*group\s+by\s+[\w`"\[\].,\s]{1,80}?\bhaving\s+([\w`"]+\s*(=|<|>|!=)|(count|sum|avg|min|max)\s*\()|\bcreate\s+(or\s+replace\s+)?(function|procedure)\s+[\w.`"]+\s*\(.{0,80}\)\s*returns\b|'[^'\s]{0,30}'\s*(!=|<>|<=>|==)\s*'|"[^"\s]{0,30}"\s*(!=|<>|<=>|==)\s*"|(=|\bin)\s*\(\s*select\b|\(\s*select\s*\*?\s*$|\b(like|ilike|rlike|regexp)\s+['"`]\s*$"#,
+        r#"(^|[(,='"]|\bselect|\bthen|\belse)\s*case\s+when\s+(\S+|.{1,60}?(=|<|>|\bis\b|\blike\b|\bin\b).{0,30}?)\s+then\s+\S+\s*(else\b|end\b|$|\))|['"`)]\s*group\s+by\s+[\w`"\[\].,\s]{1,80}?\bhaving\s+([\w`"]+\s*(=|<|>|!=)|(count|sum|avg|min|max)\s*\()|\bcreate\s+(or\s+replace\s+)?(function|procedure)\s+[\w.`"]+\s*\(.{0,80}\)\s*returns\b|'[^'\s]{0,30}'\s*(!=|<>|<=>|==)\s*'|"[^"\s]{0,30}"\s*(!=|<>|<=>|==)\s*"|(=|\bin)\s*\(\s*select\b|\(\s*select\s*\*?\s*$|\b(like|ilike|rlike|regexp)\s+['"`]\s*$|\balter\s+table\s+[\w.`"]+\s+convert\s+to\s+(character\s+set|charset)\b"#,
     ),
     // A statement on any object ended and commented out, nothing after the comment
     // marker (`DROP sampletable;--`): the `sqli-120` shape for a bare `drop` / `truncate`
@@ -371,8 +372,9 @@ pub const PATTERNS: &[PatternDef] = &[
         r#"^\s*['"`]\s*([-=&^*|+/%<>]|!=|<>|like|rlike|regexp|or|and|xor|div|mod)\s*['"`]\s*$"#,
     ),
     // A whole value that is a literal closed, an operator and a literal opened
-    // (`x'='x`, `1'-'`, `admin'+'`, `1'^'1`): the concatenation / arithmetic probes of SQL
-    // scanners; no word of prose is glued to a quote on both sides of an operator. Also a
+    // (`x'='x`, `1'-'`, `admin'+'`, `1'^'1`, `` `a`=`a` ``, `'-0-'`): the concatenation /
+    // arithmetic / tautology probes of SQL scanners; no word of prose is glued to a quote on
+    // both sides of an operator. Also a
     // glued `;select` of a constant (`1;select 1`, `;select null,`) and a subquery
     // concatenated with `||` (`$$ || (select 1) || $$`).
     p(
@@ -380,7 +382,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Sqli,
         Critical,
         Lower,
-        r#"^\s*[\w@.]*['"]\s*([-+&|^*/%=]|\|\||&&|<>|!=)\s*['"][\w@.]*\s*$|;select\s+(\d+|null|@@\w+)\s*(,|;|$|--|#|/\*|\bfrom\b)|\|\|\s*\(\s*select\b"#,
+        r#"^\s*[\w@.]*['"`]\s*([-+&|^*/%=]|\|\||&&|<>|!=)\s*['"`][\w@.]*\s*$|^\s*['"`]\w{0,20}['"`]\s*(=|<>|!=)\s*['"`]\w{0,20}['"`]?\s*$|^\s*['"`]\s*[-+*/|^&]\s*\w{0,10}\s*[-+*/|^&]\s*['"`]\s*$|;select\s+(\d+|null|@@\w+)\s*(,|;|$|--|#|/\*|\bfrom\b)|\|\|\s*\(\s*select\b"#,
     ),
 ];
 
