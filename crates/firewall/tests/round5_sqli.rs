@@ -61,6 +61,8 @@ fn sqli_132_whole_value_sql_fragment() {
     benign("query", "q", "and 'Friends' too");
     benign("form", "msg", "is null and void");
     benign("query", "q", "or 1");
+    attack("sqli-132", "cookie", "x", "or a = a");
+    benign("json", "note", "or whatever = fine by me");
 }
 
 #[test]
@@ -151,6 +153,9 @@ fn sqli_136_info_functions_in_sql_context() {
     benign("json", "code", "$db->version() returns the server version");
     benign("query", "q", "select * from the menu");
     benign("json", "note", "an xor gate has 2 inputs");
+    attack("sqli-136", "form", "id", "@a:=(select 1)");
+    attack("sqli-136", "json", "id", "@.:=right(right((select 1),1),1)");
+    benign("json", "code", "x := @y + 1 in the pseudo-code");
 }
 
 #[test]
@@ -232,4 +237,19 @@ fn round5_negated_and_truth_tests() {
     attack("sqli-119", "query", "a", "1 is not 2");
     benign("json", "msg", "Size 5 is not available");
     benign("form", "msg", "and 5 is not enough");
+}
+
+#[test]
+fn round5_widened_union_and_boolean_call() {
+    attack("sqli-101", "query", "id", "1 union distinctrow select 1");
+    attack("sqli-101", "header", "x", "1 union#\ndistinctrow select 1");
+    attack(
+        "sqli-130",
+        "form",
+        "email",
+        "a@b.c\\' and( likelihood (id,.0));'",
+    );
+    attack("sqli-130", "json", "q", "x' or(json_valid(id))--");
+    benign("json", "note", "union distinctrow is a MySQL keyword");
+    benign("json", "note", "Tom's and (sometimes) Ann's (or not);");
 }

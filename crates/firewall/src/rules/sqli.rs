@@ -20,7 +20,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Sqli,
         Critical,
         Sql,
-        r"\bunion(\s+(all|distinct))?\s*\(*\s*select\b",
+        r"\bunion(\s+(all|distinct|distinctrow))?\s*\(*\s*select\b",
     ),
     // A quote or paren closes the literal, then a boolean joins a comparison.
     p(
@@ -271,13 +271,14 @@ pub const PATTERNS: &[PatternDef] = &[
     ),
     // A closed string, a boolean and a function call that ends the statement:
     // `x' or json_valid(id);`, `' and glob(id,id)--` (error/boolean probes through any
-    // function, not just the known ones).
+    // function, not just the known ones); round 5: the boolean may open a parenthesis
+    // (`\' and( likelihood(id,.0));`).
     p(
         "sqli-130",
         Sqli,
         Critical,
         Lower,
-        r#"['"`]\s*(or|and|xor|\|\||&&)\s+[a-z_][\w.]*\s*\([^()]{0,60}\)\s*(;|--|#|/\*)"#,
+        r#"['"`]\s*(or|and|xor|\|\||&&)(\s+|\s*\(\s*)[a-z_][\w.]*\s*\([^()]{0,60}\)\s*\)?\s*(;|--|#|/\*)"#,
     ),
     // Round 5. A value that is only an SQL function name and an open parenthesis, maybe
     // with operator debris between them (`abs(`, `FLOOR (`, `length||(`, `date]=(`), the
@@ -300,7 +301,8 @@ pub const PATTERNS: &[PatternDef] = &[
     ),
     // SQL fragments that make a whole value: a membership test on numbers or a subquery
     // (`in (0,1)`, `IN (815914, 815913)`, `in ( select`), a null test (`IS NULL`, `LIKE
-    // NULL`), a boolean then a literal or number and a comparison (`or 'a' <`, `and 1=`).
+    // NULL`), a boolean then a literal or number and a comparison (`or 'a' <`, `and 1=`),
+    // a boolean and one comparison of two words as the whole value (`or a = a`).
     // Prose goes on after such words ("in (2 weeks)", "or 2-3 days", "and 'Friends'
     // too"); a bare `or 1` stays allowed.
     p(
@@ -308,7 +310,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Sqli,
         Critical,
         Sql,
-        r#"^\s*(not\s+)?in\s*\(\s*(select\b|-?\d+(\.\d+)?(\s*,\s*-?\d+(\.\d+)?)*\s*\)?\s*$)|^\s*(is\s+(not\s+)?null|(not\s+)?(like|rlike|regexp)\s+null)\s*$|^\s*(or|and|xor|\|\||&&)\s*(\d+|'[^']*'|"[^"]*")\s*[<>=!;]"#,
+        r#"^\s*(not\s+)?in\s*\(\s*(select\b|-?\d+(\.\d+)?(\s*,\s*-?\d+(\.\d+)?)*\s*\)?\s*$)|^\s*(is\s+(not\s+)?null|(not\s+)?(like|rlike|regexp)\s+null)\s*$|^\s*(or|and|xor|\|\||&&)\s*(\d+|'[^']*'|"[^"]*")\s*[<>=!;]|^\s*(or|and|xor)\s+\w+\s*(=|<>|!=)\s*\w+\s*$"#,
     ),
     // A value that is only a quote (maybe escaped), a statement keyword and one token, the
     // quote never closed: `'alter a`, `" UNION A`, `'select H`. A quoted phrase that starts
@@ -352,14 +354,15 @@ pub const PATTERNS: &[PatternDef] = &[
     // whole value (`version()`, `user()`), as the argument of an SQL function
     // (`concat(0x3a,user())`, `ascii(database())`), compared (`database()='x'`), or called
     // inside any function right after a boolean (`and st_x(version())`); `concat(` with a
-    // hex literal first; `select*from` written without spaces; `1 xor 1`. Method calls
+    // hex literal first; `select*from` written without spaces; `1 xor 1`; MySQL user
+    // variable assignment (`@a:=(select`, `@.:=right(`). Method calls
     // (`auth.user()`, `$db->version()`) and JS comparisons (`user() == x`) pass.
     p(
         "sqli-136",
         Sqli,
         Critical,
         Sql,
-        r#"^\s*(version|user|database|schema|current_user|system_user|session_user)\s*\(\s*\)\s*$|\b(concat(_ws)?|group_concat|ascii|ord|hex|bin|md5|length|char_length|substr(ing)?|mid|cast|convert|elt|make_set|extractvalue|updatexml|json_keys|ifnull|st_\w+)\s*\([^()]{0,40}[(,]\s*(version|user|database|schema|current_user|system_user|session_user)\s*\(\s*\)|(^|[^\w.:>$])\s*(version|user|database|schema|current_user|system_user|session_user)\s*\(\s*\)\s*(=|<>|\blike\b)\s*['"\d]|\b(and|or|xor)\s+[a-z_]\w*\s*\(\s*(version|user|database|schema|current_user|system_user|session_user|@@\w+)\s*\(?\s*\)?\s*[),]|\b(concat(_ws)?|group_concat)\s*\(\s*0x[0-9a-f]+\s*,|\bselect(\*\s*|\s*\*)from\s+[\w`"\[]|\b\d+\s+xor\s+\d+\b"#,
+        r#"^\s*(version|user|database|schema|current_user|system_user|session_user)\s*\(\s*\)\s*$|\b(concat(_ws)?|group_concat|ascii|ord|hex|bin|md5|length|char_length|substr(ing)?|mid|cast|convert|elt|make_set|extractvalue|updatexml|json_keys|ifnull|st_\w+)\s*\([^()]{0,40}[(,]\s*(version|user|database|schema|current_user|system_user|session_user)\s*\(\s*\)|(^|[^\w.:>$])\s*(version|user|database|schema|current_user|system_user|session_user)\s*\(\s*\)\s*(=|<>|\blike\b)\s*['"\d]|\b(and|or|xor)\s+[a-z_]\w*\s*\(\s*(version|user|database|schema|current_user|system_user|session_user|@@\w+)\s*\(?\s*\)?\s*[),]|\b(concat(_ws)?|group_concat)\s*\(\s*0x[0-9a-f]+\s*,|\bselect(\*\s*|\s*\*)from\s+[\w`"\[]|\b\d+\s+xor\s+\d+\b|@[\w.$]{0,30}\s*:=\s*[\w(@'"]"#,
     ),
     // A value that is only a quoted SQL operator or nothing but an operator between quotes
     // (`'='`, `'LIKE'`, `'-'`, `"&"`): the boundary probes of SQL scanners. A warning, so it
