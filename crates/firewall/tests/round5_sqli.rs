@@ -224,6 +224,7 @@ fn sqli_138_literal_operator_literal_probe() {
     benign("json", "genre", "rock'n'roll");
     attack("sqli-138", "query", "q", "`a`=`a`");
     attack("sqli-138", "json", "q", "'-0-'");
+    attack("sqli-138", "form", "q", "x'-1-'");
     benign("json", "note", "'a'='a' is a tautology");
     benign("form", "msg", "done;select 2 items next");
 }

@@ -329,7 +329,9 @@ pub const PATTERNS: &[PatternDef] = &[
     // `GROUP BY col HAVING count(` / `HAVING col =` right after a closed literal (`'
     // group by id having 1=1`; a whole statement quoted in a report passes), `CREATE FUNCTION f(..) RETURNS`, a
     // literal compared with a literal (`'x'!='y`), a subquery opened after `=` / `in` or
-    // left open at the end (`=(select`, `( SELECT`), a `LIKE` left open for the query's
+    // left open at the end (`=(select`, `in (select min(x) from`, `( SELECT`; "price =
+    // (select a plan)" has neither `from` nor a constant or call), a `LIKE` left open for
+    // the query's
     // quote (`x LIKE '`), MySQL's charset switch (`alter table t convert to character set`). SQL quoted in a report (`SELECT COUNT(*) FROM t -- ...`) has
     // none of these.
     p(
@@ -337,7 +339,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Sqli,
         Critical,
         Sql,
-        r#"(^|[(,='"]|\bselect|\bthen|\belse)\s*case\s+when\s+(\S+|.{1,60}?(=|<|>|\bis\b|\blike\b|\bin\b).{0,30}?)\s+then\s+\S+\s*(else\b|end\b|$|\))|['"`)]\s*group\s+by\s+[\w`"\[\].,\s]{1,80}?\bhaving\s+([\w`"]+\s*(=|<|>|!=)|(count|sum|avg|min|max)\s*\()|\bcreate\s+(or\s+replace\s+)?(function|procedure)\s+[\w.`"]+\s*\(.{0,80}\)\s*returns\b|'[^'\s]{0,30}'\s*(!=|<>|<=>|==)\s*'|"[^"\s]{0,30}"\s*(!=|<>|<=>|==)\s*"|(=|\bin)\s*\(\s*select\b|\(\s*select\s*\*?\s*$|\b(like|ilike|rlike|regexp)\s+['"`]\s*$|\balter\s+table\s+[\w.`"]+\s+convert\s+to\s+(character\s+set|charset)\b"#,
+        r#"(^|[(,='"]|\bselect|\bthen|\belse)\s*case\s+when\s+(\S+|.{1,60}?(=|<|>|\bis\b|\blike\b|\bin\b).{0,30}?)\s+then\s+\S+\s*(else\b|end\b|$|\))|['"`)]\s*group\s+by\s+[\w`"\[\].,\s]{1,80}?\bhaving\s+([\w`"]+\s*(=|<|>|!=)|(count|sum|avg|min|max)\s*\()|\bcreate\s+(or\s+replace\s+)?(function|procedure)\s+[\w.`"]+\s*\(.{0,80}\)\s*returns\b|'[^'\s]{0,30}'\s*(!=|<>|<=>|==)\s*'|"[^"\s]{0,30}"\s*(!=|<>|<=>|==)\s*"|(=|\bin)\s*\(\s*select(\s*$|\s+[^)]{0,80}\bfrom\b|\s*(\d|@@|\*|null\b|\(|[a-z_]+\s*\())|\(\s*select\s*\*?\s*$|\b(like|ilike|rlike|regexp)\s+['"`]\s*$|\balter\s+table\s+[\w.`"]+\s+convert\s+to\s+(character\s+set|charset)\b"#,
     ),
     // A statement on any object ended and commented out, nothing after the comment
     // marker (`DROP sampletable;--`): the `sqli-120` shape for a bare `drop` / `truncate`
@@ -385,7 +387,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Sqli,
         Critical,
         Lower,
-        r#"^\s*[\w@.]*['"`]\s*([-+&|^*/%=]|\|\||&&|<>|!=)\s*['"`][\w@.]*\s*$|^\s*['"`]\w{0,20}['"`]\s*(=|<>|!=)\s*['"`]\w{0,20}['"`]?\s*$|^\s*['"`]\s*[-+*/|^&]\s*\w{0,10}\s*[-+*/|^&]\s*['"`]\s*$|;select\s+(\d+|null|@@\w+)\s*(,|;|$|--|#|/\*|\bfrom\b)|\|\|\s*\(\s*select\b"#,
+        r#"^\s*[\w@.]*['"`]\s*([-+&|^*/%=]|\|\||&&|<>|!=)\s*['"`][\w@.]*\s*$|^\s*['"`]\w{0,20}['"`]\s*(=|<>|!=)\s*['"`]\w{0,20}['"`]?\s*$|^\s*[\w@.]*['"`]\s*[-+*/|^&]\s*\w{0,10}\s*[-+*/|^&]\s*['"`][\w@.]*\s*$|;select\s+(\d+|null|@@\w+)\s*(,|;|$|--|#|/\*|\bfrom\b)|\|\|\s*\(\s*select\b"#,
     ),
 ];
 
