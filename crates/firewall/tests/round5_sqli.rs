@@ -45,9 +45,12 @@ fn sqli_131_open_call_of_an_sql_function() {
     attack("sqli-131", "form", "x", "floor (");
     attack("sqli-131", "header", "x", "select(user(");
     attack("sqli-131", "cookie", "pref", "if(2=");
+    attack("sqli-131", "query", "id", "1 and ascii(");
+    attack("sqli-131", "json", "id", "x=substr(");
     benign("json", "note", "no time :(");
     benign("json", "note", "time :(");
     benign("query", "since", "now()");
+    benign("json", "note", "Delivered on time (mostly)");
 }
 
 #[test]

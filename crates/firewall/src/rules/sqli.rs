@@ -282,7 +282,8 @@ pub const PATTERNS: &[PatternDef] = &[
     ),
     // Round 5. A value that is only an SQL function name and an open parenthesis, maybe
     // with operator debris between them (`abs(`, `FLOOR (`, `length||(`, `date]=(`), the
-    // same after `select` (`select(user(`), or `IF(` with a comparison left open (`if(2=`):
+    // same after `select`, a boolean or a comparison (`select(user(`, `1 and ascii(`,
+    // `id=substr(`), or `IF(` with a comparison left open (`if(2=`):
     // a call left open for the rest of the query. A whole value ending in an unclosed
     // `name(` is neither prose nor code (code closes its calls; `:(`, `;(`, `-(` smileys
     // are kept out).
@@ -294,7 +295,7 @@ pub const PATTERNS: &[PatternDef] = &[
         concat!(
             r"^\s*[^\w\s:;-]{0,3}\s*(",
             sql_functions!(),
-            r")[^\w:;-]{0,8}\([^\w)]{0,6}$|\bselect\b[^;]{0,60}\b(",
+            r")[^\w:;-]{0,8}\([^\w)]{0,6}$|(\bselect\b[^;]{0,60}|\b(and|or|xor|where|having)\s+|(&&|\|\||[=<>])\s*)\b(",
             sql_functions!(),
             r")[^\w:;-]{0,8}\(\s*$|^\s*i?if\s*\(\s*[\w'.@]{1,30}\s*(=|<|>|!=|<>)\s*$"
         ),
