@@ -6,7 +6,7 @@ use super::{Category::Sqli, Detector, Hit, PatternDef, RuleInfo, Severity::*, Su
 use crate::normalize::Variant::{Lower, Sql};
 
 /// SQL function names (MySQL / standard, the CRS 942410 family) for `sqli-131`, which
-/// only takes them as a whole value or right after `select`.
+/// only takes them with an open parenthesis ending the value.
 macro_rules! sql_functions {
     () => {
         "abs|acos|adddate|addtime|aes_decrypt|aes_encrypt|ascii|asin|atan2?|avg|benchmark|bin|bit_and|bit_count|bit_length|bit_or|bit_xor|cast|ceil(ing)?|char|character_length|char_length|charset|chr|coalesce|coercibility|collation|compress|concat(_ws)?|connection_id|conv|convert(_tz)?|cos|cot|count|crc32|curdate|current_date|current_time(stamp)?|current_user|curtime|database|date|date_add|datediff|date_format|date_sub|day|dayname|dayof(month|week|year)|decode|default|degrees|des_decrypt|des_encrypt|elt|encode|encrypt|exp|export_set|extract|extractvalue|field|find_in_set|floor|format|found_rows|from_days|from_unixtime|greatest|group_concat|hex|hour|i?if|ifnull|in|inet_aton|inet_ntoa|insert|instr|isnull|last_day|last_insert_id|lcase|least|left|length|ln|load_file|local|localtime(stamp)?|locate|log(10|2)?|lower|lpad|ltrim|makedate|make_set|maketime|max|md5|microsecond|mid|min|minute|mod|month|monthname|name_const|now|nullif|oct|octet_length|old_password|ord|period_add|period_diff|pi|position|pow(er)?|quarter|quote|radians|rand|release_lock|repeat|replace|reverse|right|round|row_count|rpad|rtrim|schema|second|sec_to_time|session_user|sha[12]?|sign|sin|sleep|soundex|space|sqrt|std(dev)?|strcmp|str_to_date|subdate|substr(ing)?|substring_index|subtime|sum|sysdate|system_user|tan|time|timediff|time_format|timestamp(add|diff)?|time_to_sec|to_days|trim|truncate|ucase|uncompress|unhex|unix_timestamp|updatexml|upper|user|utc_date|utc_time(stamp)?|uuid|values|variance|version|week|weekday|weekofyear|year|yearweek"
@@ -293,11 +293,9 @@ pub const PATTERNS: &[PatternDef] = &[
         Critical,
         Sql,
         concat!(
-            r"^\s*[^\w\s:;-]{0,3}\s*(",
+            r"(^\s*[^\w\s:;-]{0,3}\s*|(\bselect\b[^;]{0,60}|\b(and|or|xor|where|having)\s+|(&&|\|\||[=<>])\s*)\b)(",
             sql_functions!(),
-            r")[^\w:;-]{0,8}\([^\w)]{0,6}$|(\bselect\b[^;]{0,60}|\b(and|or|xor|where|having)\s+|(&&|\|\||[=<>])\s*)\b(",
-            sql_functions!(),
-            r")[^\w:;-]{0,8}\(\s*$|^\s*i?if\s*\(\s*[\w'.@]{1,30}\s*(=|<|>|!=|<>)\s*$"
+            r")[^\w:;-]{0,8}\([^\w)]{0,6}$|^\s*i?if\s*\(\s*[\w'.@]{1,30}\s*(=|<|>|!=|<>)\s*$"
         ),
     ),
     // SQL fragments that make a whole value: a membership test on numbers or a subquery
