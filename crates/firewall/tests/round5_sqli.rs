@@ -115,6 +115,13 @@ fn sqli_134_sql_clause_shapes() {
         "x; alter table users convert to character set utf8",
     );
     benign("json", "note", "alter the table layout to convert units");
+    attack("sqli-134", "query", "q", "' or 'a' COLLATE utf8_bin = 'a");
+    attack("sqli-134", "json", "q", "x' collate nocase like 'x");
+    benign(
+        "json",
+        "note",
+        "Sort names with 'collate' rules, e.g. 'de' collation",
+    );
     benign("json", "note", "Case when needed then call me");
     benign("form", "msg", "case when it is raining then stay home");
     benign(
@@ -178,6 +185,7 @@ fn round5_widened_existing_rules() {
     attack("sqli-103", "form", "id", "-1 OR 2+2-2-1=1");
     attack("sqli-103", "query", "id", "1 OR 0x50=0x50");
     attack("sqli-103", "header", "x", "1 or 1 between 0 and 2");
+    attack("sqli-103", "cookie", "id", "1 and 0b1=0b1");
     benign("json", "note", "10 > 5 and 5 < 10");
     benign("json", "note", "pick 2 or 3 between now and Friday");
     // sqli-106: `@@version` at the start of a value.

@@ -32,7 +32,7 @@ pub const PATTERNS: &[PatternDef] = &[
     ),
     // Numeric tautologies and contradictions: `1 or 1=1`, `and 1>0`; round 5: `&&` / `||`,
     // `<` / `>` glued to their operands (prose spaces them: "10 > 5 and 5 < 10"),
-    // arithmetic and hex operands, `between` (`1 && 2>1`, `or 2+2-2-1=1`,
+    // arithmetic, hex and binary operands, `between` (`1 && 2>1`, `or 2+2-2-1=1`,
     // `or 0x50=0x50`, `or 1 between 0 and 2`), a negated comparison (`and not 1=2`), a truth
     // test (`and 1 is true`).
     p(
@@ -40,7 +40,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Sqli,
         Critical,
         Sql,
-        r"(\b(or|and|xor|having|where)\s+|&&\s*|\|\|\s*)(not\s+|!\s*)?\(*\s*(\d+(\s*[-+*/]\s*\d+|\s\d+)*|0x[0-9a-f]+|true|false|null)(\s*\)*\s*(==?|<>|!=|\blike\b)\s*|\)*(<=?|>=?))\(*\s*(\d+(\s*[-+*/]\s*\d+|\s\d+)*|0x[0-9a-f]+|true|false|null)\b|\b(or|and|xor|having|where)\s+\(*\s*(\d+(\s*[-+*/]\s*\d+|\s\d+)*|0x[0-9a-f]+|true|false|null)\s+(not\s+)?between\s+(\d+(\s*[-+*/]\s*\d+|\s\d+)*|0x[0-9a-f]+|true|false|null)\s+and\s+(\d+(\s*[-+*/]\s*\d+|\s\d+)*|0x[0-9a-f]+|true|false|null)\b|\b(or|and|xor|having|where)\s+\(*\s*(\d+(\s*[-+*/]\s*\d+|\s\d+)*|0x[0-9a-f]+|true|false|null)\s+is\s+(not\s+)?(true|false|null|unknown)\b",
+        r"(\b(or|and|xor|having|where)\s+|&&\s*|\|\|\s*)(not\s+|!\s*)?\(*\s*(\d+(\s*[-+*/]\s*\d+|\s\d+)*|0x[0-9a-f]+|0b[01]+|true|false|null)(\s*\)*\s*(==?|<>|!=|\blike\b)\s*|\)*(<=?|>=?))\(*\s*(\d+(\s*[-+*/]\s*\d+|\s\d+)*|0x[0-9a-f]+|0b[01]+|true|false|null)\b|\b(or|and|xor|having|where)\s+\(*\s*(\d+(\s*[-+*/]\s*\d+|\s\d+)*|0x[0-9a-f]+|0b[01]+|true|false|null)\s+(not\s+)?between\s+(\d+(\s*[-+*/]\s*\d+|\s\d+)*|0x[0-9a-f]+|0b[01]+|true|false|null)\s+and\s+(\d+(\s*[-+*/]\s*\d+|\s\d+)*|0x[0-9a-f]+|0b[01]+|true|false|null)\b|\b(or|and|xor|having|where)\s+\(*\s*(\d+(\s*[-+*/]\s*\d+|\s\d+)*|0x[0-9a-f]+|0b[01]+|true|false|null)\s+is\s+(not\s+)?(true|false|null|unknown)\b",
     ),
     // Stacked statements after a `;`.
     p(
@@ -331,14 +331,15 @@ pub const PATTERNS: &[PatternDef] = &[
     // left open at the end (`=(select`, `in (select min(x) from`, `( SELECT`; "price =
     // (select a plan)" has neither `from` nor a constant or call), a `LIKE` left open for
     // the query's
-    // quote (`x LIKE '`), MySQL's charset switch (`alter table t convert to character set`). SQL quoted in a report (`SELECT COUNT(*) FROM t -- ...`) has
+    // quote (`x LIKE '`), MySQL's charset switch (`alter table t convert to character set`),
+    // a literal given a collation then compared (`'a' COLLATE utf8_bin = 'a`). SQL quoted in a report (`SELECT COUNT(*) FROM t -- ...`) has
     // none of these.
     p(
         "sqli-134",
         Sqli,
         Critical,
         Sql,
-        r#"(^|[(,='"]|\bselect|\bthen|\belse)\s*case\s+when\s+(\S+|.{1,60}?(=|<|>|\bis\b|\blike\b|\bin\b).{0,30}?)\s+then\s+\S+\s*(else\b|end\b|$|\))|['"`)]\s*group\s+by\s+[\w`"\[\].,\s]{1,80}?\bhaving\s+([\w`"]+\s*(=|<|>|!=)|(count|sum|avg|min|max)\s*\()|\bcreate\s+(or\s+replace\s+)?(function|procedure)\s+[\w.`"]+\s*\(.{0,80}\)\s*returns\b|'[^'\s]{0,30}'\s*(!=|<>|<=>|==)\s*'|"[^"\s]{0,30}"\s*(!=|<>|<=>|==)\s*"|(=|\bin)\s*\(\s*select(\s*$|\s+[^)]{0,80}\bfrom\b|\s*(\d|@@|\*|null\b|\(|[a-z_]+\s*\())|\(\s*select\s*\*?\s*$|\b(like|ilike|rlike|regexp)\s+['"`]\s*$|\balter\s+table\s+[\w.`"]+\s+convert\s+to\s+(character\s+set|charset)\b"#,
+        r#"(^|[(,='"]|\bselect|\bthen|\belse)\s*case\s+when\s+(\S+|.{1,60}?(=|<|>|\bis\b|\blike\b|\bin\b).{0,30}?)\s+then\s+\S+\s*(else\b|end\b|$|\))|['"`)]\s*group\s+by\s+[\w`"\[\].,\s]{1,80}?\bhaving\s+([\w`"]+\s*(=|<|>|!=)|(count|sum|avg|min|max)\s*\()|\bcreate\s+(or\s+replace\s+)?(function|procedure)\s+[\w.`"]+\s*\(.{0,80}\)\s*returns\b|'[^'\s]{0,30}'\s*(!=|<>|<=>|==)\s*'|"[^"\s]{0,30}"\s*(!=|<>|<=>|==)\s*"|(=|\bin)\s*\(\s*select(\s*$|\s+[^)]{0,80}\bfrom\b|\s*(\d|@@|\*|null\b|\(|[a-z_]+\s*\())|\(\s*select\s*\*?\s*$|\b(like|ilike|rlike|regexp)\s+['"`]\s*$|\balter\s+table\s+[\w.`"]+\s+convert\s+to\s+(character\s+set|charset)\b|['"`]\s*collate\s+[\w"`]+\s*(=|<>|!=|<|>|\blike\b)"#,
     ),
     // A statement on any object ended and commented out, nothing after the comment
     // marker (`DROP sampletable;--`): the `sqli-120` shape for a bare `drop` / `truncate`
