@@ -352,7 +352,11 @@ async fn detectors_block_attacks_in_every_placement_and_pass_their_benign_twins(
     let first = &findings[0];
     assert_eq!(first["location"], "body:/title", "{findings}");
     assert_eq!(first["category"], "sqli", "{findings}");
-    assert!(first["rule_id"].as_str().is_some_and(|r| r.starts_with("sqli-")));
+    assert!(
+        first["rule_id"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("sqli-"))
+    );
     assert!(first["excerpt"].as_str().is_some_and(|e| !e.is_empty()));
     let log = gw.lines().join("\n");
     assert!(!log.contains(&long), "whole payload in the log");

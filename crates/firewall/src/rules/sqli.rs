@@ -5,6 +5,14 @@
 use super::{Category::Sqli, Detector, Hit, PatternDef, RuleInfo, Severity::*, Subject, p};
 use crate::normalize::Variant::{Lower, Sql};
 
+/// SQL function names (MySQL / standard, the CRS 942410 family) for `sqli-131`, which
+/// only takes them with an open parenthesis ending the value.
+macro_rules! sql_functions {
+    () => {
+        "abs|acos|adddate|addtime|aes_decrypt|aes_encrypt|ascii|asin|atan2?|avg|benchmark|bin|bit_and|bit_count|bit_length|bit_or|bit_xor|cast|ceil(ing)?|char|character_length|char_length|charset|chr|coalesce|coercibility|collation|compress|concat(_ws)?|connection_id|conv|convert(_tz)?|cos|cot|count|crc32|curdate|current_date|current_time(stamp)?|current_user|curtime|database|date|date_add|datediff|date_format|date_sub|day|dayname|dayof(month|week|year)|decode|default|degrees|des_decrypt|des_encrypt|elt|encode|encrypt|exp|export_set|extract|extractvalue|field|find_in_set|floor|format|found_rows|from_days|from_unixtime|greatest|group_concat|hex|hour|i?if|ifnull|in|inet_aton|inet_ntoa|insert|instr|isnull|last_day|last_insert_id|lcase|least|left|length|ln|load_file|local|localtime(stamp)?|locate|log(10|2)?|lower|lpad|ltrim|makedate|make_set|maketime|max|md5|microsecond|mid|min|minute|mod|month|monthname|name_const|now|nullif|oct|octet_length|old_password|ord|period_add|period_diff|pi|position|pow(er)?|quarter|quote|radians|rand|release_lock|repeat|replace|reverse|right|round|row_count|rpad|rtrim|schema|second|sec_to_time|session_user|sha[12]?|sign|sin|sleep|soundex|space|sqrt|std(dev)?|strcmp|str_to_date|subdate|substr(ing)?|substring_index|subtime|sum|sysdate|system_user|tan|time|timediff|time_format|timestamp(add|diff)?|time_to_sec|to_days|trim|truncate|ucase|uncompress|unhex|unix_timestamp|updatexml|upper|user|utc_date|utc_time(stamp)?|uuid|values|variance|version|week|weekday|weekofyear|year|yearweek"
+    };
+}
+
 /// Pattern rules, run on the comment-stripped `sql` variant unless noted.
 pub const PATTERNS: &[PatternDef] = &[
     p(
@@ -12,7 +20,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Sqli,
         Critical,
         Sql,
-        r"\bunion(\s+(all|distinct))?\s*\(*\s*select\b",
+        r"\bunion(\s+(all|distinct|distinctrow))?\s*\(*\s*select\b",
     ),
     // A quote or paren closes the literal, then a boolean joins a comparison.
     p(
@@ -22,13 +30,17 @@ pub const PATTERNS: &[PatternDef] = &[
         Sql,
         r#"['"`)]\s*(or|and|xor|\|\||&&)\s*\(*\s*['"`]?[\w@.]*['"`]?\s*(=|<>|!=|<=?|>=?|\blike\b|\bis\b|\bbetween\b|\bin\s*\(|\brlike\b|\bregexp\b)"#,
     ),
-    // Numeric tautologies and contradictions: `1 or 1=1`, `and 1>0`.
+    // Numeric tautologies and contradictions: `1 or 1=1`, `and 1>0`; round 5: `&&` / `||`,
+    // `<` / `>` glued to their operands (prose spaces them: "10 > 5 and 5 < 10"),
+    // arithmetic, hex and binary operands, `between` (`1 && 2>1`, `or 2+2-2-1=1`,
+    // `or 0x50=0x50`, `or 1 between 0 and 2`), a negated comparison (`and not 1=2`), a truth
+    // test (`and 1 is true`).
     p(
         "sqli-103",
         Sqli,
         Critical,
         Sql,
-        r"\b(or|and|xor|having|where)\s+\(*\s*(\d+|true|false|null)\s*\)*\s*(=|<>|!=|\blike\b)\s*\(*\s*(\d+|true|false|null)\b",
+        r"(\b(or|and|xor|having|where)\s+|&&\s*|\|\|\s*)(not\s+|!\s*)?\(*\s*(\d+(\s*[-+*/]\s*\d+|\s\d+)*|0x[0-9a-f]+|0b[01]+|true|false|null)(\s*\)*\s*(==?|<>|!=|\blike\b)\s*|\)*(<=?|>=?))\(*\s*(\d+(\s*[-+*/]\s*\d+|\s\d+)*|0x[0-9a-f]+|0b[01]+|true|false|null)\b|\b(or|and|xor|having|where)\s+\(*\s*(\d+(\s*[-+*/]\s*\d+|\s\d+)*|0x[0-9a-f]+|0b[01]+|true|false|null)\s+(not\s+)?between\s+(\d+(\s*[-+*/]\s*\d+|\s\d+)*|0x[0-9a-f]+|0b[01]+|true|false|null)\s+and\s+(\d+(\s*[-+*/]\s*\d+|\s\d+)*|0x[0-9a-f]+|0b[01]+|true|false|null)\b|\b(or|and|xor|having|where)\s+\(*\s*(\d+(\s*[-+*/]\s*\d+|\s\d+)*|0x[0-9a-f]+|0b[01]+|true|false|null)\s+is\s+(not\s+)?(true|false|null|unknown)\b",
     ),
     // Stacked statements after a `;`.
     p(
@@ -46,21 +58,23 @@ pub const PATTERNS: &[PatternDef] = &[
         Sql,
         r"\b(sleep|benchmark|pg_sleep|dbms_lock\.sleep|randomblob)\s*\(\s*[-\d\w'(]|\bwaitfor\s+(delay|time)\s+['\d]|\b(load_file|utl_http\.request|utl_inaddr\.get_host_address|dbms_pipe\.receive_message|xp_cmdshell|xp_dirtree|sys_exec|sys_eval)\b|\binto\s+(out|dump)file\b",
     ),
-    // Catalogue and fingerprinting probes.
+    // Catalogue and fingerprinting probes (round 5: `@@version` also at the start of a
+    // value; the `\b` before `@@` needed a word character there).
     p(
         "sqli-106",
         Sqli,
         Critical,
         Sql,
-        r"\b(information_schema\b|mysql\.(user|db)\b|sys\.(objects|tables|columns|databases)\b|sysobjects\b|syscolumns\b|pg_catalog\.|pg_shadow\b|sqlite_master\b|all_tables\b|user_tables\b|@@version\b|@@datadir\b|@@hostname\b)",
+        r"\b(information_schema\b|mysql\.(user|db)\b|sys\.(objects|tables|columns|databases)\b|sysobjects\b|syscolumns\b|pg_catalog\.|pg_shadow\b|sqlite_master\b|all_tables\b|user_tables\b)|@@(version|datadir|hostname)\b",
     ),
-    // Error-based extraction functions with SQL arguments.
+    // Error-based extraction functions with SQL arguments (round 5: every SQL cast type,
+    // `cast(0x41 as nvarchar)`).
     p(
         "sqli-107",
         Sqli,
         Critical,
         Sql,
-        r"\b(extractvalue|updatexml|exp\s*\(\s*~|geometrycollection|multipoint|polygon|linestring|floor\s*\(\s*rand|name_const|json_keys|gtid_subset)\s*\(|\b(convert|cast)\s*\(.{0,60}\b(as\s+(int|char|varchar|numeric)|using)\b",
+        r"\b(extractvalue|updatexml|exp\s*\(\s*~|geometrycollection|multipoint|polygon|linestring|floor\s*\(\s*rand|name_const|json_keys|gtid_subset)\s*\(|\b(convert|cast)\s*\(.{0,60}\b(as\s+(int|integer|bigint|smallint|n?char|n?varchar|numeric|decimal|signed|unsigned|binary|varbinary|bit|float|real)|using)\b",
     ),
     // A word, a quote, then a comment or statement end: the login bypass `admin'--`.
     p(
@@ -142,13 +156,14 @@ pub const PATTERNS: &[PatternDef] = &[
         r"/\*!\d{0,6}\s*[a-z(]|\b\d+\.e\s*\(\s*[a-z]|\b\d+\.e\.[a-z_]+",
     ),
     // Literal compared with a literal by an SQL-only operator: `42 like 42`,
-    // `'1' not regexp '2'`, `1 is not 2`, `a' glob password;`.
+    // `'1' not regexp '2'`, `1 is not 2`, `a' glob password;`. Round 5: after `is not` only
+    // a number, a quote or a truth value ("size 5 is not available" passes).
     p(
         "sqli-119",
         Sqli,
         Critical,
         Sql,
-        r#"(\b\d+|['"`])\s*(not\s+)?(like|rlike|regexp|glob|sounds\s+like|is\s+not|is\s+distinct\s+from)\s+(\d+|['"`]|\w+\s*(;|--|#|$))|\b\d+\s*(<=>|!=|<>)\s*\d+\b"#,
+        r#"(\b\d+|['"`])\s*(not\s+)?(like|rlike|regexp|glob|sounds\s+like)\s+(\d+|['"`]|\w+\s*(;|--|#|$))|(\b\d+|['"`])\s*(is\s+not|is\s+distinct\s+from)\s+(\d+|['"`]|(null|true|false|unknown)\s*(;|--|#|$))|\b\d+\s*(<=>|!=|<>)\s*\d+\b"#,
     ),
     // A whole SQL statement ended and followed by a comment, the injection tail:
     // `DELETE FROM users;--`. (A statement pasted in a comment, `;` or not, passes.)
@@ -204,7 +219,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Sqli,
         Critical,
         Sql,
-        r"\bexec(ute)?\s*\(?\s*(master\.\.|xp_|sp_(executesql|oacreate|configure|makewebtask|password))|\bopenrowset\s*\(|\bopendatasource\s*\(|\bdbms_\w+\.\w+\s*\(|\bcopy\s+\w+\s+(from|to)\s+program\b|\bpg_read_file\s*\(|\blo_import\s*\(",
+        r"\bexec(ute)?\s*\(?\s*(master\.\.|xp_|sp_(executesql|oacreate|configure|makewebtask|password))|\bopenrowset\s*\(|\bopendatasource\s*\(|\bdbms_\w+\.\w+\s*\(|\bcopy\s+(\w+|\(.{1,120}\))\s*(from|to)\s+program\b|\bpg_read_file\s*\(|\blo_import\s*\(",
     ),
     // Round 4. Dynamic SQL and procedure execution: `EXECUTE IMMEDIATE`, `PROCEDURE
     // ANALYSE(`, `DECLARE @x`, `EXEC(@q)`, `exec master.`: statement shapes with no prose
@@ -256,13 +271,125 @@ pub const PATTERNS: &[PatternDef] = &[
     ),
     // A closed string, a boolean and a function call that ends the statement:
     // `x' or json_valid(id);`, `' and glob(id,id)--` (error/boolean probes through any
-    // function, not just the known ones).
+    // function, not just the known ones); round 5: the boolean may open a parenthesis
+    // (`\' and( likelihood(id,.0));`).
     p(
         "sqli-130",
         Sqli,
         Critical,
         Lower,
-        r#"['"`]\s*(or|and|xor|\|\||&&)\s+[a-z_][\w.]*\s*\([^()]{0,60}\)\s*(;|--|#|/\*)"#,
+        r#"['"`]\s*(or|and|xor|\|\||&&)(\s+|\s*\(\s*)[a-z_][\w.]*\s*\([^()]{0,60}\)\s*\)?\s*(;|--|#|/\*)"#,
+    ),
+    // Round 5. A value that is only an SQL function name and an open parenthesis, maybe
+    // with operator debris between them (`abs(`, `FLOOR (`, `length||(`, `date]=(`), the
+    // same after `select`, a boolean or a comparison (`select(user(`, `1 and ascii(`,
+    // `id=substr(`), or `IF(` with a comparison left open (`if(2=`):
+    // a call left open for the rest of the query. A whole value ending in an unclosed
+    // `name(` is neither prose nor code (code closes its calls; `:(`, `;(`, `-(` smileys
+    // are kept out).
+    p(
+        "sqli-131",
+        Sqli,
+        Critical,
+        Sql,
+        concat!(
+            r"(^\s*[^\w\s:;-]{0,3}\s*|(\bselect\b[^;]{0,60}|\b(and|or|xor|where|having)\s+|(&&|\|\||[=<>])\s*)\b)(",
+            sql_functions!(),
+            r")[^\w:;-]{0,8}\([^\w)]{0,6}$|^\s*i?if\s*\(\s*[\w'.@]{1,30}\s*(=|<|>|!=|<>)\s*$"
+        ),
+    ),
+    // SQL fragments that make a whole value: a membership test on numbers or a subquery
+    // (`in (0,1)`, `IN (815914, 815913)`, `in ( select`), a null test (`IS NULL`, `LIKE
+    // NULL`), a boolean then a literal or number and a comparison (`or 'a' <`, `and 1=`),
+    // a boolean and one comparison of two words as the whole value (`or a = a`).
+    // Prose goes on after such words ("in (2 weeks)", "or 2-3 days", "and 'Friends'
+    // too"); a bare `or 1` stays allowed.
+    p(
+        "sqli-132",
+        Sqli,
+        Critical,
+        Sql,
+        r#"^\s*(not\s+)?in\s*\(\s*(select\b|-?\d+(\.\d+)?(\s*,\s*-?\d+(\.\d+)?)*\s*\)?\s*$)|^\s*(is\s+(not\s+)?null|(not\s+)?(like|rlike|regexp)\s+null)\s*$|^\s*(or|and|xor|\|\||&&)\s*(\d+|'[^']*'|"[^"]*")\s*[<>=!;]|^\s*(or|and|xor)\s+\w+\s*(=|<>|!=)\s*\w+\s*$"#,
+    ),
+    // A value that is only a quote (maybe escaped), a statement keyword and one token, the
+    // quote never closed: `'alter a`, `" UNION A`, `'select H`. A quoted phrase that starts
+    // with the same word closes its quote (`"Union Station"`, `'Select all' button`) or
+    // goes on with more words (`"Select Comfort mattress`).
+    p(
+        "sqli-133",
+        Sqli,
+        Critical,
+        Sql,
+        r#"^\s*\\?['"`]\s*(union|alter|select|having|truncate|declare)\s+[\w@*(][^'"`\s]{0,30}\s*$"#,
+    ),
+    // Clause shapes no prose has: `CASE WHEN cond THEN x` opening a value or an expression,
+    // the condition one token or a comparison, the result one token then `ELSE` / `END` /
+    // `)` / the end ("Case when needed then call me" goes on),
+    // `GROUP BY col HAVING count(` / `HAVING col =` right after a closed literal (`'
+    // group by id having 1=1`; a whole statement quoted in a report passes), `CREATE FUNCTION f(..) RETURNS`, a
+    // literal compared with a literal (`'x'!='y`; not one opening with `$`, a shell or PHP
+    // variable as in `[ "$a" != "b" ]`, and `==` only between single quotes, since
+    // double-quoted `==` is shell and JavaScript), a subquery opened after `=` / `in` or
+    // left open at the end (`=(select`, `in (select min(x) from`, `( SELECT`; "price =
+    // (select a plan)" has neither `from` nor a constant or call), a `LIKE` left open for
+    // the query's
+    // quote (`x LIKE '`), MySQL's charset switch (`alter table t convert to character set`),
+    // a literal given a collation then compared (`'a' COLLATE utf8_bin = 'a`). SQL quoted in a report (`SELECT COUNT(*) FROM t -- ...`) has
+    // none of these.
+    p(
+        "sqli-134",
+        Sqli,
+        Critical,
+        Sql,
+        r#"(^|[(,='"]|\bselect|\bthen|\belse)\s*case\s+when\s+(\S+|.{1,60}?(=|<|>|\bis\b|\blike\b|\bin\b).{0,30}?)\s+then\s+\S+\s*(else\b|end\b|$|\))|['"`)]\s*group\s+by\s+[\w`"\[\].,\s]{1,80}?\bhaving\s+([\w`"]+\s*(=|<|>|!=)|(count|sum|avg|min|max)\s*\()|\bcreate\s+(or\s+replace\s+)?(function|procedure)\s+[\w.`"]+\s*\(.{0,80}\)\s*returns\b|'([^'\s$][^'\s]{0,29})?'\s*(!=|<>|<=>|==)\s*'|"([^"\s$][^"\s]{0,29})?"\s*(!=|<>|<=>)\s*"|(=|\bin)\s*\(\s*select(\s*$|\s+[^)]{0,80}\bfrom\b|\s*(\d|@@|\*|null\b|\(|[a-z_]+\s*\())|\(\s*select\s*\*?\s*$|\b(like|ilike|rlike|regexp)\s+['"`]\s*$|\balter\s+table\s+[\w.`"]+\s+convert\s+to\s+(character\s+set|charset)\b|['"`]\s*collate\s+[\w"`]+\s*(=|<>|!=|<|>|\blike\b)"#,
+    ),
+    // A statement on any object ended and commented out, nothing after the comment
+    // marker (`DROP sampletable;--`): the `sqli-120` shape for a bare `drop` / `truncate`
+    // without `table`; likewise a whole value that is a boolean and a number commented out
+    // (`OR 1#`, `and 2--`). Prose that writes `; --` goes on with words.
+    p(
+        "sqli-135",
+        Sqli,
+        Critical,
+        Lower,
+        r#"((^|[;'"`)])\s*(drop|truncate)\s+[\w.`"\[\]]+\s*;|^\s*(or|and|xor|\|\||&&)\s*\d+)\s*(--|#|/\*)[\s*/-]*$"#,
+    ),
+    // SQL information functions called with no argument where only SQL puts them: as the
+    // whole value (`version()`, `user()`), as the argument of an SQL function
+    // (`concat(0x3a,user())`, `ascii(database())`), compared (`database()='x'`), or called
+    // inside any function right after a boolean (`and st_x(version())`); `concat(` with a
+    // hex literal first; `select*from` written without spaces; `1 xor 1`; MySQL user
+    // variable assignment (`@a:=(select`, `@.:=right(`). Method calls
+    // (`auth.user()`, `$db->version()`) and JS comparisons (`user() == x`) pass.
+    p(
+        "sqli-136",
+        Sqli,
+        Critical,
+        Sql,
+        r#"^\s*(version|user|database|schema|current_user|system_user|session_user)\s*\(\s*\)\s*$|\b(concat(_ws)?|group_concat|ascii|ord|hex|bin|md5|length|char_length|substr(ing)?|mid|cast|convert|elt|make_set|extractvalue|updatexml|json_keys|ifnull|st_\w+)\s*\([^()]{0,40}[(,]\s*(version|user|database|schema|current_user|system_user|session_user)\s*\(\s*\)|(^|[^\w.:>$])\s*(version|user|database|schema|current_user|system_user|session_user)\s*\(\s*\)\s*(=|<>|\blike\b)\s*['"\d]|\b(and|or|xor)\s+[a-z_]\w*\s*\(\s*(version|user|database|schema|current_user|system_user|session_user|@@\w+)\s*\(?\s*\)?\s*[),]|\b(concat(_ws)?|group_concat)\s*\(\s*0x[0-9a-f]+\s*,|\bselect(\*\s*|\s*\*)from\s+[\w`"\[]|\b\d+\s+xor\s+\d+\b|@[\w.$]{0,30}\s*:=\s*[\w(@'"]"#,
+    ),
+    // A value that is only a quoted SQL operator or nothing but an operator between quotes
+    // (`'='`, `'LIKE'`, `'-'`, `"&"`): the boundary probes of SQL scanners. A warning, so it
+    // blocks only with another SQL finding (libinjection's weak fingerprint fires on them).
+    p(
+        "sqli-137",
+        Sqli,
+        Warning,
+        Lower,
+        r#"^\s*['"`]\s*([-=&^*|+/%<>]|!=|<>|like|rlike|regexp|or|and|xor|div|mod)\s*['"`]\s*$"#,
+    ),
+    // A whole value that is a literal closed, an operator and a literal opened
+    // (`x'='x`, `1'-'`, `admin'+'`, `1'^'1`, `` `a`=`a` ``, `'-0-'`): the concatenation /
+    // arithmetic / tautology probes of SQL scanners; no word of prose is glued to a quote on
+    // both sides of an operator. Also a
+    // glued `;select` of a constant (`1;select 1`, `;select null,`) and a subquery
+    // concatenated with `||` (`$$ || (select 1) || $$`).
+    p(
+        "sqli-138",
+        Sqli,
+        Critical,
+        Lower,
+        r#"^\s*[\w@.]*['"`]\s*([-+&|^*/%=]|\|\||&&|<>|!=)\s*['"`][\w@.]*\s*$|^\s*['"`]\w{0,20}['"`]\s*(=|<>|!=)\s*['"`]\w{0,20}['"`]?\s*$|^\s*[\w@.]*['"`]\s*[-+*/|^&]\s*\w{0,10}\s*[-+*/|^&]\s*['"`][\w@.]*\s*$|;select\s+(\d+|null|@@\w+)\s*(,|;|$|--|#|/\*|\bfrom\b)|\|\|\s*\(\s*select\b"#,
     ),
 ];
 
@@ -331,7 +458,7 @@ impl Detector for LibinjectionSqli {
         let r = libinjectionrs::detect_sqli(v);
         if r.is_injection() {
             let fp = r.fingerprint.as_ref().map_or("", |f| f.as_str());
-            let weak = fp.len() <= 3 || fp.starts_with('E');
+            let weak = fp.len() <= 3 || fp.starts_with('E') || call_on_one_word(fp, v);
             hits.push(Hit {
                 rule: if weak {
                     LIBINJECTION_SQLI_WEAK
@@ -355,6 +482,35 @@ impl Detector for LibinjectionSqli {
                 });
             }
         }
+    }
+}
+
+/// A fingerprint that is just a function applied to one word, maybe followed by one more
+/// word or number (`f(n)`, `f(n)1`): what a label or a note with a parenthesis after a word
+/// that happens to name an SQL function gives ("Format (PDF)", "Length (cm)", "max(a, b)
+/// returns ..."). With a number inside (`f(1)`) only when a space separates the name from
+/// the parenthesis ("Year (2024)"); `chr(123)`, `sleep(5)` stay strong. The injection forms
+/// of such calls (compared, nested, after a boolean) are the pattern rules' job.
+fn call_on_one_word(fp: &str, value: &[u8]) -> bool {
+    let b = fp.as_bytes();
+    let shape = b.len() >= 4
+        && b.len() <= 5
+        && b.first() == Some(&b'f')
+        && b.get(1) == Some(&b'(')
+        && b.get(3) == Some(&b')')
+        && matches!(b.get(4), None | Some(b'n' | b'1'));
+    match b.get(2) {
+        Some(b'n') => shape,
+        Some(b'1') => {
+            shape
+                && value
+                    .iter()
+                    .position(|&c| c == b'(')
+                    .and_then(|i| i.checked_sub(1))
+                    .and_then(|i| value.get(i))
+                    .is_some_and(u8::is_ascii_whitespace)
+        }
+        _ => false,
     }
 }
 
