@@ -7,7 +7,7 @@
 //!
 //! | variant   | made of                                                                 |
 //! |-----------|-------------------------------------------------------------------------|
-//! | `decoded` | URL decoding (until stable, at most 4 rounds; `%uXXXX`), overlong UTF-8 → ASCII, `\xNN` / `\uNNNN` escapes, HTML entities, NUL removed, full-width ASCII → ASCII |
+//! | `decoded` | URL decoding (until stable, at most 4 rounds; `%uXXXX`), overlong UTF-8 → ASCII, a stray Latin-1 no-break space byte (`%a0`) → space, `\xNN` / `\uNNNN` escapes, HTML entities, NUL removed, full-width ASCII → ASCII |
 //! | `lower`   | `decoded`, lower-cased (line breaks kept, for CRLF rules)               |
 //! | `folded`  | `lower`, every whitespace run folded to one space                       |
 //! | `sql`     | `lower` with SQL / C comments (`/* */`, `/*!50000`, `--`, `#`) and `+` replaced by a space, then folded |
@@ -150,7 +150,7 @@ pub fn decode(raw: &[u8]) -> String {
     }
     let cur = overlong_to_ascii(&cur);
     let cur = unescape_backslash(&cur);
-    let text = String::from_utf8_lossy(&cur);
+    let text = lossy_with_nbsp(&cur);
     let had_entities = text.contains('&');
     let mut text = html_unescape(&text);
     // `&amp;lt;` (entities encoded twice, e.g. by an XML body around an HTML payload).
@@ -216,6 +216,25 @@ pub fn url_decode_once(s: &[u8]) -> Vec<u8> {
         i += 1;
     }
     out
+}
+
+/// `String::from_utf8_lossy`, except that a stray `A0` byte (no UTF-8 sequence) becomes a
+/// space: it is the Latin-1 no-break space, which MySQL (latin1 connections) and other
+/// single-byte parsers read as whitespace, so `1%a0or%a01=1` is `1 or 1=1` to them.
+fn lossy_with_nbsp(s: &[u8]) -> std::borrow::Cow<'_, str> {
+    if !s.contains(&0xA0) {
+        return String::from_utf8_lossy(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    for chunk in s.utf8_chunks() {
+        out.push_str(chunk.valid());
+        match chunk.invalid() {
+            [] => {}
+            [0xA0] => out.push(' '),
+            _ => out.push('\u{FFFD}'),
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Maps overlong UTF-8 encodings of ASCII (`C0 AF` = `/`, `E0 80 AE` = `.`) to the ASCII
@@ -648,6 +667,15 @@ mod tests {
         assert_eq!(n("%u003cscript%u003e").decoded, "<script>");
         assert_eq!(n("100%").decoded, "100%");
         assert_eq!(n("%zz%4").decoded, "%zz%4");
+    }
+
+    #[test]
+    fn latin1_no_break_space_is_whitespace() {
+        assert_eq!(decode(b"1%a0or%a01=1"), "1 or 1=1");
+        // A real UTF-8 no-break space (C2 A0) stays one character; other stray bytes are
+        // replacement characters.
+        assert_eq!(decode(b"a%c2%a0b"), "a\u{a0}b");
+        assert_eq!(decode(b"a%ffb"), "a\u{fffd}b");
     }
 
     #[test]
