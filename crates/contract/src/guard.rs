@@ -223,6 +223,7 @@ fn hygiene_reason(rule: &str) -> &'static str {
         "methodOverride" => "method_override_refused",
         "nul" => "nul_byte",
         "range" => "range_refused",
+        "headerInjection" => "header_injection",
         "partHeader" => "multipart_bad_part_header",
         _ => "body_hygiene",
     }

@@ -3,39 +3,7 @@
 
 mod common;
 
-use common::{build, firewall};
-use portcullis_firewall::Firewall;
-
-fn fw() -> &'static Firewall {
-    static FW: std::sync::OnceLock<Firewall> = std::sync::OnceLock::new();
-    FW.get_or_init(firewall)
-}
-
-/// Asserts `payload` in `field` is blocked and that `rule` is among the matches.
-fn attack(rule: &str, placement: &str, field: &str, payload: &str) {
-    let (parts, body) = build(placement, payload, Some(field));
-    let v = fw().inspect(&parts, &body);
-    assert!(
-        v.blocked,
-        "attack allowed: {payload:?} ({:?})",
-        v.rule_ids()
-    );
-    assert!(
-        v.rule_ids().contains(&rule),
-        "{payload:?} blocked by {:?}, not {rule}",
-        v.rule_ids()
-    );
-}
-
-fn benign(placement: &str, field: &str, payload: &str) {
-    let (parts, body) = build(placement, payload, Some(field));
-    let v = fw().inspect(&parts, &body);
-    assert!(
-        !v.blocked,
-        "benign blocked: {payload:?} ({:?})",
-        v.rule_ids()
-    );
-}
+use common::{attack, benign};
 
 #[test]
 fn sqli_125_dynamic_sql() {

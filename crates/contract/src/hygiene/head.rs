@@ -104,8 +104,94 @@ pub fn check_head(req: &http::request::Parts, limits: HeadLimits) -> Result<(), 
             check_range(v.as_bytes(), name)?;
         }
     }
+    check_header_injection(req)?;
     Ok(())
 }
+
+/// Header injection through values that an upstream may copy into a response or an
+/// outgoing request: a query parameter *name* holding a line break (no name needs one), and
+/// a query parameter value or a header value holding an encoded line break followed by a
+/// header line (`x=%0d%0aSet-Cookie: a=b`, `SomeHeader: data%0dInjected: 1`). A line break
+/// followed by prose passes: multi-line text is legitimate in a value.
+fn check_header_injection(req: &http::request::Parts) -> Result<(), Violation> {
+    let refused = |pointer: &str| {
+        bad(
+            pointer,
+            "headerInjection",
+            "a line break followed by a header line",
+        )
+    };
+    if let Some(q) = req.uri.query().filter(|q| has_encoded_break(q.as_bytes())) {
+        for (name, value) in form_urlencoded::parse(q.as_bytes()) {
+            if name.contains(['\r', '\n']) {
+                return Err(refused("/query"));
+            }
+            if breaks_into_header(&value) {
+                return Err(refused("/query"));
+            }
+        }
+    }
+    for (name, value) in &req.headers {
+        let raw = value.as_bytes();
+        if has_encoded_break(raw) {
+            let decoded = percent_encoding::percent_decode(raw).decode_utf8_lossy();
+            if breaks_into_header(&decoded) {
+                return Err(refused(&format!("/headers/{name}")));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether `s` holds `%0d` or `%0a` (any case).
+fn has_encoded_break(s: &[u8]) -> bool {
+    s.windows(3).any(|w| {
+        w.first() == Some(&b'%')
+            && w.get(1) == Some(&b'0')
+            && w.get(2)
+                .is_some_and(|c| matches!(c, b'a' | b'A' | b'd' | b'D'))
+    })
+}
+
+/// A CR or LF followed (after more line breaks or blanks) by `Name:` where `Name` is a header
+/// token with a hyphen or a known header, or by `Name: ` with a value on the same line and a
+/// name that is one capitalised or hyphenated token — the shape of a header line.
+fn breaks_into_header(s: &str) -> bool {
+    let mut rest = s;
+    while let Some(i) = rest.find(['\r', '\n']) {
+        let after = rest
+            .get(i..)
+            .unwrap_or_default()
+            .trim_start_matches(['\r', '\n', ' ', '\t']);
+        if let Some((name, _)) = after.split_once(':')
+            && !name.is_empty()
+            && name.len() <= 40
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            && (name.contains('-') || KNOWN_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name)))
+        {
+            return true;
+        }
+        // `after` starts past the line break found, so the loop always advances.
+        rest = after;
+    }
+    false
+}
+
+/// One-word header names worth injecting (the hyphenated ones are caught by shape).
+const KNOWN_HEADERS: [&str; 10] = [
+    "location",
+    "refresh",
+    "link",
+    "host",
+    "cookie",
+    "authorization",
+    "forwarded",
+    "via",
+    "server",
+    "expires",
+];
 
 /// `Content-Type`: `type/subtype` made of tokens, parameters `name=value` (token or quoted
 /// string; empty ones between `;` are tolerated, as RFC 9110 allows), `charset` at most once
@@ -152,6 +238,16 @@ pub(crate) fn content_type_at(value: &[u8], pointer: &str) -> Result<(), Violati
             }
             None => return Err(malformed()),
         };
+        if names_media_type(value) {
+            // `application/x-www-form-urlencoded; boundary="application/json"`: frameworks
+            // that look for a media type anywhere in the header read another body type than
+            // the gateway does.
+            return Err(bad(
+                p,
+                "contentType",
+                "a Content-Type parameter names another media type",
+            ));
+        }
         if name.eq_ignore_ascii_case("charset") {
             if charset_seen {
                 return Err(bad(p, "charset", "the charset parameter is repeated"));
@@ -178,6 +274,41 @@ pub fn check_charset(name: &str, pointer: &str) -> Result<(), Violation> {
             "the declared charset is not accepted (UTF-8 or ISO-8859-1/15, windows-1252)",
         ))
     }
+}
+
+/// IANA top-level media types.
+const MEDIA_TOP_LEVEL: [&str; 10] = [
+    "application",
+    "audio",
+    "font",
+    "example",
+    "image",
+    "message",
+    "model",
+    "multipart",
+    "text",
+    "video",
+];
+
+/// Whether a parameter value holds `top/sub` with an IANA top-level type (and is no URL,
+/// whose path may spell one).
+fn names_media_type(value: &str) -> bool {
+    if value.contains("://") {
+        return false;
+    }
+    let lower = value.to_ascii_lowercase();
+    lower.match_indices('/').any(|(i, _)| {
+        let before = lower.get(..i).unwrap_or_default();
+        let word_start = before
+            .rfind(|c: char| !c.is_ascii_alphanumeric())
+            .map_or(0, |j| j + 1);
+        let top = before.get(word_start..).unwrap_or_default();
+        let sub_starts = lower
+            .get(i + 1..)
+            .and_then(|r| r.chars().next())
+            .is_some_and(|c| c.is_ascii_alphanumeric());
+        sub_starts && MEDIA_TOP_LEVEL.contains(&top)
+    })
 }
 
 /// Splits at `;` outside quoted strings.
@@ -322,6 +453,8 @@ mod tests {
             "multipart/form-data; boundary=----WebKitFormBoundaryx7",
             "multipart/form-data; boundary=\"a;b c\"",
             "multipart/mixed; boundary=-----boundary_data:55780(123,45:667)+part",
+            "multipart/mixed; boundary= gc0p4Jq0M2Yt,08/jU534c0p?==:test",
+            "application/ld+json; profile=\"https://www.w3.org/ns/activitystreams/text/x\"",
             "application/x-www-form-urlencoded; charset='utf-8'",
             "",
         ] {
@@ -343,6 +476,11 @@ mod tests {
             ("text/plain; charset=\"UTF-8", "contentType"),
             ("text/pl ain", "contentType"),
             ("text/plain; charset=/gar/bage", "charset"),
+            (
+                "application/x-www-form-urlencoded;boundary=\"application/json\"",
+                "contentType",
+            ),
+            ("text/plain; x=image/jpeg", "contentType"),
         ] {
             assert_eq!(
                 rule("POST", "/", &[("content-type", bad)]).as_deref(),
@@ -396,6 +534,37 @@ mod tests {
         );
         assert_eq!(rule("GET", "/a?x%00=1", &[]).as_deref(), Some("nul"));
         assert_eq!(rule("GET", "/a?file=report%2500.pdf&n=0", &[]), None);
+    }
+
+    #[test]
+    fn header_injection() {
+        for attack in [
+            "/a?x=%0d%0aSet-Cookie:%20a=b",
+            "/a?x=y&%0d%0aRemote-addr:%20foo.bar.com=Y",
+            "/a?parameter%0d%0a=test",
+            "/a?x=Y%0d%0aLocation:%20http://evil",
+            "/a?v=%0d%0d%0d%0aX-Forwarded-For:%201.2.3.4",
+        ] {
+            assert_eq!(
+                rule("GET", attack, &[]).as_deref(),
+                Some("headerInjection"),
+                "{attack}"
+            );
+        }
+        assert_eq!(
+            rule("GET", "/", &[("someheader", "data%0dInjected-Header: x")]).as_deref(),
+            Some("headerInjection")
+        );
+        // Twins: multi-line prose, a list of times, an encoded break with no header after.
+        for ok in [
+            "/a?note=Dear%20team%2C%0d%0athanks%20for%20the%20help",
+            "/a?agenda=Item%201%0aNotes:%20none",
+            "/a?times=10:30%0a11:45",
+            "/a?x=%0d%0a",
+        ] {
+            assert_eq!(rule("GET", ok, &[]), None, "{ok}");
+        }
+        assert_eq!(rule("GET", "/", &[("x-note", "50%0dff")]), None);
     }
 
     #[test]

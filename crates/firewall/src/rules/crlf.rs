@@ -22,6 +22,17 @@ pub const PATTERNS: &[PatternDef] = &[
         Lower,
         r"[\r\n]\s*(http/\d(\.\d)?\s+\d{3}|(get|post|put|delete|head|options|patch|trace|connect)\s+\S+\s+http/\d)",
     ),
+    // A value that is itself an HTTP request line (`GET http://host/ HTTP/1.1`): request
+    // smuggling through a parameter that a backend writes onto its own connection. Only as
+    // the whole value (or followed by a line break): prose quoting a request line mid-sentence
+    // passes.
+    p(
+        "crlf-106",
+        Crlf,
+        Critical,
+        Lower,
+        r"^\s*(get|post|put|delete|head|options|patch|trace|connect)\s+\S+\s+http/\d(\.\d)?\s*($|[\r\n])",
+    ),
     // An empty line followed by markup: body injection through a header.
     p("crlf-103", Crlf, Error, Lower, r"(\r?\n){2}\s*<\s*[a-z!]"),
     // Unicode code points that some stacks truncate to CR / LF (`U+560A U+560D`, read as `\n\r` by some stacks).

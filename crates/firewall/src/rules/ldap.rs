@@ -37,6 +37,16 @@ pub const PATTERNS: &[PatternDef] = &[
         Folded,
         r"^\s*\*\s*\)|=\s*\*\s*\)\s*(\(|\)|%00|\x00|$)|\*\s*\)\s*\(|\)\s*\)\s*\(\s*[|&]|\)\s*\(\s*[|&!]?\s*\)",
     ),
+    // A value closing its assertion and chaining a new one with a bare operator, no opening
+    // parenthesis before it (`val)&(cn=admin`, `x)|(uid=*`): the filter `(attr=VALUE)`
+    // becomes `(attr=val)&(cn=admin)`. Prose puts words, not an operator, between brackets.
+    p(
+        "ldap-105",
+        Ldap,
+        Critical,
+        Folded,
+        concat!(r"\)\s*[|&!]\s*\(\s*", attrs!(), r"\s*[~<>]?="),
+    ),
     // Assertion on a well-known attribute with a wildcard, and a filter value ending in `)`.
     p(
         "ldap-104",

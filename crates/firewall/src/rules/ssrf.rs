@@ -43,6 +43,16 @@ pub const PATTERNS: &[PatternDef] = &[
         Lower,
         r"\b(https?|ftps?|gopher|dict):/{0,2}[^/@\s]{1,60}\s*[\s&#][^/@]{0,60}@[\w.\[\]:-]+",
     ),
+    // Apache mod_proxy's Unix-socket syntax, `unix:/path|http://host/`, in a request: a
+    // long socket part made the proxy drop it and connect to the URL after the `|`
+    // (CVE-2021-40438). No value has a reason to pair `unix:` with a scheme after `|`.
+    p(
+        "ssrf-104",
+        Ssrf,
+        Severity::Critical,
+        Lower,
+        r"\bunix:[^|]*\|\s*[a-z][a-z0-9+.-]*:",
+    ),
 ];
 
 const SSRF_INTERNAL: RuleInfo = RuleInfo {

@@ -176,6 +176,41 @@ pub fn firewall() -> Firewall {
     Firewall::new(&FirewallSpec::default()).unwrap()
 }
 
+/// The default firewall, compiled once per test binary.
+pub fn shared() -> &'static Firewall {
+    static FW: std::sync::OnceLock<Firewall> = std::sync::OnceLock::new();
+    FW.get_or_init(firewall)
+}
+
+/// Asserts that `payload` in `field` at `placement` is blocked by the default firewall and
+/// that `rule` is among the matches (the rule tests of each detection round).
+pub fn attack(rule: &str, placement: &str, field: &str, payload: &str) {
+    let (parts, body) = build(placement, payload, Some(field));
+    let v = shared().inspect(&parts, &body);
+    assert!(
+        v.blocked,
+        "attack allowed: {payload:?} ({:?})",
+        v.rule_ids()
+    );
+    assert!(
+        v.rule_ids().contains(&rule),
+        "{payload:?} blocked by {:?}, not {rule}",
+        v.rule_ids()
+    );
+}
+
+/// Asserts that `payload` in `field` at `placement` passes the default firewall (a benign
+/// twin).
+pub fn benign(placement: &str, field: &str, payload: &str) {
+    let (parts, body) = build(placement, payload, Some(field));
+    let v = shared().inspect(&parts, &body);
+    assert!(
+        !v.blocked,
+        "benign blocked: {payload:?} ({:?})",
+        v.rule_ids()
+    );
+}
+
 /// Inspects one row.
 pub fn inspect(fw: &Firewall, row: &Row) -> Verdict {
     let (parts, body) = build(&row.placement, &row.payload, row.field.as_deref());
