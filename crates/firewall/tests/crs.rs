@@ -24,41 +24,12 @@
 //! acceptance test is the held-out corpus.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use base64::Engine as _;
 use portcullis_firewall::{Firewall, FirewallSpec};
+use portcullis_testkit::crs::{corpus_dir, ids, scalar};
 use serde_json::Value;
-
-/// `FW_CRS_DIR` if set, else `shared/data/crs-regression` next to the checkout (or next to
-/// its parent, for a git worktree under `wt/<name>`).
-fn corpus_dir() -> PathBuf {
-    if let Ok(dir) = std::env::var("FW_CRS_DIR") {
-        return PathBuf::from(dir);
-    }
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let near = manifest.join("../../../shared/data/crs-regression");
-    if near.is_dir() {
-        near
-    } else {
-        manifest.join("../../../../shared/data/crs-regression")
-    }
-}
-
-fn scalar(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
-fn ids(v: Option<&Value>) -> Vec<u64> {
-    v.and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_u64).collect())
-        .unwrap_or_default()
-}
 
 /// Percent-encodes what `http::Uri` refuses, as a lenient client or proxy would.
 fn uri_safe(s: &str) -> String {
@@ -286,7 +257,7 @@ fn report(
 
 #[test]
 fn crs_regression_corpus_measurement() {
-    let dir = corpus_dir();
+    let dir = corpus_dir(Path::new(env!("CARGO_MANIFEST_DIR")));
     if !dir.is_dir() {
         println!("note: {} not found, CRS measurement skipped", dir.display());
         return;

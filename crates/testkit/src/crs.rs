@@ -49,7 +49,8 @@ pub fn corpus_dir(manifest: &Path) -> PathBuf {
     }
 }
 
-fn scalar(v: &Value) -> Option<String> {
+/// A YAML scalar (string, number or bool) as text.
+pub fn scalar(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
@@ -58,7 +59,8 @@ fn scalar(v: &Value) -> Option<String> {
     }
 }
 
-fn ids(v: Option<&Value>) -> Vec<u64> {
+/// A list of rule ids (`expect_ids`, `no_expect_ids`).
+pub fn ids(v: Option<&Value>) -> Vec<u64> {
     v.and_then(Value::as_array)
         .map(|a| a.iter().filter_map(Value::as_u64).collect())
         .unwrap_or_default()
