@@ -9,7 +9,7 @@ use super::{
     Severity::*,
     Subject, p,
 };
-use crate::normalize::Variant::{Decoded, Folded, Sql};
+use crate::normalize::Variant::{Decoded, Folded, Lower, Sql};
 
 /// Pattern rules.
 pub const PATTERNS: &[PatternDef] = &[
@@ -19,7 +19,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Php,
         Critical,
         Folded,
-        r"<\?(\s*php\b|=)|<\?xml\s*(:|\(\s*\))|<\?\s*(echo|print|system|exec|passthru|eval|include|require|\$\w)|\[/?php\]|\{/?php\}",
+        r"<\?(\s*php\b|=)|<\?xml\s*(:|\(\s*\))|<\?\s*(echo|print|system|exec|passthru|eval|include|require|\$\w)|\[[/\\]?php\]|\{[/\\]?php\}|<\?\s*$",
     ),
     // PHP functions that execute, evaluate or read, called with an argument. Ordinary
     // words ("system", "exec") need the call syntax *and* a PHP-looking argument.
@@ -125,7 +125,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Php,
         Critical,
         Sql,
-        r#"(^|[^.\w$>])(fsockopen|pfsockopen|call_user_func(_array)?|gzdecode|bzdecompress|gzinflate|gzuncompress|create_function|proc_open|shell_exec|pcntl_\w+|posix_\w+|symlink|chroot|lchown|gethostbyname|array_(map|filter|walk|diff|reduce|intersect_\w+|udiff\w*|uintersect\w*)|(ldap|odbc|sodium|tidy|zend|pg|mysqli|sqlite|ftp|imap|xmlrpc|openssl|apache|stream|socket|mb_ereg|iconv|date)_\w+|checkdate|phpinfo|php_uname|str_rot13|highlight_file|show_source|ini_(set|get|alter|restore)|set_include_path|register_shutdown_function|include_once|require_once|dl|mail|putenv|getenv|unserialize|file_get_contents|file_put_contents|move_uploaded_file|file_exists|is_(array|string|numeric|callable|object|resource|int|integer|bool|float|null|dir|file|readable|writable|executable|link|uploaded_file)|strrev|intval|strip_tags|base64_(en|de)code|get_defined_\w+|func_get_args?|var_dump|var_export|print_r|preg_\w+|str_(replace|ireplace|repeat|pad|split|shuffle|word_count)|htmlspecialchars\w*|addslashes|stripslashes|hex2bin|bin2hex|md5_file|fileperms|readfile|fpassthru|unpack)\s*\(|\$\$+\w*\s*\(|\$[a-z_]\w*\s*(\[[^\]]{1,20}\]+\s*|\{[^}]{1,20}\}\s*)*\(|\$\s*\{[^}]{1,20}\}\s*\(|\$_+\w*\s*(\[[^\]]{0,20}\]\s*)?\(|@\$\w*\[|['"]\w{2,30}['"]\s*\.\s*['"]\w{1,30}['"]|['"]\w{2,30}['"]\s*\(\s*['"]|\(\s*(system|exec|passthru|shell_exec|assert|eval)\s*\)\s*\(|\(\s*['"]\w{2,30}\s*['"]\s*\)\s*\(|[\['"(]\s*(system|exec|passthru|shell_exec|assert|eval|popen|proc_open|pcntl_exec|phpinfo)\s*['"\]]\s*(\)\s*|\[\s*\d+\s*\]\s*|\{[^}]{0,30}\}\s*)*\(|(call_user_func|fsockopen|gzdecode|gzinflate|gzuncompress|shell_exec|zlib_decode|curl_init|curl_exec|proc_open|pcntl_exec|base64_decode|str_rot13)\s*=?\s*\("#,
+        r#"(^|[^.\w$>])(fsockopen|pfsockopen|call_user_func(_array)?|gzdecode|bzdecompress|gzinflate|gzuncompress|create_function|proc_open|shell_exec|pcntl_\w+|posix_\w+|symlink|chroot|lchown|gethostbyname|array_(map|filter|walk|diff|reduce|intersect_\w+|udiff\w*|uintersect\w*)|(ldap|odbc|sodium|tidy|zend|pg|mysqli|sqlite|ftp|imap|xmlrpc|openssl|apache|stream|socket|mb_ereg|iconv|date)_\w+|checkdate|phpinfo|php_uname|str_rot13|highlight_file|show_source|ini_(set|get|alter|restore)|set_include_path|register_shutdown_function|include_once|require_once|dl|mail|putenv|getenv|unserialize|file_get_contents|file_put_contents|move_uploaded_file|file_exists|is_(array|string|numeric|callable|object|resource|int|integer|bool|float|null|dir|file|readable|writable|executable|link|uploaded_file)|strrev|intval|strip_tags|base64_(en|de)code|get_defined_\w+|func_get_args?|var_dump|var_export|print_r|preg_\w+|str_(replace|ireplace|repeat|pad|split|shuffle|word_count)|htmlspecialchars\w*|addslashes|stripslashes|hex2bin|bin2hex|md5_file|fileperms|readfile|fpassthru|unpack)\s*\(|\$\$+\w*\s*\(|\$[a-z_]\w*\s*(\[[^\]]{1,20}\]+\s*|\{[^}]{1,20}\}\s*)*\(|\$\s*\{[^}]{1,20}\}\s*\(|\$_+\w*\s*(\[[^\]]{0,20}\]\s*)?\(|@\$\w*\[|['"]\w{2,30}['"]\s*\.\s*['"]\w{1,30}['"]|['"]\w{2,30}['"]\s*\(\s*['"]|\(\s*(system|exec|passthru|shell_exec|assert|eval)\s*\)\s*\(|\(\s*['"]\w{2,30}\s*['"]\s*\)\s*\(|[\['"(]\s*(system|exec|passthru|shell_exec|assert|eval|popen|proc_open|pcntl_exec|phpinfo)\s*['"\]]\s*(\)\s*|\]\s*|\}\s*|\[\s*\d+\s*\]\s*|\{[^}]{0,30}\}\s*)*\(|(call_user_func|fsockopen|gzdecode|gzinflate|gzuncompress|shell_exec|zlib_decode|curl_init|curl_exec|proc_open|pcntl_exec|base64_decode|str_rot13)\s*=?\s*\("#,
     ),
     // Node.js: child processes, module loading, global process access.
     p(
@@ -206,6 +206,66 @@ pub const PATTERNS: &[PatternDef] = &[
         Folded,
         r"\$[\w@]{0,6}:(\w+:)*(constructor|__proto__|prototype)\b",
     ),
+    // Round 5. A PHP function name cut from its `(` by what only an evasion puts there: a
+    // comment (`exec/**/(`, `exec #x⏎(`, `exec //x⏎(`), a tab or line break, or a run of
+    // spaces (`fopen  (x)`). PHP-only names take any of these; names that are English words
+    // (`file`, `system`, `mail`) need a comment, tab or line break *and* an empty or
+    // PHP-looking argument (`FILE⏎()`, `system⏎($x)`): "the file⏎(2 pages)" passes. Runs on
+    // `lower`, where comments and whitespace are still as sent.
+    p(
+        "php-109",
+        Php,
+        Critical,
+        Lower,
+        r#"(^|[^\w.$>-])(exec|eval|assert|assert_options|passthru|shell_exec|popen|proc_open|pcntl_exec|fopen|fsockopen|pfsockopen|filegroup|fileowner|fileinode|fileperms|readfile|file_get_contents|file_put_contents|fwrite|fputs|unlink|chmod|chown|chgrp|symlink|base64_decode|gzinflate|gzuncompress|str_rot13|create_function|call_user_func|call_user_func_array|preg_replace|unserialize|phpinfo|include_once|require_once|highlight_file|show_source|move_uploaded_file|curl_exec|curl_init|unpack)(\x20{2,}|\x20*([\t\r\n\x0b\x0c]|#[^\n]*\n|//[^\n]*\n|/\*([^*]|\*+[^*/])*\*+/))(\s|#[^\n]*\n|//[^\n]*\n|/\*([^*]|\*+[^*/])*\*+/)*\(|(^|[^\w.$>-])(system|file|copy|link|mail|touch|include|require|print|echo|header)\x20*([\t\r\n\x0b\x0c]|#[^\n]*\n|//[^\n]*\n|/\*([^*]|\*+[^*/])*\*+/)(\s|#[^\n]*\n|//[^\n]*\n|/\*([^*]|\*+[^*/])*\*+/)*\(\s*(\)|\$|['"])"#,
+    ),
+    // Round 5. Calls of more PHP built-ins whose names exist in no other language or in
+    // English (`assert_options(`, `escapeshellcmd(`, `wp_remote_get(`, `php_uname(`,
+    // `getmypid(`, `filegroup(`, `mb_send_mail(`), not after `.` / `->` / a word.
+    p(
+        "php-110",
+        Php,
+        Critical,
+        Sql,
+        r#"(^|[^.\w$>])(assert_options|convert_uu(de|en)code|escapeshell(arg|cmd)|call_user_method(_array)?|sys_get_temp_dir|wp_(safe_)?remote_\w+|zlib_(de|en)code|proc_(nice|terminate|close|get_status)|parse_ini_(file|string)|highlight_string|php_\w+|phpversion|zend_version|getmy(pid|uid|gid|inode)|getlastmod|get_cfg_var|get_current_user|get_include_path|get_loaded_extensions|debug_zval_refcount|filegroup|fileinode|fileowner|fileatime|filectime|filemtime|lchgrp|disk_(free|total)_space|diskfreespace|mb_\w+|spl_autoload\w*|set_(error|exception)_handler|ob_(start|get_\w+|end_\w+|implicit_flush)|fgetss|fputcsv|fgetcsv|curl_(init|exec|multi_\w+|setopt\w*|file_create)|exif_read_data|getimagesize|imagecreatefrom\w+|simplexml_load_\w+|libxml_\w+|get_meta_tags|passthru|pcntl_exec)\s*\("#,
+    ),
+    // Round 5. php.ini directives that turn on remote includes or lift the sandbox, set in a
+    // value (`-d allow_url_include=1`, `auto_prepend_file=php://input` through CGI
+    // argument injection or `.user.ini` / `ini_set`) or sent as a parameter name; and the
+    // PHP variables of the request that are no word elsewhere (`$HTTP_RAW_POST_DATA`,
+    // `$HTTP_GET_VARS`, `$GLOBALS`, `$php_errormsg`).
+    p(
+        "php-111",
+        Php,
+        Critical,
+        Folded,
+        r"\b(allow_url_(include|fopen)|auto_(prepend|append)_file|disable_(functions|classes)|open_basedir|safe_mode\w*|register_globals|enable_dl|cgi\.(force_redirect|redirect_status_env|fix_pathinfo)|suhosin\.\w+|sendmail_path|extension_dir|phar\.readonly|session\.save_path|user_ini\.filename|mbstring\.func_overload)\s*=|^\s*(-d\s*)?(allow_url_include|allow_url_fopen|auto_prepend_file|auto_append_file)\s*$|\$http_(get|post|cookie|server|env|session|post_files)_vars\b|\$?http_raw_post_data\b|\$http_response_header\b|\$php_errormsg\b|\$globals\b",
+    ),
+    // Round 5. Node.js beyond `require('child_process')`: dynamic `import()` and `node:`
+    // specifiers of system modules, the `Function` constructor reached through any
+    // `constructor.constructor` or called on a `return` body, `vm` sandboxes, the `*Sync`
+    // process calls, process control (`process.exit(`, `process.setuid(`) and
+    // `eval(Buffer.from(..))` / `eval(atob(..))`. All are call syntax of Node APIs that
+    // prose does not write.
+    p(
+        "code-109",
+        Code,
+        Critical,
+        Folded,
+        r#"\bimport\s*\(\s*['"`]\s*(node:)?(child_process|fs|fs/promises|net|vm|os|http|https|worker_threads|process|cluster|dgram|inspector|module|v8)\s*['"`]|\brequire\s*\(\s*['"`]\s*node:\w+|\bconstructor\s*(\.|\[\s*['"`])\s*constructor\b|(^|[^\w.])function\s*\(\s*['"`]\s*return\b|\bvm\s*\.\s*(runin\w+|compilefunction|script|sourcetextmodule)\s*\(|\bnew\s+vm\s*\.\s*script\b|\b(exec|execfile|spawn)sync\s*\(|\bprocess\s*\.\s*(exit|abort|chdir|setuid|setgid|seteuid|reallyexit|_linkedbinding|_getactivehandles|openstdin)\s*\(|\bmodule\s*\.\s*constructor\s*\.\s*_load\b|\bglobalthis\s*\.\s*(process|require|eval|function)\b|\beval\s*\(\s*(buffer\s*\.\s*from|atob|unescape|string\s*\.\s*fromcharcode)\s*\("#,
+    ),
+    // Round 5. Deserialisation payloads of scripting languages: YAML type tags that
+    // instantiate objects or call functions (`!!python/object/apply:os.system`,
+    // `!ruby/object:Gem::Installer`, `!!js/function`), jsonpickle tags (`"py/reduce"`),
+    // pickle opcodes importing a process module (`cos⏎system⏎`), and Ruby / Python
+    // loaders called on input (`Marshal.load(`, `yaml.unsafe_load(`, `dill.loads(`).
+    p(
+        "code-110",
+        Code,
+        Critical,
+        Lower,
+        r#"!!python/(object|name|module)\b|!ruby/(object|hash|struct|marshalable|class|module|regexp|array|string):|!!js/(function|undefined|regexp)\b|['"]py/(object|reduce|type|function|repr|newobj|initargs)['"]|(^|[^\w])c(os|posix|nt|subprocess|builtins|__builtin__|commands|pty|socket|platform|webbrowser)\n\w+\n|\bmarshal\s*\.\s*(load|restore)\s*\(|\b(yaml\s*\.\s*unsafe_load|(c?pickle|_pickle|dill|jsonpickle|shelve)\s*\.\s*(loads?|decode|open))\s*\("#,
+    ),
 ];
 
 const BASE64_GADGET: RuleInfo = RuleInfo {
@@ -241,6 +301,10 @@ const CODE_WORDS: &[&str] = &[
     "hile(true)",
     "hile(1)",
     "hile(!0)",
+    // node-serialize function markers (`_$$ND_FUNC$$_function(){..}`), also with the
+    // letters `\u`-escaped inside the encoding.
+    "_func$$_",
+    "nd_func$$",
 ];
 
 const BASE64_CODE: RuleInfo = RuleInfo {

@@ -54,7 +54,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Traversal,
         Critical,
         Path,
-        r"\b(file|php|zip|phar|glob|jar|netdoc|compress\.zlib|compress\.bzip2|rar|ogg|ssh2\.\w+)\s*:/+\w|\bphp:/+(filter|input|fd|memory|temp|stdin)\b|\bdata:/*text/plain",
+        r"\b(file|php|zip|phar|glob|jar|netdoc|compress\.zlib|compress\.bzip2|rar|ogg|ssh2\.\w+|expect|bzip2|zlib)\s*:/+\w|\bphp:/+(filter|input|fd|memory|temp|stdin|stdout|stderr|output)\b|\bdata:/*text/plain",
     ),
     // The whole value is an absolute path into a system directory.
     p(
@@ -89,6 +89,16 @@ pub const PATTERNS: &[PatternDef] = &[
         Critical,
         Path,
         r"(0x(2e|2f|5c)){2,}|0x(2e|5c)\.+/",
+    ),
+    // Round 5. A parent step straight into a hidden file or directory (`../.env`,
+    // `..\.git\config`, `../.bash_history`): dotfiles hold secrets, and a relative link in
+    // a page or API names a visible file after `../`.
+    p(
+        "lfi-111",
+        Traversal,
+        Critical,
+        Path,
+        r"(^|[/=:\s'\x22])\.\./+\.[a-z_][\w.-]*",
     ),
 ];
 
@@ -138,6 +148,11 @@ const SERVER_EXTENSIONS: &[&str] = &[
     ".htpasswd",
     ".user.ini",
     "web.config",
+    ".php8",
+    ".phtm",
+    ".shtm",
+    ".jspf",
+    ".cfm",
 ];
 
 /// Whether a location carries an uploaded file's name: a multipart file name or a header
@@ -196,7 +211,10 @@ impl Detector for PathProbeDetector {
         if is_upload_name(loc) {
             // `a.php`, `a.php.`, `a.php .`, `shell.php.jpg` (Apache multi-extension).
             let name = path.rsplit('/').next().unwrap_or(path);
-            let name = name.trim_end_matches(['.', ' ']);
+            // Whitespace around the dots (`test. php.jpg`, `x.phar .png`) is dropped the way
+            // a lenient server or a later rename would.
+            let squeezed: String = name.chars().filter(|c| !c.is_whitespace()).collect();
+            let name = squeezed.trim_end_matches(['.', ' ']);
             // PHP session files (`sess_<id>`): an upload named like one overwrites a
             // session.
             let session_file = name.starts_with("sess_") && name.len() >= 15;
