@@ -119,13 +119,14 @@ pub const PATTERNS: &[PatternDef] = &[
     // dangerous built-ins and of extension functions that are not words in any other
     // language (`fsockopen(`, `call_user_func(`, `ldap_get_entries(`), not after `.`
     // (a method of another language), and variable or string callees (`$_(3)`,
-    // `$$b(2)`, `"sys"."tem"('id')`, `(system)('id')`).
+    // `$$b(2)`, `"sys"."tem"('id')`, `(system)('id')`). `mail` and `dl` are English: only
+    // glued to their `(` (round 5; "send mail (to the team)" passes).
     p(
         "php-106",
         Php,
         Critical,
         Sql,
-        r#"(^|[^.\w$>])(fsockopen|pfsockopen|call_user_func(_array)?|gzdecode|bzdecompress|gzinflate|gzuncompress|create_function|proc_open|shell_exec|pcntl_\w+|posix_\w+|symlink|chroot|lchown|gethostbyname|array_(map|filter|walk|diff|reduce|intersect_\w+|udiff\w*|uintersect\w*)|(ldap|odbc|sodium|tidy|zend|pg|mysqli|sqlite|ftp|imap|xmlrpc|openssl|apache|stream|socket|mb_ereg|iconv|date)_\w+|checkdate|phpinfo|php_uname|str_rot13|highlight_file|show_source|ini_(set|get|alter|restore)|set_include_path|register_shutdown_function|include_once|require_once|dl|mail|putenv|getenv|unserialize|file_get_contents|file_put_contents|move_uploaded_file|file_exists|is_(array|string|numeric|callable|object|resource|int|integer|bool|float|null|dir|file|readable|writable|executable|link|uploaded_file)|strrev|intval|strip_tags|base64_(en|de)code|get_defined_\w+|func_get_args?|var_dump|var_export|print_r|preg_\w+|str_(replace|ireplace|repeat|pad|split|shuffle|word_count)|htmlspecialchars\w*|addslashes|stripslashes|hex2bin|bin2hex|md5_file|fileperms|readfile|fpassthru|unpack)\s*\(|\$\$+\w*\s*\(|\$[a-z_]\w*\s*(\[[^\]]{1,20}\]+\s*|\{[^}]{1,20}\}\s*)*\(|\$\s*\{[^}]{1,20}\}\s*\(|\$_+\w*\s*(\[[^\]]{0,20}\]\s*)?\(|@\$\w*\[|['"]\w{2,30}['"]\s*\.\s*['"]\w{1,30}['"]|['"]\w{2,30}['"]\s*\(\s*['"]|\(\s*(system|exec|passthru|shell_exec|assert|eval)\s*\)\s*\(|\(\s*['"]\w{2,30}\s*['"]\s*\)\s*\(|[\['"(]\s*(system|exec|passthru|shell_exec|assert|eval|popen|proc_open|pcntl_exec|phpinfo)\s*['"\]]\s*(\)\s*|\]\s*|\}\s*|\[\s*\d+\s*\]\s*|\{[^}]{0,30}\}\s*)*\(|(call_user_func|fsockopen|gzdecode|gzinflate|gzuncompress|shell_exec|zlib_decode|curl_init|curl_exec|proc_open|pcntl_exec|base64_decode|str_rot13)\s*=?\s*\("#,
+        r#"(^|[^.\w$>])(fsockopen|pfsockopen|call_user_func(_array)?|gzdecode|bzdecompress|gzinflate|gzuncompress|create_function|proc_open|shell_exec|pcntl_\w+|posix_\w+|symlink|chroot|lchown|gethostbyname|array_(map|filter|walk|diff|reduce|intersect_\w+|udiff\w*|uintersect\w*)|(ldap|odbc|sodium|tidy|zend|pg|mysqli|sqlite|ftp|imap|xmlrpc|openssl|apache|stream|socket|mb_ereg|iconv|date)_\w+|checkdate|phpinfo|php_uname|str_rot13|highlight_file|show_source|ini_(set|get|alter|restore)|set_include_path|register_shutdown_function|include_once|require_once|putenv|getenv|unserialize|file_get_contents|file_put_contents|move_uploaded_file|file_exists|is_(array|string|numeric|callable|object|resource|int|integer|bool|float|null|dir|file|readable|writable|executable|link|uploaded_file)|strrev|intval|strip_tags|base64_(en|de)code|get_defined_\w+|func_get_args?|var_dump|var_export|print_r|preg_\w+|str_(replace|ireplace|repeat|pad|split|shuffle|word_count)|htmlspecialchars\w*|addslashes|stripslashes|hex2bin|bin2hex|md5_file|fileperms|readfile|fpassthru|unpack)\s*\(|(^|[^.\w$>])(dl|mail)\(|\$\$+\w*\s*\(|\$[a-z_]\w*\s*(\[[^\]]{1,20}\]+\s*|\{[^}]{1,20}\}\s*)*\(|\$\s*\{[^}]{1,20}\}\s*\(|\$_+\w*\s*(\[[^\]]{0,20}\]\s*)?\(|@\$\w*\[|['"]\w{2,30}['"]\s*\.\s*['"]\w{1,30}['"]|['"]\w{2,30}['"]\s*\(\s*['"]|\(\s*(system|exec|passthru|shell_exec|assert|eval)\s*\)\s*\(|\(\s*['"]\w{2,30}\s*['"]\s*\)\s*\(|[\['"(]\s*(system|exec|passthru|shell_exec|assert|eval|popen|proc_open|pcntl_exec|phpinfo)\s*['"\]]\s*(\)\s*|\]\s*|\}\s*|\[\s*\d+\s*\]\s*|\{[^}]{0,30}\}\s*)*\(|(call_user_func|fsockopen|gzdecode|gzinflate|gzuncompress|shell_exec|zlib_decode|curl_init|curl_exec|proc_open|pcntl_exec|base64_decode|str_rot13)\s*=?\s*\("#,
     ),
     // Node.js: child processes, module loading, global process access.
     p(
@@ -257,16 +258,60 @@ pub const PATTERNS: &[PatternDef] = &[
     // Round 5. Deserialisation payloads of scripting languages: YAML type tags that
     // instantiate objects or call functions (`!!python/object/apply:os.system`,
     // `!ruby/object:Gem::Installer`, `!!js/function`), jsonpickle tags (`"py/reduce"`),
-    // pickle opcodes importing a process module (`cos⏎system⏎`), and Ruby / Python
+    // pickle opcodes importing a process function (`cos⏎system⏎`), and Ruby / Python
     // loaders called on input (`Marshal.load(`, `yaml.unsafe_load(`, `dill.loads(`).
     p(
         "code-110",
         Code,
         Critical,
         Lower,
-        r#"!!python/(object|name|module)\b|!ruby/(object|hash|struct|marshalable|class|module|regexp|array|string):|!!js/(function|undefined|regexp)\b|['"]py/(object|reduce|type|function|repr|newobj|initargs)['"]|(^|[^\w])c(os|posix|nt|subprocess|builtins|__builtin__|commands|pty|socket|platform|webbrowser)\n\w+\n|\bmarshal\s*\.\s*(load|restore)\s*\(|\b(yaml\s*\.\s*unsafe_load|(c?pickle|_pickle|dill|jsonpickle|shelve)\s*\.\s*(loads?|decode|open))\s*\("#,
+        r#"!!python/(object|name|module)\b|!ruby/(object|hash|struct|marshalable|class|module|regexp|array|string):|!!js/(function|undefined|regexp)\b|(^|['"])py/(object|reduce|type|function|repr|newobj|initargs)(['"]|$)|(^|[^\w])c(os|posix|nt|subprocess|builtins|__builtin__|commands|pty|socket|platform|webbrowser)\n(system|popen\w*|exec\w*|spawn\w*|call|check_output|run|eval|getattr|__import__|apply|open|spawn)\n|\bmarshal\s*\.\s*(load|restore)\s*\(|\b(yaml\s*\.\s*unsafe_load|(c?pickle|_pickle|dill|jsonpickle|shelve)\s*\.\s*(loads?|decode|open))\s*\("#,
     ),
 ];
+
+const PROTO_PATH: RuleInfo = RuleInfo {
+    id: "code-111",
+    category: Code,
+    severity: Critical,
+};
+
+/// Round 5. Prototype pollution through *nested* JSON keys: `{"constructor": {"prototype":
+/// {..}}}` names no polluting key on its own (each key is an ordinary word); the member's
+/// pointer (`/constructor/prototype`) does. Deep-merge helpers (`lodash.merge`,
+/// `$.extend(true, ..)`) walk exactly this path. A key `constructor` or `prototype` alone
+/// passes (class diagrams, API docs).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PrototypePathDetector;
+
+impl Detector for PrototypePathDetector {
+    fn rules(&self) -> &'static [RuleInfo] {
+        &[PROTO_PATH]
+    }
+
+    fn detect(&self, subject: &Subject<'_>, hits: &mut Vec<Hit>) {
+        let loc = subject.location;
+        if loc.part != crate::location::Part::BodyKey {
+            return;
+        }
+        let key = subject.norm.folded.trim();
+        if key != "prototype" {
+            return;
+        }
+        let name = loc.name.to_ascii_lowercase();
+        let parent = name
+            .trim_end_matches('/')
+            .rsplit('/')
+            .nth(1)
+            .unwrap_or_default();
+        if parent == "constructor" {
+            hits.push(Hit {
+                rule: PROTO_PATH,
+                variant: Folded,
+                span: (0, subject.norm.folded.len()),
+            });
+        }
+    }
+}
 
 const BASE64_GADGET: RuleInfo = RuleInfo {
     id: "java-108",
