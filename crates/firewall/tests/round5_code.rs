@@ -376,3 +376,47 @@ fn node_and_prototype_pollution_payloads_are_blocked_everywhere() {
     blocked("query_raw", "", "__proto__[polluted]=1");
     blocked("query_raw", "", "a[constructor][prototype][polluted]=1");
 }
+
+// ---- php-112: strings built with chr() concatenation ----
+
+#[test]
+fn php_112_chr_concatenation() {
+    attack("php-112", "query", "q", "chr(115).chr(121).chr(115)");
+    attack("php-112", "json", "v", "$f = chr(0x73) . chr(0x79);");
+    attack("php-112", "cookie", "c", "CHR(101).CHR(118)");
+    benign("query", "q", "the chr function. chr codes");
+    benign("json", "msg", "use chr() helpers. chr values vary");
+}
+
+// ---- round-5 extensions of code-102 / code-105 / lfi-103 / lfi-110 ----
+
+#[test]
+fn round5_prototype_loop_session_and_hex_extensions() {
+    attack("code-102", "query", "q", "Object.prototype.isAdmin=true");
+    attack(
+        "code-102",
+        "json",
+        "v",
+        r#"{"constructor":{"prototype":{"admin":1}}}"#,
+    );
+    attack("code-102", "form", "x", "({}).__defineGetter__('x', f)");
+    attack(
+        "code-111",
+        "json_raw",
+        "",
+        r#"{"a": {"constructor": {"prototype": {"x": 1}}}}"#,
+    );
+    attack("code-105", "cookie", "c", "for(;;){}");
+    attack("code-105", "header", "x", "for ( ; ; );");
+    attack("lfi-103", "query", "f", "/var/lib/php/sessions/sess_abc123");
+    attack("lfi-103", "json", "f", "/tmp/sess_0123456789abcdef");
+    attack("lfi-110", "form", "f", "..0x2f..0x2fetc0x2fpasswd");
+    benign("json", "msg", "Object.prototype.toString is handy");
+    benign("json", "q", "for (;;) loops spin; see for(;;) docs");
+    benign(
+        "json_raw",
+        "",
+        r#"{"constructor": {"name": "Ada"}, "prototype": {"v": 2}}"#,
+    );
+    benign("json", "f", "/tmp/session_notes.txt");
+}

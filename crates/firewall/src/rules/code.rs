@@ -143,7 +143,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Code,
         Critical,
         Folded,
-        r#"_\$\$nd_func\$\$_|\b__js_function\b|\bthis\s*\.\s*constructor\s*\.\s*constructor\b|\bprocess\s*\.\s*(spawn|exec|kill)\s*\(|\bio\s*\.\s*popen\s*\(|@\{\s*\[.{1,80}\]\s*\}|\bwhile\s*\(\s*\(*\s*(!\s*)*[-+]?(\d+|true|false|null|undefined|nan|infinity|this|string|number|object|array|new\s+\w+|\[\]|''|""|``|\{\})\s*\)*\s*\)\s*(;|\{\s*\}|$)"#,
+        r#"_\$\$nd_func\$\$_|\b__js_function\b|\bthis\s*\.\s*constructor\s*\.\s*constructor\b|\bprocess\s*\.\s*(spawn|exec|kill)\s*\(|\bio\s*\.\s*popen\s*\(|@\{\s*\[.{1,80}\]\s*\}|\bwhile\s*\(\s*\(*\s*(!\s*)*[-+]?(\d+|true|false|null|undefined|nan|infinity|this|string|number|object|array|new\s+\w+|\[\]|''|""|``|\{\})\s*\)*\s*\)\s*(;|\{\s*\}|$)|\bfor\s*\(\s*;\s*;\s*\)\s*(;|\{\s*\}|$)"#,
     ),
     // Node.js globals reached by computed member access or reassigned
     // (`process["env"]`, `require[x.y]`, `console["info"](1)`, `module.exports=`,
@@ -155,13 +155,15 @@ pub const PATTERNS: &[PatternDef] = &[
         Folded,
         r#"\b(process|require|module|global|globalthis|console)\s*\[\s*(['"`]|[a-z_$][\w$]*\s*[.\]]|mainmodule)|\bmodule\s*\.\s*exports\s*=|\brequire\s*\.\s*main\b"#,
     ),
-    // Prototype pollution keys and paths.
+    // Prototype pollution keys and paths; round 5: the JSON spelling in one value
+    // (`"constructor":{"prototype"`), assignments to `Object.prototype` members and the
+    // legacy accessor definers (`__defineGetter__(`).
     p(
         "code-102",
         Code,
         Critical,
         Folded,
-        r"(^|[.\[/'\x22])(__proto__|constructor\s*[.\]\[/'\x22]+\s*prototype)\b",
+        r"(^|[.\[/'\x22])(__proto__|constructor\s*[.\]\[/'\x22]+\s*prototype)\b|constructor['\x22]\s*:\s*\{\s*['\x22]prototype['\x22]|\bobject\s*\.\s*prototype\s*(\.\s*[\w$]+|\[[^\]]{1,40}\])\s*=[^=]|\bobject\s*\.\s*(setprototypeof|defineproperty|assign)\s*\(\s*object\s*\.\s*prototype\b|\.__(definegetter|definesetter|lookupgetter|lookupsetter)__\s*\(",
     ),
     // Python: imports and os / subprocess calls.
     p(
@@ -228,7 +230,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Php,
         Critical,
         Sql,
-        r#"(^|[^.\w$>])(assert_options|convert_uu(de|en)code|escapeshell(arg|cmd)|call_user_method(_array)?|sys_get_temp_dir|wp_(safe_)?remote_\w+|zlib_(de|en)code|proc_(nice|terminate|close|get_status)|parse_ini_(file|string)|highlight_string|php_\w+|phpversion|zend_version|getmy(pid|uid|gid|inode)|getlastmod|get_cfg_var|get_current_user|get_include_path|get_loaded_extensions|debug_zval_refcount|filegroup|fileinode|fileowner|fileatime|filectime|filemtime|lchgrp|disk_(free|total)_space|diskfreespace|mb_\w+|spl_autoload\w*|set_(error|exception)_handler|ob_(start|get_\w+|end_\w+|implicit_flush)|fgetss|fputcsv|fgetcsv|curl_(init|exec|multi_\w+|setopt\w*|file_create)|exif_read_data|getimagesize|imagecreatefrom\w+|simplexml_load_\w+|libxml_\w+|get_meta_tags|passthru|pcntl_exec)\s*\("#,
+        r#"(^|[^.\w$>])(assert_options|convert_uu(de|en)code|escapeshell(arg|cmd)|call_user_method(_array)?|sys_get_temp_dir|wp_(safe_)?remote_\w+|zlib_(de|en)code|proc_(nice|terminate|close|get_status)|parse_ini_(file|string)|highlight_string|php_\w+|phpversion|zend_version|getmy(pid|uid|gid|inode)|getlastmod|get_cfg_var|get_current_user|get_include_path|get_loaded_extensions|debug_zval_refcount|filegroup|fileinode|fileowner|fileatime|filectime|filemtime|lchgrp|disk_(free|total)_space|diskfreespace|mb_\w+|spl_autoload\w*|set_(error|exception)_handler|ob_(start|get_\w+|end_\w+|implicit_flush)|fgetss|fputcsv|fgetcsv|curl_(init|exec|multi_\w+|setopt\w*|file_create)|exif_read_data|getimagesize|imagecreatefrom\w+|simplexml_load_\w+|libxml_\w+|get_meta_tags|passthru|pcntl_exec|scandir)\s*\("#,
     ),
     // Round 5. php.ini directives that turn on remote includes or lift the sandbox, set in a
     // value (`-d allow_url_include=1`, `auto_prepend_file=php://input` through CGI
@@ -241,6 +243,16 @@ pub const PATTERNS: &[PatternDef] = &[
         Critical,
         Folded,
         r"\b(allow_url_(include|fopen)|auto_(prepend|append)_file|disable_(functions|classes)|open_basedir|safe_mode\w*|register_globals|enable_dl|cgi\.(force_redirect|redirect_status_env|fix_pathinfo)|suhosin\.\w+|sendmail_path|extension_dir|phar\.readonly|session\.save_path|user_ini\.filename|mbstring\.func_overload)\s*=|^\s*(-d\s*)?(allow_url_include|allow_url_fopen|auto_prepend_file|auto_append_file)\s*$|\$http_(get|post|cookie|server|env|session|post_files)_vars\b|\$?http_raw_post_data\b|\$http_response_header\b|\$php_errormsg\b|\$globals\b",
+    ),
+    // Round 5. Strings built character by character with PHP's `chr()` and the `.`
+    // operator (`chr(115).chr(121).chr(115)`), how payloads spell a function name without
+    // writing it; SQL spells it `char(..)` with `||` or `concat`, prose never.
+    p(
+        "php-112",
+        Php,
+        Critical,
+        Sql,
+        r"\bchr\s*\(\s*(\d+|0x[0-9a-f]+)\s*\)\s*\.\s*chr\s*\(",
     ),
     // Round 5. Node.js beyond `require('child_process')`: dynamic `import()` and `node:`
     // specifiers of system modules, the `Function` constructor reached through any

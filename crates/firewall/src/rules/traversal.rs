@@ -22,14 +22,14 @@ pub const PATTERNS: &[PatternDef] = &[
         Path,
         r"(^|[/=\s'])\.{2,}(/|$)",
     ),
-    // Files an attacker reads first (credentials, keys, process environment), anywhere in
-    // the value.
+    // Files an attacker reads first (credentials, keys, process environment; round 5: PHP
+    // session files, included to run code stored in a session), anywhere in the value.
     p(
         "lfi-103",
         Traversal,
         Critical,
         Path,
-        r"/etc/(passwd|shadow|gshadow|sudoers|master\.passwd|pwd\.db|security/opasswd|ssl/private)|/proc/(self|\d+|thread-self)/(environ|cmdline|fd|maps|status|exe|cwd|root|mem|mounts)|\.ssh/(id_[rd]sa|id_ecdsa|id_ed25519|authorized_keys)|/\.(bash_history|zsh_history|htpasswd|git/(config|head|index)|svn/entries|aws/credentials|docker/config\.json|kube/config|npmrc|pgpass|netrc|my\.cnf)",
+        r"/etc/(passwd|shadow|gshadow|sudoers|master\.passwd|pwd\.db|security/opasswd|ssl/private)|/proc/(self|\d+|thread-self)/(environ|cmdline|fd|maps|status|exe|cwd|root|mem|mounts)|\.ssh/(id_[rd]sa|id_ecdsa|id_ed25519|authorized_keys)|/\.(bash_history|zsh_history|htpasswd|git/(config|head|index)|svn/entries|aws/credentials|docker/config\.json|kube/config|npmrc|pgpass|netrc|my\.cnf)|/var/lib/php\d*/(sessions?/)?sess_\w|/tmp/sess_[a-z0-9]{8}",
     ),
     // System files and logs also named in ordinary technical prose ("add it to
     // /etc/hosts"): blocks together with another signal (a traversal, an absolute value).
@@ -88,7 +88,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Traversal,
         Critical,
         Path,
-        r"(0x(2e|2f|5c)){2,}|0x(2e|5c)\.+/",
+        r"(0x(2e|2f|5c)){2,}|0x(2e|5c)\.+/|\.\.0x(2f|5c)",
     ),
     // Round 5. A parent step straight into a hidden file or directory (`../.env`,
     // `..\.git\config`, `../.bash_history`): dotfiles hold secrets, and a relative link in
