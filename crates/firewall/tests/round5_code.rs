@@ -420,3 +420,31 @@ fn round5_prototype_loop_session_and_hex_extensions() {
     );
     benign("json", "f", "/tmp/session_notes.txt");
 }
+
+// ---- code-112: Ruby / Perl / Python process execution ----
+
+#[test]
+fn code_112_ruby_perl_process_calls() {
+    attack("code-112", "query", "q", "Open3.capture2(\"id\")");
+    attack("code-112", "json", "v", "send(:system, 'id')");
+    attack("code-112", "form", "x", "qx(id)");
+    attack("code-112", "cookie", "c", "Kernel.exec('id')");
+    attack("code-112", "header", "x", "pty.spawn('/bin/bash')");
+    attack("code-112", "json", "v", "instance_eval(\"`id`\")");
+    benign("query", "q", "send the system report to ops");
+    benign("json", "msg", "the kernel system call table (x86)");
+    benign("form", "x", "qx and qy axes");
+    benign("json", "msg", "use %x for hex output");
+}
+
+// ---- php-110: distinctive PHP names called or sent alone ----
+
+#[test]
+fn php_110_reflection_and_bare_names() {
+    attack("php-110", "query", "q", "new ReflectionFunction('system')");
+    attack("php-110", "json", "v", "phpinfo");
+    attack("php-110", "form", "x", "base64_decode;");
+    attack("php-110", "cookie", "c", "__halt_compiler();");
+    benign("query", "q", "phpinfo page shows the version");
+    benign("json", "msg", "reflection function docs");
+}

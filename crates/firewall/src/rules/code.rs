@@ -224,13 +224,15 @@ pub const PATTERNS: &[PatternDef] = &[
     ),
     // Round 5. Calls of more PHP built-ins whose names exist in no other language or in
     // English (`assert_options(`, `escapeshellcmd(`, `wp_remote_get(`, `php_uname(`,
-    // `getmypid(`, `filegroup(`, `mb_send_mail(`), not after `.` / `->` / a word.
+    // `getmypid(`, `filegroup(`, `mb_send_mail(`, `new ReflectionFunction(`), not after `.` /
+    // `->` / a word; and the most distinctive of these names as the whole value without a
+    // call (`phpinfo`, `base64_decode;`), which CRS flags as a name alone.
     p(
         "php-110",
         Php,
         Critical,
         Sql,
-        r#"(^|[^.\w$>])(assert_options|convert_uu(de|en)code|escapeshell(arg|cmd)|call_user_method(_array)?|sys_get_temp_dir|wp_(safe_)?remote_\w+|zlib_(de|en)code|proc_(nice|terminate|close|get_status)|parse_ini_(file|string)|highlight_string|php_\w+|phpversion|zend_version|getmy(pid|uid|gid|inode)|getlastmod|get_cfg_var|get_current_user|get_include_path|get_loaded_extensions|debug_zval_refcount|filegroup|fileinode|fileowner|fileatime|filectime|filemtime|lchgrp|disk_(free|total)_space|diskfreespace|mb_\w+|spl_autoload\w*|set_(error|exception)_handler|ob_(start|get_\w+|end_\w+|implicit_flush)|fgetss|fputcsv|fgetcsv|curl_(init|exec|multi_\w+|setopt\w*|file_create)|exif_read_data|getimagesize|imagecreatefrom\w+|simplexml_load_\w+|libxml_\w+|get_meta_tags|passthru|pcntl_exec|scandir)\s*\("#,
+        r#"(^|[^.\w$>])(assert_options|convert_uu(de|en)code|escapeshell(arg|cmd)|call_user_method(_array)?|sys_get_temp_dir|wp_(safe_)?remote_\w+|zlib_(de|en)code|proc_(nice|terminate|close|get_status)|parse_ini_(file|string)|highlight_string|php_\w+|phpversion|zend_version|getmy(pid|uid|gid|inode)|getlastmod|get_cfg_var|get_current_user|get_include_path|get_loaded_extensions|debug_zval_refcount|filegroup|fileinode|fileowner|fileatime|filectime|filemtime|lchgrp|disk_(free|total)_space|diskfreespace|mb_\w+|spl_autoload\w*|set_(error|exception)_handler|ob_(start|get_\w+|end_\w+|implicit_flush)|fgetss|fputcsv|fgetcsv|curl_(init|exec|multi_\w+|setopt\w*|file_create)|exif_read_data|getimagesize|imagecreatefrom\w+|simplexml_load_\w+|libxml_\w+|get_meta_tags|passthru|pcntl_exec|scandir|reflection(function|method)|__halt_compiler)\s*\(|^\s*(phpinfo|php_uname|shell_exec|passthru|proc_open|pcntl_exec|base64_decode|gzinflate|gzuncompress|str_rot13|call_user_func(_array)?|create_function|fsockopen|pfsockopen|assert_options|escapeshell(cmd|arg)|file_get_contents|file_put_contents|move_uploaded_file|get_defined_(vars|functions|constants)|__halt_compiler)\s*;?\s*$"#,
     ),
     // Round 5. php.ini directives that turn on remote includes or lift the sandbox, set in a
     // value (`-d allow_url_include=1`, `auto_prepend_file=php://input` through CGI
@@ -253,6 +255,18 @@ pub const PATTERNS: &[PatternDef] = &[
         Critical,
         Sql,
         r"\bchr\s*\(\s*(\d+|0x[0-9a-f]+)\s*\)\s*\.\s*chr\s*\(",
+    ),
+    // Round 5. Ruby and Perl command execution in forms no prose takes: `Kernel.system`,
+    // `IO.popen`, `Open3.capture2(`, a symbol-dispatched call of a process or eval method
+    // (`send(:system, ..)`, `public_send(:eval`), `instance_eval("..")`, Perl `qx(..)` /
+    // `qx{..}`; and Python's `pty.spawn(` (the shell upgrade of a reverse shell).
+    // `code-104` keeps the looser `%x(` (a printf format) as an error.
+    p(
+        "code-112",
+        Code,
+        Critical,
+        Folded,
+        r#"\bkernel\s*\.\s*(system|exec|spawn|open|`|syscall|fork)\b|\bio\s*\.\s*popen\s*\(|\bopen3\s*\.\s*(popen\w*|capture\w*|pipeline\w*)\s*\(|\b(__send__|public_send|send)\s*\(\s*:\s*['"]?(system|exec|eval|spawn|syscall|open|instance_eval|class_eval|module_eval|popen|`)|\b(instance_eval|class_eval|module_eval)\s*\(\s*['"%]|\bqx\s*[({\[<|!]\s*\S|\bpty\s*\.\s*spawn\s*\("#,
     ),
     // Round 5. Node.js beyond `require('child_process')`: dynamic `import()` and `node:`
     // specifiers of system modules, the `Function` constructor reached through any
