@@ -448,3 +448,12 @@ fn php_110_reflection_and_bare_names() {
     benign("query", "q", "phpinfo page shows the version");
     benign("json", "msg", "reflection function docs");
 }
+
+#[test]
+fn php_111_more_directives() {
+    attack("php-111", "query", "q", "display_errors=1");
+    attack("php-111", "form", "x", "session.save_path = /var/www/html");
+    attack("php-111", "json", "v", "error_log=/var/www/html/x.php");
+    benign("query", "q", "display errors on the page");
+    benign("json", "msg", "error log == empty");
+}
