@@ -457,3 +457,32 @@ fn php_111_more_directives() {
     benign("query", "q", "display errors on the page");
     benign("json", "msg", "error log == empty");
 }
+
+// ---- lfi-112: a path to a secret dotfile or WEB-INF as the whole value ----
+
+#[test]
+fn lfi_112_secret_dotfiles_as_whole_values() {
+    attack("lfi-112", "query", "file", ".env");
+    attack("lfi-112", "json", "path", "/app/.env.production");
+    attack("lfi-112", "form", "f", ".git/config");
+    attack("lfi-112", "cookie", "tpl", "WEB-INF/web.xml");
+    attack("lfi-112", "header", "x", "../../.htpasswd");
+    benign("query", "q", "copy .env.example to .env before starting");
+    benign("json", "msg", "edit WEB-INF/web.xml and restart Tomcat");
+    benign("form", "f", "config/environment.rb");
+    benign("json", "ext", ".envelope");
+}
+
+// ---- round-5 extensions of lfi-103 / lfi-105 / lfi-109 ----
+
+#[test]
+fn round5_lfi_extensions() {
+    attack("lfi-103", "query", "file", "etc/passwd");
+    attack("lfi-103", "json", "f", "x=etc/shadow");
+    attack("lfi-105", "form", "f", "php:filter/resource=index.php");
+    attack("lfi-109", "cookie", "f", "/dev/fd/0");
+    attack("lfi-109", "query", "f", "/dev/mem");
+    benign("query", "q", "etc/passwords are stored hashed");
+    benign("json", "log", "/dev/stdout");
+    benign("form", "msg", "php: filters and inputs explained");
+}
