@@ -486,3 +486,18 @@ fn round5_lfi_extensions() {
     benign("json", "log", "/dev/stdout");
     benign("form", "msg", "php: filters and inputs explained");
 }
+
+#[test]
+fn rfi_110_ftp_and_file_urls_to_ip_hosts() {
+    attack("rfi-110", "query", "x", "ftp://198.51.100.7/");
+    attack("rfi-110", "xml", "tag", "ftp%3A%2F%2F198.51.100.7");
+    attack("rfi-110", "json", "src", "file://203.0.113.9/share/x");
+    attack(
+        "rfi-110",
+        "cookie",
+        "c",
+        "ftp://anonymous:x@198.51.100.7/pub",
+    );
+    benign("query", "mirror", "ftp://ftp.example.org/pub/");
+    benign("json", "doh", "https://8.8.8.8/dns-query");
+}

@@ -77,6 +77,16 @@ pub const PATTERNS: &[PatternDef] = &[
         Folded,
         r"^\s*(https?|ftps?|file)://([^\s/@]*@)?((\d{1,3}\.){3}\d{1,3}|\[[0-9a-f:.]{2,45}\])(:\d+)?([/?#]\S*)?\s*$",
     ),
+    // Round 5. An FTP or `file:` URL to an IP-literal host at the start of a value
+    // (`ftp://198.51.100.7/x`, `file://203.0.113.9/share`): web APIs take HTTP(S) links;
+    // an FTP source on a bare address is how an include is pointed at an attacker box.
+    p(
+        "rfi-110",
+        Rfi,
+        Critical,
+        Folded,
+        r"^\s*(ftps?|file)://([^\s/@]*@)?((\d{1,3}\.){3}\d{1,3}|\[[0-9a-f:.]{2,45}\])([:/?#]|\s*$)",
+    ),
     // Round 5. The suffix-truncation shape of `rfi-101` with nothing or no authority after
     // the scheme: a whole value that is a scheme name, optionally with more after a colon,
     // ending in `?` (`http?`, `file:?`, `ftp:x??`). No API value or search is a bare
