@@ -501,3 +501,23 @@ fn rfi_110_ftp_and_file_urls_to_ip_hosts() {
     benign("query", "mirror", "ftp://ftp.example.org/pub/");
     benign("json", "doh", "https://8.8.8.8/dns-query");
 }
+
+// ---- code-113: a whole value that is one Node.js process / console expression ----
+
+#[test]
+fn code_113_node_global_probes() {
+    attack("code-113", "query", "q", "process.env");
+    attack("code-113", "json", "v", "process.mainModule.filename");
+    benign("json", "v", "process.env.NODE_ENV");
+    attack("code-113", "form", "x", "console.info(1)");
+    attack("code-113", "cookie", "c", "console.log.call(this,1)");
+    attack("code-113", "header", "x", "process.argv[1]");
+    benign("query", "q", "process.env is undefined in the browser");
+    benign(
+        "json",
+        "msg",
+        "use console.log(x) while debugging, then remove it",
+    );
+    benign("form", "step", "process environment");
+    benign("json", "tag", "console");
+}

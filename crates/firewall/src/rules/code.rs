@@ -281,6 +281,19 @@ pub const PATTERNS: &[PatternDef] = &[
         Folded,
         r#"\bimport\s*\(\s*['"`]\s*(node:)?(child_process|fs|fs/promises|net|vm|os|http|https|worker_threads|process|cluster|dgram|inspector|module|v8)\s*['"`]|\brequire\s*\(\s*['"`]\s*node:\w+|\bconstructor\s*(\.|\[\s*['"`])\s*constructor\b|(^|[^\w.])function\s*\(\s*['"`]\s*return\b|\bvm\s*\.\s*(runin\w+|compilefunction|script|sourcetextmodule)\s*\(|\bnew\s+vm\s*\.\s*script\b|\b(exec|execfile|spawn)sync\s*\(|\bprocess\s*\.\s*(exit|abort|chdir|setuid|setgid|seteuid|reallyexit|_linkedbinding|_getactivehandles|openstdin)\s*\(|\bmodule\s*\.\s*constructor\s*\.\s*_load\b|\bglobalthis\s*\.\s*(process|require|eval|function)\b|\beval\s*\(\s*(buffer\s*\.\s*from|atob|unescape|string\s*\.\s*fromcharcode)\s*\("#,
     ),
+    // Round 5. A whole value that is one Node.js expression on the `process` or `console`
+    // globals (`process.env`, `process.argv[1]`, `process.mainModule`,
+    // `console.info(1)`, `console.log.call(this,1)`): the probe a server-side JavaScript
+    // injection sends to see whether it runs. Words around it (prose, a stack trace) make
+    // it pass; a bare identifier field does not hold these. A named variable
+    // (`process.env.NODE_ENV`) is how configuration docs name a setting and passes.
+    p(
+        "code-113",
+        Code,
+        Critical,
+        Folded,
+        r"^\s*(process\s*\.\s*env|process\s*\.\s*(argv|execargv|mainmodule|pid|ppid|cwd|version|versions|platform|arch|exit|kill|umask|uptime|memoryusage|config|release|getuid|getgid)\b[\w.$\[\]'\x22()]*|console\s*\.\s*(log|info|warn|error|debug|trace|dir|table)\s*(\.\s*(call|apply|bind)\s*)?\([^)]*\))\s*;?\s*$",
+    ),
     // Round 5. Deserialisation payloads of scripting languages: YAML type tags that
     // instantiate objects or call functions (`!!python/object/apply:os.system`,
     // `!ruby/object:Gem::Installer`, `!!js/function`), jsonpickle tags (`"py/reduce"`),
