@@ -165,6 +165,9 @@ fn last_segment(name: &str) -> &str {
 /// of a parameter named like an include target (`page=`, `file=`, `lang=`, `template=`).
 /// A warning: with any other RFI shape (a script or text file, a trailing `?`, an IP host)
 /// it reaches the threshold; an import-from-URL API sending an image URL as `file=` passes.
+/// Round 5 (`rfi-002`, critical): a remote URL in a parameter (query, form, JSON, cookie)
+/// whose name holds an installation or include *directory* (`mosConfig_absolute_path`,
+/// `GALLERY_BASEDIR`, `path[docroot]`, `config[root_dir]`).
 #[derive(Debug, Default)]
 pub struct IncludeParamDetector;
 
