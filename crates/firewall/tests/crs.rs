@@ -403,23 +403,23 @@ fn crs_regression_corpus_measurement() {
     // 71.6%); benign-labelled refused 15.2%, FP tests refused 8.7%.
     // Round 5 (XSS / RCE / session fixation): 932 77.1%, 941 78.3%, 943 100% (42/42, the
     // Referer-aware session rules); application total 81.3% (dev 85.6%, check 74.2%).
-    floor("REQUEST-930", 88.5);
-    floor("REQUEST-931", 34.0);
+    floor("REQUEST-930", 92.0);
+    floor("REQUEST-931", 60.5);
     floor("REQUEST-932", 76.5);
-    floor("REQUEST-933", 81.0);
-    floor("REQUEST-934", 81.5);
+    floor("REQUEST-933", 91.0);
+    floor("REQUEST-934", 88.0);
     floor("REQUEST-941", 77.5);
     floor("REQUEST-942", 78.0);
     floor("REQUEST-943", 97.5);
     floor("REQUEST-944", 97.0);
     assert!(
-        pct(db, da) >= 89.5 && pct(cb, ca) >= 77.0,
+        pct(db, da) >= 91.5 && pct(cb, ca) >= 78.0,
         "dev half {:.1}%, check half {:.1}%",
         pct(db, da),
         pct(cb, ca)
     );
     assert!(
-        pct(tb, ta) >= 85.0,
+        pct(tb, ta) >= 86.5,
         "application attacks blocked {:.1}%",
         pct(tb, ta)
     );

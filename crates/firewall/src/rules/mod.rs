@@ -26,7 +26,7 @@ use serde::Serialize;
 use crate::location::Location;
 use crate::normalize::{Normalized, Variant};
 
-pub use code::Base64GadgetDetector;
+pub use code::{Base64GadgetDetector, PrototypePathDetector};
 pub use nosql::NosqlKeyDetector;
 pub use rfi::IncludeParamDetector;
 pub use scanner::ScannerDetector;
@@ -176,5 +176,6 @@ pub fn builtin_detectors() -> Vec<Box<dyn Detector>> {
         Box::new(Base64GadgetDetector::new()),
         Box::new(SessionKeyDetector),
         Box::new(IncludeParamDetector),
+        Box::new(PrototypePathDetector),
     ]
 }

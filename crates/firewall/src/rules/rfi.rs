@@ -66,6 +66,38 @@ pub const PATTERNS: &[PatternDef] = &[
         Folded,
         r"(https?|ftps?)://[^\s]+\.(txt|php\d?|inc|sh)\?+(&|$|[\w.]+=$|[\w.]+=\S*\?)",
     ),
+    // Round 5. A URL whose host is an IP literal (IPv4 or bracketed IPv6) as the whole
+    // value: a warning, since a DNS-over-HTTPS or webhook setting may name one
+    // (`https://8.8.8.8/dns-query`); with an include-named parameter (`rfi-001`) or another
+    // RFI shape it blocks (`page=http://203.0.113.9/`).
+    p(
+        "rfi-108",
+        Rfi,
+        Warning,
+        Folded,
+        r"^\s*(https?|ftps?|file)://([^\s/@]*@)?((\d{1,3}\.){3}\d{1,3}|\[[0-9a-f:.]{2,45}\])(:\d+)?([/?#]\S*)?\s*$",
+    ),
+    // Round 5. An FTP or `file:` URL to an IP-literal host at the start of a value
+    // (`ftp://198.51.100.7/x`, `file://203.0.113.9/share`): web APIs take HTTP(S) links;
+    // an FTP source on a bare address is how an include is pointed at an attacker box.
+    p(
+        "rfi-110",
+        Rfi,
+        Critical,
+        Folded,
+        r"^\s*(ftps?|file)://([^\s/@]*@)?((\d{1,3}\.){3}\d{1,3}|\[[0-9a-f:.]{2,45}\])([:/?#]|\s*$)",
+    ),
+    // Round 5. The suffix-truncation shape of `rfi-101` with nothing or no authority after
+    // the scheme: a whole value that is a scheme name, optionally with more after a colon,
+    // ending in `?` (`http?`, `file:?`, `ftp:x??`). No API value or search is a bare
+    // scheme with a question mark.
+    p(
+        "rfi-109",
+        Rfi,
+        Critical,
+        Folded,
+        r"^\s*(https?|ftps?|file)(:[^\s]*)?\?+\s*$",
+    ),
 ];
 
 const RFI_INCLUDE_PARAM: RuleInfo = RuleInfo {
@@ -73,6 +105,44 @@ const RFI_INCLUDE_PARAM: RuleInfo = RuleInfo {
     category: Rfi,
     severity: Warning,
 };
+const RFI_BASEDIR_PARAM: RuleInfo = RuleInfo {
+    id: "rfi-002",
+    category: Rfi,
+    severity: Critical,
+};
+
+/// Parameter names of an installation or include *directory* (`mosConfig_absolute_path`,
+/// `GALLERY_BASEDIR`, `path[docroot]`, `appserv_root`, `config[root_dir]`, `_CONF[path]`):
+/// legacy scripts prefix their includes with them, and no application takes a directory as
+/// a remote URL. Matched as substrings of the lower-cased parameter name.
+const BASEDIR_NAMES: &[&str] = &[
+    "absolute_path",
+    "abspath",
+    "basedir",
+    "base_dir",
+    "rootdir",
+    "root_dir",
+    "docroot",
+    "doc_root",
+    "document_root",
+    "root_path",
+    "rootpath",
+    "appserv_root",
+    "server_root",
+    "include_path",
+    "includedir",
+    "include_dir",
+    "includes_dir",
+    "inc_dir",
+    "libdir",
+    "lib_dir",
+    "lib_path",
+    "class_path",
+    "classpath",
+    "install_dir",
+    "installdir",
+    "conf[path]",
+];
 
 /// Parameter names that server-side code classically passes to `include` / `require` /
 /// a template loader (the last segment of a JSON pointer or bracket key counts).
@@ -95,34 +165,50 @@ fn last_segment(name: &str) -> &str {
 /// of a parameter named like an include target (`page=`, `file=`, `lang=`, `template=`).
 /// A warning: with any other RFI shape (a script or text file, a trailing `?`, an IP host)
 /// it reaches the threshold; an import-from-URL API sending an image URL as `file=` passes.
+/// Round 5 (`rfi-002`, critical): a remote URL in a parameter (query, form, JSON, cookie)
+/// whose name holds an installation or include *directory* (`mosConfig_absolute_path`,
+/// `GALLERY_BASEDIR`, `path[docroot]`, `config[root_dir]`).
 #[derive(Debug, Default)]
 pub struct IncludeParamDetector;
 
 impl Detector for IncludeParamDetector {
     fn rules(&self) -> &'static [RuleInfo] {
-        &[RFI_INCLUDE_PARAM]
+        &[RFI_INCLUDE_PARAM, RFI_BASEDIR_PARAM]
     }
 
     fn detect(&self, subject: &Subject<'_>, hits: &mut Vec<Hit>) {
         let loc = subject.location;
-        if !matches!(loc.part, Part::Query | Part::Form | Part::Body) {
-            return;
-        }
-        let name = last_segment(&loc.name);
-        if !INCLUDE_NAMES.iter().any(|n| name.eq_ignore_ascii_case(n)) {
+        if !matches!(
+            loc.part,
+            Part::Query | Part::Form | Part::Body | Part::Cookie
+        ) {
             return;
         }
         let v = subject.norm.folded.trim();
         let remote = ["http://", "https://", "ftp://", "ftps://"]
             .iter()
-            .any(|s| v.starts_with(s));
-        if remote && !v.contains(' ') {
-            hits.push(Hit {
-                rule: RFI_INCLUDE_PARAM,
-                variant: Folded,
-                span: (0, subject.norm.folded.len()),
-            });
+            .any(|s| v.starts_with(s))
+            && !v.contains(' ');
+        if !remote {
+            return;
         }
+        let full = loc.name.to_ascii_lowercase();
+        let rule = if BASEDIR_NAMES.iter().any(|n| full.contains(n)) {
+            RFI_BASEDIR_PARAM
+        } else if loc.part != Part::Cookie
+            && INCLUDE_NAMES
+                .iter()
+                .any(|n| last_segment(&loc.name).eq_ignore_ascii_case(n))
+        {
+            RFI_INCLUDE_PARAM
+        } else {
+            return;
+        };
+        hits.push(Hit {
+            rule,
+            variant: Folded,
+            span: (0, subject.norm.folded.len()),
+        });
     }
 }
 

@@ -22,14 +22,15 @@ pub const PATTERNS: &[PatternDef] = &[
         Path,
         r"(^|[/=\s'])\.{2,}(/|$)",
     ),
-    // Files an attacker reads first (credentials, keys, process environment), anywhere in
-    // the value.
+    // Files an attacker reads first (credentials, keys, process environment; round 5: PHP
+    // session files, included to run code stored in a session; `etc/passwd` without its
+    // leading slash at the start of a value or word), anywhere in the value.
     p(
         "lfi-103",
         Traversal,
         Critical,
         Path,
-        r"/etc/(passwd|shadow|gshadow|sudoers|master\.passwd|pwd\.db|security/opasswd|ssl/private)|/proc/(self|\d+|thread-self)/(environ|cmdline|fd|maps|status|exe|cwd|root|mem|mounts)|\.ssh/(id_[rd]sa|id_ecdsa|id_ed25519|authorized_keys)|/\.(bash_history|zsh_history|htpasswd|git/(config|head|index)|svn/entries|aws/credentials|docker/config\.json|kube/config|npmrc|pgpass|netrc|my\.cnf)",
+        r"/etc/(passwd|shadow|gshadow|sudoers|master\.passwd|pwd\.db|security/opasswd|ssl/private)|/proc/(self|\d+|thread-self)/(environ|cmdline|fd|maps|status|exe|cwd|root|mem|mounts)|\.ssh/(id_[rd]sa|id_ecdsa|id_ed25519|authorized_keys)|/\.(bash_history|zsh_history|htpasswd|git/(config|head|index)|svn/entries|aws/credentials|docker/config\.json|kube/config|npmrc|pgpass|netrc|my\.cnf)|/var/lib/php\d*/(sessions?/)?sess_\w|/tmp/sess_[a-z0-9]{8}|(^|[\s=:'\x22(])etc/(passwd|shadow|gshadow|sudoers|master\.passwd)\b",
     ),
     // System files and logs also named in ordinary technical prose ("add it to
     // /etc/hosts"): blocks together with another signal (a traversal, an absolute value).
@@ -54,7 +55,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Traversal,
         Critical,
         Path,
-        r"\b(file|php|zip|phar|glob|jar|netdoc|compress\.zlib|compress\.bzip2|rar|ogg|ssh2\.\w+)\s*:/+\w|\bphp:/+(filter|input|fd|memory|temp|stdin)\b|\bdata:/*text/plain",
+        r"\b(file|php|zip|phar|glob|jar|netdoc|compress\.zlib|compress\.bzip2|rar|ogg|ssh2\.\w+|expect|bzip2|zlib)\s*:/+\w|\bphp:/+(filter|input|fd|memory|temp|stdin|stdout|stderr|output)\b|\bphp:/*filter/|\bdata:/*text/plain",
     ),
     // The whole value is an absolute path into a system directory.
     p(
@@ -70,7 +71,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Traversal,
         Critical,
         Path,
-        r"(^|[\s=:'\x22(/])/?proc/(self|\d+|thread-self|net|sys|cpuinfo|meminfo|version|interrupts|mounts|cmdline|environ|modules|kallsyms|partitions|sched_debug)\b|(^|[\s=:'\x22(])/sys/(class|kernel|devices|block|bus|firmware|power|module|fs)\b|\.docker/(secrets|config\.json)|/run/secrets/|/var/run/secrets/|\.kube/config\b|\.aws/credentials\b",
+        r"(^|[\s=:'\x22(/])/?proc/(self|\d+|thread-self|net|sys|cpuinfo|meminfo|version|interrupts|mounts|cmdline|environ|modules|kallsyms|partitions|sched_debug)\b|(^|[\s=:'\x22(])/sys/(class|kernel|devices|block|bus|firmware|power|module|fs)\b|\.docker/(secrets|config\.json)|/run/secrets/|/var/run/secrets/|\.kube/config\b|\.aws/credentials\b|(^|[\s=:'\x22(])/dev/(fd/\d+|mem|kmem|port)\b",
     ),
     // Traversal after a path prefix check (`/var/www/../../`) or with NUL truncation.
     p(
@@ -88,7 +89,28 @@ pub const PATTERNS: &[PatternDef] = &[
         Traversal,
         Critical,
         Path,
-        r"(0x(2e|2f|5c)){2,}|0x(2e|5c)\.+/",
+        r"(0x(2e|2f|5c)){2,}|0x(2e|5c)\.+/|\.\.0x(2f|5c)",
+    ),
+    // Round 5. A parent step straight into a hidden file or directory (`../.env`,
+    // `..\.git\config`, `../.bash_history`): dotfiles hold secrets, and a relative link in
+    // a page or API names a visible file after `../`.
+    p(
+        "lfi-111",
+        Traversal,
+        Critical,
+        Path,
+        r"(^|[/=:\s'\x22])\.\./+\.[a-z_][\w.-]*",
+    ),
+    // Round 5. The whole value is a path to a secret dotfile or a Java deployment
+    // descriptor, relative or absolute (`.env`, `/app/.env`, `.git/config`, `.htpasswd`,
+    // `WEB-INF/web.xml`): what a file parameter is probed with. In running text these
+    // names come with other words around them and pass.
+    p(
+        "lfi-112",
+        Traversal,
+        Critical,
+        Path,
+        r"^\s*(\.{0,2}/)?([\w.-]+/)*(\.(env(\.\w+)?|htaccess|htpasswd|git/(config|head|index)|svn/entries|aws/credentials|ssh/(id_\w+|authorized_keys)|bash_history|zsh_history|npmrc|pgpass|netrc|docker/config\.json|kube/config|user\.ini)|web-inf/(web\.xml|classes/|lib/|[\w.-]+\.(xml|properties)))\s*$",
     ),
 ];
 
@@ -138,6 +160,11 @@ const SERVER_EXTENSIONS: &[&str] = &[
     ".htpasswd",
     ".user.ini",
     "web.config",
+    ".php8",
+    ".phtm",
+    ".shtm",
+    ".jspf",
+    ".cfm",
 ];
 
 /// Whether a location carries an uploaded file's name: a multipart file name or a header
@@ -196,7 +223,10 @@ impl Detector for PathProbeDetector {
         if is_upload_name(loc) {
             // `a.php`, `a.php.`, `a.php .`, `shell.php.jpg` (Apache multi-extension).
             let name = path.rsplit('/').next().unwrap_or(path);
-            let name = name.trim_end_matches(['.', ' ']);
+            // Whitespace around the dots (`test. php.jpg`, `x.phar .png`) is dropped the way
+            // a lenient server or a later rename would.
+            let squeezed: String = name.chars().filter(|c| !c.is_whitespace()).collect();
+            let name = squeezed.trim_end_matches(['.', ' ']);
             // PHP session files (`sess_<id>`): an upload named like one overwrites a
             // session.
             let session_file = name.starts_with("sess_") && name.len() >= 15;

@@ -189,12 +189,24 @@ pub fn attack(rule: &str, placement: &str, field: &str, payload: &str) {
     let v = shared().inspect(&parts, &body);
     assert!(
         v.blocked,
-        "attack allowed: {payload:?} ({:?})",
+        "attack allowed: {payload:?} in {placement} ({:?})",
         v.rule_ids()
     );
     assert!(
         v.rule_ids().contains(&rule),
-        "{payload:?} blocked by {:?}, not {rule}",
+        "{payload:?} in {placement} blocked by {:?}, not {rule}",
+        v.rule_ids()
+    );
+}
+
+/// Asserts that `payload` in `field` at `placement` is blocked, by whatever rule (common
+/// payloads of a class).
+pub fn blocked(placement: &str, field: &str, payload: &str) {
+    let (parts, body) = build(placement, payload, Some(field));
+    let v = shared().inspect(&parts, &body);
+    assert!(
+        v.blocked,
+        "attack allowed: {payload:?} in {placement} ({:?})",
         v.rule_ids()
     );
 }
@@ -206,7 +218,7 @@ pub fn benign(placement: &str, field: &str, payload: &str) {
     let v = shared().inspect(&parts, &body);
     assert!(
         !v.blocked,
-        "benign blocked: {payload:?} ({:?})",
+        "benign blocked: {payload:?} in {placement} ({:?})",
         v.rule_ids()
     );
 }
