@@ -178,16 +178,21 @@ pub const PATTERNS: &[PatternDef] = &[
         ),
     ),
     // A launcher or separator then a tool, or a tool right after a separator with nothing
-    // after it: `;perf`, `time ifconfig`, `|vi (x`.
+    // after it: `;perf`, `time ifconfig`, `|vi (x`. After a backquote the tool must not be
+    // closed by the next one: a markdown code span naming a tool ("build `zstd` with
+    // `make`") is prose; the commands that matter alone in backquotes (`` `id` ``,
+    // `` `whoami` ``) are cmdi-101 / cmdi-109.
     p(
         "cmdi-113",
         Cmdi,
         Critical,
         Cmd,
         concat!(
-            r"(([;&|`\n]|\$\()\s*|^\s*(time|nohup|strace|sudo|nice|xargs|watch|stdbuf|setsid|flock(\s+-\w+)*\s+\S+)\s+)(/usr)?(/s?bin/)?",
+            r"(([;&|\n]|\$\()\s*|^\s*(time|nohup|strace|sudo|nice|xargs|watch|stdbuf|setsid|flock(\s+-\w+)*\s+\S+)\s+)(/usr)?(/s?bin/)?",
             unix_tools!(),
-            r"(\s*$|\s*[;&|`<>)(]|\s+\()"
+            r"(\s*$|\s*[;&|`<>)(]|\s+\()|`\s*(/usr)?(/s?bin/)?",
+            unix_tools!(),
+            r"(\s*$|\s*[;&|<>)(]|\s+\()"
         ),
     ),
     // Shell-only syntax: a here-string (`cat<<<x`), a function definition invoked in its
@@ -264,12 +269,13 @@ pub const PATTERNS: &[PatternDef] = &[
     ),
     // Windows administration tools with a switch or redirection, at the start or after a
     // separator: `regedit /E`, `bcdboot /r`, `vssadmin delete`, `schtasks /create`.
+    // A switch is a short word after `/`, not a path (`cipher/sha256.c: Add X9.62 OID.`).
     p(
         "cmdi-122",
         Cmdi,
         Critical,
         Cmd,
-        r"(^|[;&|]\s*)(regedit|reg(\.exe)?\s+(add|delete|query|export|import|save)|bcdboot|bcdedit|wmic|vssadmin|schtasks|icacls|cacls|takeown|bitsadmin|wevtutil|taskkill|diskpart|cipher|attrib|netsh|timeout|sc\s+(create|config|start|stop|delete|query))(\.exe)?(\s*/[a-z?]|\s*<|\s+(delete|shadows|process|call|get|add|advfirewall|interface))",
+        r"(^|[;&|]\s*)(regedit|reg(\.exe)?\s+(add|delete|query|export|import|save)|bcdboot|bcdedit|wmic|vssadmin|schtasks|icacls|cacls|takeown|bitsadmin|wevtutil|taskkill|diskpart|cipher|attrib|netsh|timeout|sc\s+(create|config|start|stop|delete|query))(\.exe)?(\s*/[a-z?][\w?]{0,15}([^\w./]|$)|\s*<|\s+(delete|shadows|process|call|get|add|advfirewall|interface))",
     ),
     // Process launchers that are no words, at the start of a value or after a separator,
     // running a command (`nohup who`, `strace -f id`, `time curl host`, `ti''me who`
