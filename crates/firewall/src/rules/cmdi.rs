@@ -43,7 +43,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Cmd,
         concat!(
             sep!(),
-            r"(/usr)?(/s?bin/)?(whoami|uname(\s+-\w+)?|ifconfig|ipconfig|systeminfo|tasklist|netstat(\s+-\w+)?|nslookup\s+\S|hostname\b(\s|$|[;&|`)])|getent\s|printenv|uptime|lsb_release|sysctl\s|crontab\s+-|useradd\s|net\s+(user|localgroup|view|share|use)\b|wmic\s|reg\s+(query|add|delete)\s|certutil(\.exe)?\s|bitsadmin\s|mshta(\.exe)?\s|rundll32|regsvr32|cscript\s|wscript\s|powershell|pwsh\b|iwr\s+\S|iex\s*[(\s]|iwmi\s|invoke-\w+\s|cmd(\.exe)?\s*/[ck]|mkfifo\s|socat\s|telnet\s+\S|nc(at)?(\.exe)?\s+(-\w+\s+)*[\w.]+(\s+\d+|\s+-e)|netcat\s|busybox\s|xterm\s+-display)"
+            r"(/usr)?(/s?bin/)?(whoami|uname(\s+-\w+)?|ifconfig|ipconfig|systeminfo|tasklist|netstat(\s+-\w+)?|nslookup\s+\S|hostname\b(\s|$|[;&|`)])|getent\s|printenv|uptime|lsb_release|sysctl\s|crontab\s+-|useradd\s|net\s+(user|localgroup|view|share|use)\b|wmic\s|reg\s+(query|add|delete)\s|certutil(\.exe)?\s|bitsadmin\s|mshta(\.exe)?\s|rundll32|regsvr32|cscript\s|wscript\s|powershell|pwsh\b|iwr\s+\S|iex\s*[(\s]|iwmi\s|invoke-\w+\s|cmd(\.exe)?\s*/[ck]|mkfifo\s+(-\w|[^\s-])|socat\s|telnet\s+\S|nc(at)?(\.exe)?\s+(-\w+\s+)*[\w.]+(\s+\d+|\s+-e)|netcat\s|busybox\s|xterm\s+-display)"
         ),
     ),
     // File readers and listers with a path argument.
@@ -178,16 +178,21 @@ pub const PATTERNS: &[PatternDef] = &[
         ),
     ),
     // A launcher or separator then a tool, or a tool right after a separator with nothing
-    // after it: `;perf`, `time ifconfig`, `|vi (x`.
+    // after it: `;perf`, `time ifconfig`, `|vi (x`. After a backquote the tool must not be
+    // closed by the next one: a markdown code span naming a tool ("build `zstd` with
+    // `make`") is prose; the commands that matter alone in backquotes (`` `id` ``,
+    // `` `whoami` ``) are cmdi-101 / cmdi-109.
     p(
         "cmdi-113",
         Cmdi,
         Critical,
         Cmd,
         concat!(
-            r"(([;&|`\n]|\$\()\s*|^\s*(time|nohup|strace|sudo|nice|xargs|watch|stdbuf|setsid|flock(\s+-\w+)*\s+\S+)\s+)(/usr)?(/s?bin/)?",
+            r"(([;&|\n]|\$\()\s*|^\s*(time|nohup|strace|sudo|nice|xargs|watch|stdbuf|setsid|flock(\s+-\w+)*\s+\S+)\s+)(/usr)?(/s?bin/)?",
             unix_tools!(),
-            r"(\s*$|\s*[;&|`<>)(]|\s+\()"
+            r"(\s*$|\s*[;&|`<>)(]|\s+\()|`\s*(/usr)?(/s?bin/)?",
+            unix_tools!(),
+            r"(\s*$|\s*[;&|<>)(]|\s+\()"
         ),
     ),
     // Shell-only syntax: a here-string (`cat<<<x`), a function definition invoked in its
@@ -264,12 +269,13 @@ pub const PATTERNS: &[PatternDef] = &[
     ),
     // Windows administration tools with a switch or redirection, at the start or after a
     // separator: `regedit /E`, `bcdboot /r`, `vssadmin delete`, `schtasks /create`.
+    // A switch is a short word after `/`, not a path (`cipher/sha256.c: Add X9.62 OID.`).
     p(
         "cmdi-122",
         Cmdi,
         Critical,
         Cmd,
-        r"(^|[;&|]\s*)(regedit|reg(\.exe)?\s+(add|delete|query|export|import|save)|bcdboot|bcdedit|wmic|vssadmin|schtasks|icacls|cacls|takeown|bitsadmin|wevtutil|taskkill|diskpart|cipher|attrib|netsh|timeout|sc\s+(create|config|start|stop|delete|query))(\.exe)?(\s*/[a-z?]|\s*<|\s+(delete|shadows|process|call|get|add|advfirewall|interface))",
+        r"(^|[;&|]\s*)(regedit|reg(\.exe)?\s+(add|delete|query|export|import|save)|bcdboot|bcdedit|wmic|vssadmin|schtasks|icacls|cacls|takeown|bitsadmin|wevtutil|taskkill|diskpart|cipher|attrib|netsh|timeout|sc\s+(create|config|start|stop|delete|query))(\.exe)?(\s*/[a-z?][\w?]{0,15}([^\w./]|$)|\s*<|\s+(delete|shadows|process|call|get|add|advfirewall|interface))",
     ),
     // Process launchers that are no words, at the start of a value or after a separator,
     // running a command (`nohup who`, `strace -f id`, `time curl host`, `ti''me who`
@@ -285,13 +291,15 @@ pub const PATTERNS: &[PatternDef] = &[
     // empty backquotes (`ping`` 127.0.0.1`), runs of empty double quotes
     // (`""p""y""t""h""o""n`) or (round 5) an empty substitution glued to a word
     // (`ping$() 127.0.0.1`, `pi$()ng`, `pi<()ng`; `Vec<()>` in Rust ends with `>`). A quoted
-    // quote (`O''Brien`, CSV `""x""`) is not one.
+    // quote (`O''Brien`, CSV `""x""`) is not one. Empty backquotes before a space count
+    // only when they are the first backquotes of the value: the closing ``` `` ``` of an
+    // reStructuredText literal (``` ``--enable-debug`` switch ```) follows an opening one.
     p(
         "cmdi-124",
         Cmdi,
         Critical,
         Lower,
-        r#"[a-z]\$[@*][a-z]|[a-z]``(\s|[a-z])|([a-z]""){3,}|[a-z]\$\(\s*\)(\s|[a-z])|[a-z][<>]\(\s*\)[a-z]"#,
+        r#"[a-z]\$[@*][a-z]|[a-z]``[a-z]|^[^`]*[a-z]``\s|([a-z]""){3,}|[a-z]\$\(\s*\)(\s|[a-z])|[a-z][<>]\(\s*\)[a-z]"#,
     ),
     // A Unix tool glued to a separator (`;ssh-copy-id user@host`, `|nc -e`, `&&pip install
     // x`, `$(curl host)`) with an argument, or a non-word tool ending the value

@@ -7,12 +7,16 @@ use crate::normalize::Variant::Lower;
 
 /// Pattern rules.
 pub const PATTERNS: &[PatternDef] = &[
+    // Header names that are also common YAML / config keys (`host:`, `link:`, `via:`)
+    // count only at the start of a line: an indented `  host: 0.0.0.0` is a config
+    // snippet pasted into a text field (and an indented line is a folded continuation,
+    // not a new header).
     p(
         "crlf-101",
         Crlf,
         Critical,
         Lower,
-        r"[\r\n][\t ]*(set-cookie|set-cookie2|location|content-(type|length|disposition|security-policy|encoding|language)|refresh|x-xss-protection|x-frame-options|x-forwarded-[\w-]+|x-real-ip|x-original-url|x-rewrite-url|access-control-[\w-]+|transfer-encoding|link|cache-control|host|cookie|authorization|www-authenticate|last-modified|connection|upgrade|via|strict-transport-security|referrer-policy|x-[\w-]*(user|auth|token|admin|role|id|ip)[\w-]*)\s*:",
+        r"[\r\n][\t ]*(set-cookie|set-cookie2|location|content-(type|length|disposition|security-policy|encoding|language)|refresh|x-xss-protection|x-frame-options|x-forwarded-[\w-]+|x-real-ip|x-original-url|x-rewrite-url|access-control-[\w-]+|transfer-encoding|cache-control|authorization|www-authenticate|last-modified|strict-transport-security|referrer-policy|x-[\w-]*(user|auth|token|admin|role|id|ip)[\w-]*)\s*:|[\r\n](link|host|cookie|connection|upgrade|via)\s*:",
     ),
     // A new status line or request line after a break (response splitting / smuggling).
     p(

@@ -22,13 +22,14 @@ pub const PATTERNS: &[PatternDef] = &[
         Sql,
         r"\bunion(\s+(all|distinct|distinctrow))?\s*\(*\s*select\b",
     ),
-    // A quote or paren closes the literal, then a boolean joins a comparison.
+    // A quote or paren closes the literal, then a boolean joins a comparison. The left
+    // operand is not empty: "(e.g. ...) and is launched with" is prose.
     p(
         "sqli-102",
         Sqli,
         Critical,
         Sql,
-        r#"['"`)]\s*(or|and|xor|\|\||&&)\s*\(*\s*['"`]?[\w@.]*['"`]?\s*(=|<>|!=|<=?|>=?|\blike\b|\bis\b|\bbetween\b|\bin\s*\(|\brlike\b|\bregexp\b)"#,
+        r#"['"`)]\s*(or|and|xor|\|\||&&)\s*\(*\s*(['"`][\w@.]*['"`]?|[\w@.]+)\s*(=|<>|!=|<=?|>=?|\blike\b|\bis\b|\bbetween\b|\bin\s*\(|\brlike\b|\bregexp\b)"#,
     ),
     // Numeric tautologies and contradictions: `1 or 1=1`, `and 1>0`; round 5: `&&` / `||`,
     // `<` / `>` glued to their operands (prose spaces them: "10 > 5 and 5 < 10"),
@@ -110,13 +111,15 @@ pub const PATTERNS: &[PatternDef] = &[
     ),
     // A literal closed, an SQL operator or clause, and the rest of the query commented out:
     // `x' and email ilike email--`, `user' collate nocase--`. Runs on `lower`, which still
-    // has the comment.
+    // has the comment. `--` glued to a letter is a command-line option (`'--quiet' and
+    // '--silent'`) and `#` glued to a digit an issue number (`"no" (see #825394)`): neither
+    // ends the query.
     p(
         "sqli-114",
         Sqli,
         Critical,
         crate::normalize::Variant::Lower,
-        r#"['"`]\s*\)*\s*((or|and|xor|not|collate|union|having|group\s+by|order\s+by|limit|procedure|into|like|ilike|rlike|regexp|between|is|in|notnull|isnull)\b|\|\||&&|;).{0,120}(--|#|/\*)[^\n]{0,20}$"#,
+        r#"['"`]\s*\)*\s*((or|and|xor|not|collate|union|having|group\s+by|order\s+by|limit|procedure|into|like|ilike|rlike|regexp|between|is|in|notnull|isnull)\b|\|\||&&|;).{0,120}(--([^a-z]|$)|#(\D|$)|/\*)[^\n]{0,20}$"#,
     ),
     // A literal closed, a boolean operator, another literal left open for the query's own
     // quote (or a number), then the end of the value, a comment, a statement end or a

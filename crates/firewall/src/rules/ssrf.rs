@@ -35,13 +35,15 @@ pub const PATTERNS: &[PatternDef] = &[
         r"[a-z][a-z0-9+.-]{1,10}://[^/\s?#]{0,60}(\xe2[\x91-\x93][\x80-\xbf]|\xe3\x80\x82|\xef\xbd\xa1)|[a-z][a-z0-9+.-]{1,10}://(\\+[a-z0-9.]){3,}",
     ),
     // An authority with a space, `&` or `#` before the `@` (URL parser confusion:
-    // `http://google.com:80 &@127.88.23.245:22/`).
+    // `http://google.com:80 &@127.88.23.245:22/`). The part before the `@` is one token: a
+    // URL followed by words and an e-mail address ("see https://bugzilla.example.org or
+    // the list dev@example.org") is prose.
     p(
         "ssrf-103",
         Ssrf,
         Severity::Critical,
         Lower,
-        r"\b(https?|ftps?|gopher|dict):/{0,2}[^/@\s]{1,60}\s*[\s&#][^/@]{0,60}@[\w.\[\]:-]+",
+        r"\b(https?|ftps?|gopher|dict):/{0,2}[^/@\s]{1,60}\s*[\s&#]\s*[^/@\s]{0,60}@[\w.\[\]:-]+",
     ),
     // Apache mod_proxy's Unix-socket syntax, `unix:/path|http://host/`, in a request: a
     // long socket part made the proxy drop it and connect to the URL after the `|`
