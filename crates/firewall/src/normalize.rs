@@ -260,6 +260,24 @@ pub fn overlong_to_ascii(s: &[u8]) -> Vec<u8> {
             i += 3;
             continue;
         }
+        // Round 6: 4-, 5- and 6-byte overlong forms (`F0 80 80 AF`, `F8 80 80 80 AF`,
+        // `FC 80 80 80 80 AF` = `/`) that old IIS / broken decoders also accept.
+        let len = match b {
+            0xF0 => 4,
+            0xF8 => 5,
+            0xFC => 6,
+            _ => 0,
+        };
+        if len > 0
+            && let Some(seq) = s.get(i..i + len)
+            && seq[1..len - 2].iter().all(|&c| c == 0x80)
+            && (0x80..0x82).contains(&seq[len - 2])
+            && (0x80..0xC0).contains(&seq[len - 1])
+        {
+            out.push(((seq[len - 2] & 0x01) << 6) | (seq[len - 1] & 0x3F));
+            i += len;
+            continue;
+        }
         out.push(b);
         i += 1;
     }
@@ -681,6 +699,11 @@ mod tests {
     #[test]
     fn overlong_and_escapes_and_entities() {
         assert_eq!(n("..%c0%af..%c0%afetc").decoded, "../../etc");
+        assert_eq!(n("..%f0%80%80%af..%f8%80%80%80%afetc").decoded, "../../etc");
+        assert_eq!(
+            n("..%fc%80%80%80%80%af%f0%80").decoded,
+            "../\u{fffd}\u{fffd}"
+        );
         assert_eq!(n("%e0%80%ae%e0%80%ae/").decoded, "../");
         assert_eq!(n("\\x3cscript\\u003e").decoded, "<script>");
         assert_eq!(n("&lt;img src=x&gt;").decoded, "<img src=x>");

@@ -87,3 +87,20 @@ fn rebinding_names_are_internal_targets() {
     benign("json", "url", "https://rebind.network.example.com/docs");
     benign("json", "q", "what is DNS rebinding");
 }
+
+#[test]
+fn four_to_six_byte_overlong_slashes_are_decoded() {
+    common::blocked(
+        "query_raw",
+        "file",
+        "file=..%f0%80%80%af..%f0%80%80%afetc%f0%80%80%afpasswd",
+    );
+    common::blocked(
+        "query_raw",
+        "file",
+        "file=..%f8%80%80%80%af..%f8%80%80%80%afetc%f8%80%80%80%afpasswd",
+    );
+    // Real 4-byte UTF-8 (emoji, CJK extension B) is untouched.
+    benign("query", "q", "rocket \u{1f680} to ../docs");
+    benign("json", "name", "\u{20bb7}\u{91ce}\u{5bb6}");
+}
