@@ -269,12 +269,14 @@ pub fn overlong_to_ascii(s: &[u8]) -> Vec<u8> {
             _ => 0,
         };
         if len > 0
-            && let Some(seq) = s.get(i..i + len)
-            && seq[1..len - 2].iter().all(|&c| c == 0x80)
-            && (0x80..0x82).contains(&seq[len - 2])
-            && (0x80..0xC0).contains(&seq[len - 1])
+            && let Some(seq) = s.get(i + 1..i + len)
+            && let Some((&last, rest)) = seq.split_last()
+            && let Some((&hi, pad)) = rest.split_last()
+            && pad.iter().all(|&c| c == 0x80)
+            && (0x80..0x82).contains(&hi)
+            && (0x80..0xC0).contains(&last)
         {
-            out.push(((seq[len - 2] & 0x01) << 6) | (seq[len - 1] & 0x3F));
+            out.push(((hi & 0x01) << 6) | (last & 0x3F));
             i += len;
             continue;
         }
