@@ -104,3 +104,19 @@ fn four_to_six_byte_overlong_slashes_are_decoded() {
     benign("query", "q", "rocket \u{1f680} to ../docs");
     benign("json", "name", "\u{20bb7}\u{91ce}\u{5bb6}");
 }
+
+#[test]
+fn ssti_108_razor_arithmetic_probe() {
+    attack("ssti-108", "multipart", "name", "@(1+2)");
+    attack("ssti-108", "json", "greeting", "Hello @(7*7)");
+    benign("json", "phone", "call @(555) 123-4567");
+    benign("json", "note", "ping me @(team-lead)");
+}
+
+#[test]
+fn cmdi_131_windows_set_a_after_a_separator() {
+    attack("cmdi-131", "form", "host", "& set /a 1+1");
+    attack("cmdi-131", "query", "ip", "127.0.0.1| set /a 7*7");
+    benign("json", "note", "Q&A: set a reminder");
+    benign("json", "note", "rock & set /about page");
+}

@@ -59,14 +59,13 @@ fn wild_attacks_are_blocked() {
     );
 }
 
-/// Measured 96.6% (621 of 643) before the round-6 fixes, 98.8% (635) after.
-const OVERALL_FLOOR: f64 = 0.985;
+/// Measured 96.6% (621 of 643) before the round-6 fixes, 99.2% (638) after.
+const OVERALL_FLOOR: f64 = 0.99;
 
 /// Per-category floors: the measured rate, rounded down.
 fn floor(cat: &str) -> f64 {
     match cat {
         "nosql" => 0.93,
-        "cmdi" => 0.96,
         _ => 0.97,
     }
 }
