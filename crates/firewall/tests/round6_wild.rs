@@ -120,3 +120,11 @@ fn cmdi_131_windows_set_a_after_a_separator() {
     benign("json", "note", "Q&A: set a reminder");
     benign("json", "note", "rock & set /about page");
 }
+
+#[test]
+fn sqli_139_numeric_value_then_order_by_a_column_number() {
+    attack("sqli-139", "query", "id", "1 order by 10");
+    attack("sqli-139", "cookie", "id", "1) GROUP BY 3-- -");
+    benign("json", "q", "3 orders by 10am");
+    benign("json", "q", "1 order by tomorrow please");
+}
