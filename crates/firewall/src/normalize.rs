@@ -260,6 +260,26 @@ pub fn overlong_to_ascii(s: &[u8]) -> Vec<u8> {
             i += 3;
             continue;
         }
+        // Round 6: 4-, 5- and 6-byte overlong forms (`F0 80 80 AF`, `F8 80 80 80 AF`,
+        // `FC 80 80 80 80 AF` = `/`) that old IIS / broken decoders also accept.
+        let len = match b {
+            0xF0 => 4,
+            0xF8 => 5,
+            0xFC => 6,
+            _ => 0,
+        };
+        if len > 0
+            && let Some(seq) = s.get(i + 1..i + len)
+            && let Some((&last, rest)) = seq.split_last()
+            && let Some((&hi, pad)) = rest.split_last()
+            && pad.iter().all(|&c| c == 0x80)
+            && (0x80..0x82).contains(&hi)
+            && (0x80..0xC0).contains(&last)
+        {
+            out.push(((hi & 0x01) << 6) | (last & 0x3F));
+            i += len;
+            continue;
+        }
         out.push(b);
         i += 1;
     }
@@ -681,6 +701,11 @@ mod tests {
     #[test]
     fn overlong_and_escapes_and_entities() {
         assert_eq!(n("..%c0%af..%c0%afetc").decoded, "../../etc");
+        assert_eq!(n("..%f0%80%80%af..%f8%80%80%80%afetc").decoded, "../../etc");
+        assert_eq!(
+            n("..%fc%80%80%80%80%af%f0%80").decoded,
+            "../\u{fffd}\u{fffd}"
+        );
         assert_eq!(n("%e0%80%ae%e0%80%ae/").decoded, "../");
         assert_eq!(n("\\x3cscript\\u003e").decoded, "<script>");
         assert_eq!(n("&lt;img src=x&gt;").decoded, "<img src=x>");

@@ -371,4 +371,13 @@ pub const PATTERNS: &[PatternDef] = &[
         Lower,
         r"\$\{\s*[a-z_]\w*\s*:\s*\d+\s*(:\s*-?\d+\s*)?\}|[a-z_]\w*=\$'[^'\n]{1,80}'\s*(;|&&|\|\|?)\s*\$\{?[a-z_]|(^|[\s;&|=`(])~[+-]\d*/|(^|[\s;&|`])!-\d+(!-\d+|\s*$|\s*[;&|])",
     ),
+    // Round 6. Windows `set /a` arithmetic (a blind cmd.exe probe) after a command
+    // separator: `& set /a 1+1`, `| set /a 7*7`.
+    p(
+        "cmdi-131",
+        Cmdi,
+        Critical,
+        Folded,
+        r"[&|;]\s*set\s+/a\s+[\d(]",
+    ),
 ];

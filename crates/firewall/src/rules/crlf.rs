@@ -47,6 +47,29 @@ pub const PATTERNS: &[PatternDef] = &[
         Lower,
         r"(\xe5\x98[\x8a\x8d])+\s*[a-z][\w-]{1,30}\s*:",
     ),
+    // Round 6. A header line after a break whose name is not in crlf-101 but is clearly a
+    // response header (`\r\nX-Injected: 1`, `\r\nVary: *`, `\r\nExpires: 0`): an `x-`
+    // name with a value, or a standard name. Needs CR LF / a leading break then the name
+    // without prose around it (`\nX-ray: done` in a multi-line note would also match, so
+    // only hyphenated `x-` names count).
+    p(
+        "crlf-107",
+        Crlf,
+        Critical,
+        Lower,
+        r"(^|[\r\n])[\r\n][\t ]*(x-[a-z0-9]+(-[a-z0-9]+)*|vary|expires|etag|pragma|retry-after|alt-svc|keep-alive|content-[a-z]+|accept-ranges|server|age|p3p|timing-allow-origin|clear-site-data|x-accel-redirect|x-sendfile)[\t ]*:[\t ]*\S",
+    ),
+    // Round 6. Line breaks sent as text escapes (`\r\nSet-Cookie:` with literal backslashes,
+    // which a templating layer or logger turns back into a break) and Unicode code points
+    // that Node.js / some proxies truncate to CR / LF or treat as a line end (`U+010D U+010A`
+    // `čĊ`, `U+2028`, `U+2029`, `U+0085`) immediately before a response header name.
+    p(
+        "crlf-108",
+        Crlf,
+        Critical,
+        Lower,
+        r"(\\r\\n|\\n|\\r|(\xe2\x80[\xa8\xa9]|\xc2\x85|\xc4[\x8a-\x8d]|\xe5\x98[\x8a\x8d])+)(set-cookie|location|content-(type|length)|refresh|x-xss-protection|access-control-allow-[a-z-]+|transfer-encoding|cache-control|strict-transport-security|x-[a-z0-9-]+)\s*:",
+    ),
     // Round 4. POP3 / IMAP commands with their argument shapes after an injected CRLF
     // (case-insensitive, `cmdi-118` keeps IMAP upper case): `\r\nRETR 1`, `\r\nTOP 1 2`,
     // `\r\nAPOP user <md5>`, `\r\nAUTH PLAIN`, `\r\na001 authenticate`.

@@ -3,7 +3,7 @@
 //! literal matching.
 
 use super::{Category::Log4shell, PatternDef, Severity::*, p};
-use crate::normalize::Variant::Folded;
+use crate::normalize::Variant::{Decoded, Folded};
 
 /// Pattern rules.
 pub const PATTERNS: &[PatternDef] = &[
@@ -39,5 +39,15 @@ pub const PATTERNS: &[PatternDef] = &[
         Error,
         Folded,
         r"\$\{\s*[\w:]*:-[^}]{0,3}\}",
+    ),
+    // Round 6. The argument-less Log4j lookups that leak the host (`${hostName}`) as the
+    // whole value or glued to other text: a shell or template placeholder is usually a
+    // variable of the app (`${host}`, `${HOSTNAME}` upper case is the shell's and passes).
+    p(
+        "log4j-106",
+        Log4shell,
+        Critical,
+        Decoded,
+        r"\$\{\s*(hostName|hostname)\s*\}",
     ),
 ];

@@ -64,7 +64,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Nosql,
         Critical,
         Folded,
-        r#"\{\s*['"]?\$(ne|eq|gt|gte|lt|lte|in|nin|regex|where|exists|or|and|not|nor|expr|elemmatch|function|accumulator|lookup)['"]?\s*:"#,
+        r#"\{\s*['"]?\$(ne|eq|gt|gte|lt|lte|in|nin|regex|where|exists|or|and|not|nor|expr|elemmatch|function|accumulator|lookup|jsonschema|text|type|mod|all|size)['"]?\s*:"#,
     ),
     // Server-side JavaScript in `$where` / `mapReduce`.
     p(
@@ -72,7 +72,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Nosql,
         Critical,
         Folded,
-        r#"\$where\b|\bthis\s*\.\s*\w+\s*(==|!=|===|!==|\.match\s*\(|\.length\b)|['"]\s*(\|\||&&)\s*['"]?\w*['"]?\s*===?\s*['"]|;\s*return\s+(true|1|!0)\b|\bsleep\s*\(\s*\d+\s*\)\s*(;|\|\||&&)"#,
+        r#"\$where\b|\bthis\s*\.\s*\w+\s*(==|!=|===|!==|\.match\s*\(|\.length\b)|['"]\s*(\|\||&&)\s*['"]?\w*['"]?\s*===?\s*['"]|;\s*return\s+(true|1|!0|this\s*\.\s*\w+|db\s*\.)|\bfunction\s*\(\s*\)\s*\{\s*return\s+(true|1|!0)\s*;?\s*\}|\bmapreduce\s*\(\s*function\b|\bsleep\s*\(\s*\d+\s*\)\s*(;|\|\||&&)"#,
     ),
     // Tautologies in JavaScript syntax: `' || '1'=='1`, `1 || 1==1`.
     p(

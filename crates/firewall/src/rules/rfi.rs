@@ -77,6 +77,15 @@ pub const PATTERNS: &[PatternDef] = &[
         Folded,
         r"^\s*(https?|ftps?|file)://([^\s/@]*@)?((\d{1,3}\.){3}\d{1,3}|\[[0-9a-f:.]{2,45}\])(:\d+)?([/?#]\S*)?\s*$",
     ),
+    // Round 6. A Java `jar:` URL wrapping a remote or local archive
+    // (`jar:http://host/x.jar!/`): the JVM fetches and opens the archive.
+    p(
+        "rfi-111",
+        Rfi,
+        Critical,
+        Folded,
+        r"(^|[\s'\x22=(])jar:(https?|ftps?|file):",
+    ),
     // Round 5. An FTP or `file:` URL to an IP-literal host at the start of a value
     // (`ftp://198.51.100.7/x`, `file://203.0.113.9/share`): web APIs take HTTP(S) links;
     // an FTP source on a bare address is how an include is pointed at an attacker box.

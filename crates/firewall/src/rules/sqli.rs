@@ -101,6 +101,15 @@ pub const PATTERNS: &[PatternDef] = &[
         Sql,
         r#"['"`)\d]\s*(order|group)\s+by\s+\d+|['"`)]\s*(select|insert|delete|update)\b.{1,80}\b(from|into|set|where)\b"#,
     ),
+    // Round 6. sqlmap / manual column-count probing as a whole numeric value: `1 order by
+    // 10`, `1) group by 3--` (after comment stripping nothing else follows).
+    p(
+        "sqli-139",
+        Sqli,
+        Critical,
+        Sql,
+        r"^\s*-?\d+\s*\)*\s*(order|group)\s+by\s+\d+(\s*,\s*\d+)*\s*;?\s*$",
+    ),
     // Hex / char() literals building strings: `0x61646d696e`, `char(97,100)`.
     p(
         "sqli-111",

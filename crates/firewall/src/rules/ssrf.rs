@@ -151,6 +151,10 @@ const REBIND_SUFFIXES: &[&str] = &[
     "oast.fun",
     "oast.me",
     "interact.sh",
+    // Round 6: DNS-rebinding services (`7f000001.1time.rebind.network`, `rbndr.us`, `1u.ms`).
+    ".rebind.network",
+    ".rbndr.us",
+    ".1u.ms",
 ];
 
 /// Schemes that talk raw protocols through an HTTP-fetching back end.

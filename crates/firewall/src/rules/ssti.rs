@@ -65,4 +65,13 @@ pub const PATTERNS: &[PatternDef] = &[
         Folded,
         r#"(\{\{|\$\{|#\{)[^}]{0,120}(\(\s*\)|\[\s*['"]|\|\s*\w+\s*\(|\.\s*\w+\s*\(|\*\s*\d)[^}]{0,120}\}"#,
     ),
+    // Round 6. Razor (ASP.NET) expression probes: `@(7*7)`, `@(1+2)` — digits on both sides
+    // of `*` / `+` inside `@( )`; a phone number `@(555) 123` or `@(555-1234)` passes.
+    p(
+        "ssti-108",
+        Ssti,
+        Critical,
+        Folded,
+        r"@\(\s*\d+\s*[*+]\s*\d+\s*\)",
+    ),
 ];
