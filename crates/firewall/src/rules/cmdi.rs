@@ -2,7 +2,12 @@
 //! followed by a command that an attacker runs first, with its typical arguments. Runs on
 //! the `cmd` variant, where `c'a't`, `c\at`, `c^at` and `$IFS` are already undone.
 
-use super::{Category::Cmdi, PatternDef, Severity::*, p};
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::{Category::Cmdi, Detector, Hit, PatternDef, RuleInfo, Severity::*, Subject, p};
+use crate::location::Part;
 use crate::normalize::Variant::{Cmd, Decoded, Folded, Lower};
 
 /// What starts a new command: separators, pipes, command substitution, a newline.
@@ -322,7 +327,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Cmdi,
         Critical,
         Lower,
-        r#"(^|[\s;&|])[a-z_]\w*=[^\s;&|]*(;|&&|\|\||\|)\s*(\$\{?[a-z_]\w*\}?)+(\s+[\w$/~"']|\s*$)"#,
+        r#"(^|[\s;&|])[a-z_]\w*=[^\s;&|]*(;|&&|\|\||\|)\s*(\$\{?[a-z_]\w*\}?)+(\s+(-{1,2}[a-z]|[\w$/~"'])|\s*$)"#,
     ),
     // cmd.exe `if` comparing two quoted or bracketed operands and running a command:
     // `if [%1]==[] goto x`, `if "A A" == "A A" echo same`. Bash writes `[ "$a" == x ]`
@@ -381,3 +386,56 @@ pub const PATTERNS: &[PatternDef] = &[
         r"[&|;]\s*set\s+/a\s+[\d(]",
     ),
 ];
+
+/// `cmdi-132`: the whole `User-Agent` or `Referer` is a command line.
+const AGENT_COMMAND: RuleInfo = RuleInfo {
+    id: "cmdi-132",
+    category: Cmdi,
+    severity: Critical,
+};
+
+/// A command line: an optional `name=` (a query-shaped header value), then a tool whose
+/// name is no English word followed by an argument, or a shell builtin or short command
+/// (`set`, `env`, `source`, `cat` — words too) followed by an option, a path or a file
+/// name. A client names itself `product/version
+/// (comments)` (`curl/8.5.0`, `python-requests/2.31`, `kubectl/v1.29 (linux/amd64)`) and a
+/// `Referer` is a URL, so neither ever starts with a tool followed by a space and an
+/// argument; a bare tool name (`Ruby`, `ansible-httpget` are real agents) is not enough.
+static AGENT_COMMAND_RE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"^\s*([a-z_]\w*=)?\s*(/usr)?(/s?bin/)?((",
+        unix_tools!(),
+        r"|pipx)\s+[^\s(/;]|(set|env|export|unset|alias|eval|exec|source|sh|id|ls|cat|echo|printf|sleep|ping|kill|rm|cp|mv|chmod|shutdown|reboot|rc|cd)\s+(-{1,2}[a-z]|[/~.$]|\w+\.\w+))"
+    ))
+    .ok()
+});
+
+/// Finds command lines sent as the `User-Agent` or `Referer` (CRS 932237 / 932239): a
+/// header no form field can explain, so a command at its start is an injection probe
+/// aimed at log processors and CGI scripts that pass it to a shell.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct AgentCommandDetector;
+
+impl Detector for AgentCommandDetector {
+    fn rules(&self) -> &'static [RuleInfo] {
+        &[AGENT_COMMAND]
+    }
+
+    fn detect(&self, subject: &Subject<'_>, hits: &mut Vec<Hit>) {
+        if subject.location.part != Part::Header
+            || !matches!(subject.location.name.as_str(), "user-agent" | "referer")
+        {
+            return;
+        }
+        let Some(re) = AGENT_COMMAND_RE.as_ref() else {
+            return;
+        };
+        if let Some(m) = re.find(&subject.norm.cmd) {
+            hits.push(Hit {
+                rule: AGENT_COMMAND,
+                variant: Cmd,
+                span: (m.start(), m.end()),
+            });
+        }
+    }
+}

@@ -26,6 +26,7 @@ use serde::Serialize;
 use crate::location::Location;
 use crate::normalize::{Normalized, Variant};
 
+pub use cmdi::AgentCommandDetector;
 pub use code::{Base64GadgetDetector, PrototypePathDetector};
 pub use nosql::NosqlKeyDetector;
 pub use rfi::IncludeParamDetector;
@@ -177,5 +178,6 @@ pub fn builtin_detectors() -> Vec<Box<dyn Detector>> {
         Box::new(SessionKeyDetector),
         Box::new(IncludeParamDetector),
         Box::new(PrototypePathDetector),
+        Box::new(AgentCommandDetector),
     ]
 }

