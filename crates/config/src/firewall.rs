@@ -163,6 +163,11 @@ pub struct LimitsSpec {
     pub max_body_bytes: usize,
     /// JSON and XML nesting followed at most (default 32).
     pub max_depth: usize,
+    /// A value made only of base64 characters and at most this long is also decoded, and
+    /// the decoded text (never binary) inspected like any value (default 4096; 0 turns it
+    /// off). Attack payloads are sent base64-encoded to slip past inspection that reads
+    /// values as they come; longer values are file contents and images, not parameters.
+    pub max_base64_bytes: usize,
 }
 
 impl Default for LimitsSpec {
@@ -172,6 +177,7 @@ impl Default for LimitsSpec {
             max_value_bytes: 16 * 1024,
             max_body_bytes: 1024 * 1024,
             max_depth: 32,
+            max_base64_bytes: 4096,
         }
     }
 }

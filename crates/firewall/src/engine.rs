@@ -10,6 +10,7 @@ use aho_corasick::AhoCorasick;
 use http::request::Parts;
 use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
+use crate::base64text::decoded_text;
 use crate::error::FirewallError;
 use crate::extract::extract;
 use crate::location::{Location, Part};
@@ -295,31 +296,61 @@ impl Firewall {
             verdict.inspected = verdict.inspected.saturating_add(1);
             let norm = Normalized::new(&value.bytes, limits);
             verdict.truncated |= norm.truncated;
-            hits.clear();
-            self.run_rules(&value.location, &norm, referer, &mut hits);
-            let mut reported: Vec<&str> = Vec::new();
-            for h in &hits {
-                if reported.contains(&h.rule.id)
-                    || !self.applies(h.rule.id, h.rule.category, &value.location)
-                    || key_named_like_command(&value.location, &norm, h)
-                {
-                    continue;
-                }
-                reported.push(h.rule.id);
-                verdict.add(Match {
-                    rule_id: h.rule.id.to_owned(),
-                    category: h.rule.category,
-                    severity: h.rule.severity,
-                    score: h.rule.severity.score(),
-                    location: value.location.clone(),
-                    excerpt: excerpt(norm.variant(h.variant), h.span),
-                });
+            self.inspect_value(&value.location, &norm, referer, "", &mut hits, &mut verdict);
+            if let Some(text) = decoded_text(&norm.decoded, self.limits.max_base64_bytes) {
+                let inner = Normalized::new(text.as_bytes(), limits);
+                self.inspect_value(
+                    &value.location,
+                    &inner,
+                    referer,
+                    "base64: ",
+                    &mut hits,
+                    &mut verdict,
+                );
             }
-            self.run_custom(&value.location, &norm, &mut verdict);
         }
         verdict.over_threshold = verdict.score >= self.threshold;
         verdict.blocked = verdict.over_threshold && self.mode == FirewallMode::Block;
         verdict
+    }
+
+    /// Runs every rule on one normalised value and adds its matches (one per rule) to the
+    /// verdict. `origin` prefixes the excerpt when the text was decoded from the value
+    /// (`base64: `), so the audit log says where the payload was hidden.
+    fn inspect_value(
+        &self,
+        location: &Location,
+        norm: &Normalized,
+        referer: RefererSite,
+        origin: &str,
+        hits: &mut Vec<Hit>,
+        verdict: &mut Verdict,
+    ) {
+        hits.clear();
+        self.run_rules(location, norm, referer, hits);
+        let mut reported: Vec<&str> = Vec::new();
+        for h in hits.iter() {
+            if reported.contains(&h.rule.id)
+                || verdict
+                    .matches
+                    .iter()
+                    .any(|m| m.rule_id == h.rule.id && m.location == *location)
+                || !self.applies(h.rule.id, h.rule.category, location)
+                || key_named_like_command(location, norm, h)
+            {
+                continue;
+            }
+            reported.push(h.rule.id);
+            verdict.add(Match {
+                rule_id: h.rule.id.to_owned(),
+                category: h.rule.category,
+                severity: h.rule.severity,
+                score: h.rule.severity.score(),
+                location: location.clone(),
+                excerpt: format!("{origin}{}", excerpt(norm.variant(h.variant), h.span)),
+            });
+        }
+        self.run_custom(location, norm, verdict);
     }
 
     fn run_rules(

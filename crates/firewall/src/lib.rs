@@ -23,6 +23,7 @@
     )
 )]
 
+mod base64text;
 mod engine;
 mod error;
 pub mod extract;

