@@ -14,6 +14,7 @@ fn fw() -> &'static Firewall {
                 max_value_bytes: 512,
                 max_body_bytes: 4096,
                 max_depth: 8,
+                max_base64_bytes: 256,
             },
             ..FirewallSpec::default()
         };
