@@ -163,8 +163,16 @@ fn extract_body<'a>(sink: &mut Sink<'a>, parts: &'a Parts, body: &'a [u8], limit
             multipart(sink, body, &boundary);
             return;
         }
-    } else if ct.contains("xml") || (ct.is_empty() && trimmed.first() == Some(&b'<')) {
+    } else if ct.contains("xml") {
         if xml(sink, body, limits) {
+            return;
+        }
+    } else if ct.is_empty() && trimmed.first() == Some(&b'<') {
+        // An undeclared body starting with `<` may be XML or an HTML fragment (`<script>`
+        // sent bare): its text is inspected as XML and the whole body as markup too,
+        // because element names are not values.
+        if xml(sink, body, limits) {
+            sink.push(Part::Raw, "", Cow::Borrowed(body));
             return;
         }
     } else if ct.is_empty() && looks_like_form(body) {
@@ -432,6 +440,15 @@ fn multipart<'a>(sink: &mut Sink<'a>, body: &'a [u8], boundary: &str) {
             || lower.contains("xml");
         if let Some(f) = filename {
             sink.push(Part::FormKey, name.clone(), Cow::Owned(f.into_bytes()));
+        }
+        // The part name is attacker-chosen like a form key (`name="../../etc/passwd"`);
+        // a plain identifier carries nothing.
+        if !is_plain_name(name.as_bytes()) {
+            sink.push(
+                Part::FormKey,
+                name.clone(),
+                Cow::Owned(name.clone().into_bytes()),
+            );
         }
         if textual {
             sink.push(Part::Form, name, Cow::Borrowed(content));

@@ -137,7 +137,7 @@ impl Variant {
 /// full-width forms. Every step shrinks its input except the lossy UTF-8 conversion
 /// (an invalid byte becomes the 3-byte U+FFFD), so the output is at most 3× the input.
 pub fn decode(raw: &[u8]) -> String {
-    let mut cur: Vec<u8> = raw.to_vec();
+    let mut cur: Vec<u8> = form_plus_to_space(raw);
     for _ in 0..MAX_URL_ROUNDS {
         if !cur.contains(&b'%') {
             break;
@@ -165,9 +165,40 @@ pub fn decode(raw: &[u8]) -> String {
         text
     };
     text.chars()
-        .filter(|&c| c != '\0')
+        .filter(|&c| c != '\0' && !is_invisible_format(c))
         .map(fullwidth_to_ascii)
         .collect()
+}
+
+/// Invisible format characters (byte order mark, zero-width space / joiners, word joiner,
+/// soft hyphen): a browser ignores them inside `javascript:\u{feff}alert(1)`, and removing
+/// them cannot create a word that was not visible.
+fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{feff}' | '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{00ad}'
+    )
+}
+
+/// A value written by a form encoder — `%XX` escapes and `+`, no literal space — reaches
+/// an application that decodes it as a form: `+` is a space there (`;+cat+/etc/passwd` in
+/// a path or a JSON string). A value with real spaces keeps its `+` (`C++`, `1 + 1`), and a
+/// `+` the client meant arrives as `%2B` and is decoded after this.
+fn form_plus_to_space(raw: &[u8]) -> Vec<u8> {
+    let form_encoded = raw.contains(&b'+')
+        && !raw
+            .iter()
+            .any(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        && raw
+            .windows(3)
+            .any(|w| matches!(w, [b'%', h, l] if h.is_ascii_hexdigit() && l.is_ascii_hexdigit()));
+    if form_encoded {
+        raw.iter()
+            .map(|&b| if b == b'+' { b' ' } else { b })
+            .collect()
+    } else {
+        raw.to_vec()
+    }
 }
 
 fn hex_val(b: u8) -> Option<u8> {

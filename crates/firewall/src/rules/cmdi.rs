@@ -229,13 +229,15 @@ pub const PATTERNS: &[PatternDef] = &[
         r"(^|[\s;&|(`])(/usr)?(/s?bin/)?(ba|da|z|k|c|tc|a|fi)?sh\s+(-[a-z]+\s+)*-[a-z]*c\s+\S|(^|[;&|])\s*\(\s*(ba|da|z)?sh\s*\)\s*\d?[<>]",
     ),
     // IMAP / SMTP command injection: a CRLF, a tag and an upper-case protocol command
-    // (`\r\nA1 SEARCH ...`, `\r\na001 EXAMINE INBOX`). Runs on `decoded` (case kept).
+    // (`\r\nA1 SEARCH ...`, `\r\na001 EXAMINE INBOX`), and an SMTP envelope command
+    // with an address after any line break (`\nRCPT TO: x@evil.example`). Runs on
+    // `decoded` (case kept).
     p(
         "cmdi-118",
         Cmdi,
         Critical,
         Decoded,
-        r"\r\n\s*\w{1,8} (EXAMINE|SELECT|COPY|LIST|LSUB|STORE|SEARCH|FETCH|LOGIN|LOGOUT|CAPABILITY|APPEND|CREATE|DELETE|RENAME|SUBSCRIBE|EXPUNGE|UID|STATUS|AUTHENTICATE|STARTTLS|NOOP|IDLE)( |\r?$)|\r\n(MAIL FROM|RCPT TO|DATA|HELO|EHLO|VRFY|EXPN|QUIT)\b",
+        r"\r\n\s*\w{1,8} (EXAMINE|SELECT|COPY|LIST|LSUB|STORE|SEARCH|FETCH|LOGIN|LOGOUT|CAPABILITY|APPEND|CREATE|DELETE|RENAME|SUBSCRIBE|EXPUNGE|UID|STATUS|AUTHENTICATE|STARTTLS|NOOP|IDLE)( |\r?$)|\r\n(MAIL FROM|RCPT TO|DATA|HELO|EHLO|VRFY|EXPN|QUIT)\b|\r?\n\s*(?i:mail\s+from|rcpt\s+to)\s*:\s*<?[^\s@<>]+@",
     ),
     // A value that starts with a command separator, then a command with up to two words
     // and an option, path or variable (`;date -f x`, `&& id -a`, `;ex x +wq`): text does

@@ -306,6 +306,16 @@ pub const PATTERNS: &[PatternDef] = &[
         Lower,
         r#"!!python/(object|name|module)\b|!ruby/(object|hash|struct|marshalable|class|module|regexp|array|string):|!!js/(function|undefined|regexp)\b|(^|['"])py/(object|reduce|type|function|repr|newobj|initargs)(['"]|$)|(^|[^\w])c(os|posix|nt|subprocess|builtins|__builtin__|commands|pty|socket|platform|webbrowser)\n(system|popen\w*|exec\w*|spawn\w*|call|check_output|run|eval|getattr|__import__|apply|open|spawn)\n|\bmarshal\s*\.\s*(load|restore)\s*\(|\b(yaml\s*\.\s*unsafe_load|(c?pickle|_pickle|dill|jsonpickle|shelve)\s*\.\s*(loads?|decode|open))\s*\("#,
     ),
+    // Round 7. PHP's complex variable syntax calling a function with errors suppressed
+    // (`${@print(md5(1))}`, `${@system(id)}`): `${@` never starts a shell or template
+    // placeholder.
+    p(
+        "code-114",
+        Code,
+        Critical,
+        Folded,
+        r"\$\{\s*@\s*[a-z_]\w*\s*\(",
+    ),
 ];
 
 const PROTO_PATH: RuleInfo = RuleInfo {

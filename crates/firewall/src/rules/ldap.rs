@@ -55,4 +55,14 @@ pub const PATTERNS: &[PatternDef] = &[
         Folded,
         r"\b(objectclass|objectcategory|userpassword|samaccountname|uid|cn|memberof)\s*=\s*\*|^[\w.@-]+\)\s*(\(|$)|\(\s*\|\s*\(",
     ),
+    // Round 7. An extensible-match assertion (`userPassword:2.5.13.18:=x`,
+    // `cn:dn:caseExactMatch:=x`): attribute, optional `:dn`, a matching rule by OID or name,
+    // then `:=` — filter syntax that prose, URLs and identifiers never contain.
+    p(
+        "ldap-106",
+        Ldap,
+        Critical,
+        Folded,
+        r"\b[a-z][\w-]*(:dn)?:(\d+(\.\d+)+|[a-z]\w*match):=|(^|\()\s*:dn:[\w.]+:=",
+    ),
 ];

@@ -90,6 +90,15 @@ pub const PATTERNS: &[PatternDef] = &[
         Folded,
         r"\bdb\s*\.\s*(\w+\s*\.\s*)?(find|drop|insert|remove|update|getcollection|eval|dropdatabase)\w*\s*\(",
     ),
+    // Round 7. A MongoDB query operator injected as a key right after closing a string in
+    // a query built by concatenation (`', $or: [ {}, {'a':'a`, `", $where: "…`).
+    p(
+        "nosql-106",
+        Nosql,
+        Critical,
+        Folded,
+        r#"['"]\s*,\s*['"]?\$(or|and|nor|not|where|ne|eq|gt|gte|lt|lte|in|nin|regex|exists|expr|elemmatch)['"]?\s*:"#,
+    ),
 ];
 
 const NOSQL_KEY: RuleInfo = RuleInfo {

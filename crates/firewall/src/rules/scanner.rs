@@ -63,6 +63,11 @@ const TOOLS: &[&str] = &[
     "struts-pwn",
     "log4j-scan",
     "interactsh",
+    "interact.sh",
+    ".oast.",
+    "burpcollaborator.net",
+    "fuzz faster u fool",
+    ".nasl",
 ];
 
 const SCANNER_UA: RuleInfo = RuleInfo {

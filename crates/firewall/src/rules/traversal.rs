@@ -112,6 +112,16 @@ pub const PATTERNS: &[PatternDef] = &[
         Path,
         r"^\s*(\.{0,2}/)?([\w.-]+/)*(\.(env(\.\w+)?|htaccess|htpasswd|git/(config|head|index)|svn/entries|aws/credentials|ssh/(id_\w+|authorized_keys)|bash_history|zsh_history|npmrc|pgpass|netrc|docker/config\.json|kube/config|user\.ini)|web-inf/(web\.xml|classes/|lib/|[\w.-]+\.(xml|properties)))\s*$",
     ),
+    // Round 7. A UNC path to an administrative share (`\\host\c$\…`, `\\::1\admin$`; the
+    // path form turns `\` into `/`) and the per-user registry hive, which no upload or
+    // document path names.
+    p(
+        "lfi-113",
+        Traversal,
+        Critical,
+        Path,
+        r"(^|[\s='\x22])//?[^/\s]{1,64}/([a-z]|admin|ipc|print)\$(/|$)|\bntuser\.dat\b",
+    ),
 ];
 
 use super::{Detector, Hit, RuleInfo, Subject};

@@ -174,6 +174,16 @@ pub const PATTERNS: &[PatternDef] = &[
         Folded,
         r"^\s*(alert|prompt|confirm|eval|atob|btoa|settimeout|setinterval|fromcharcode|execscript)\([\w$.,\s]{0,60}\)\s*;?\s*$",
     ),
+    // Round 7. A dialog or eval sink called indirectly — `.call(`, `.apply(`, `.bind(`, or
+    // optional chaining `alert?.(`: the call forms filters looking for `alert(` miss. Prose
+    // does not write `confirm.call(`.
+    p(
+        "xss-119",
+        Xss,
+        Critical,
+        Folded,
+        r"\b(alert|confirm|prompt|eval|print)\s*(\?\.\s*\(|\.\s*(call|apply|bind)\s*\()|\bdocument\s*\?\.\s*(cookie|domain|location)\b",
+    ),
 ];
 
 const LIBINJECTION_XSS: RuleInfo = RuleInfo {
