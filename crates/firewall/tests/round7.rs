@@ -285,3 +285,50 @@ fn form_encoded_plus_is_a_space_and_invisible_characters_are_dropped() {
     common::blocked("query", "url", "javascript:\u{feff}alert(XSS)");
     benign("json", "name", "Zoë\u{200d}👩\u{200d}💻 O'Neil");
 }
+
+#[test]
+fn nosql_107_108_writes_and_statement_breaks() {
+    attack(
+        "nosql-107",
+        "query",
+        "q",
+        "db.injection.insert({success:1});",
+    );
+    attack("nosql-107", "json", "q", "x';db.users.drop()");
+    attack(
+        "nosql-108",
+        "form",
+        "q",
+        "0;var date=new Date(); do{curDate = new Date();}while(curDate-date<10000)",
+    );
+    attack("nosql-108", "query", "q", ";while(true){}");
+    benign(
+        "json",
+        "note",
+        "Use db.orders.find() to list them, see the docs",
+    );
+    benign("json", "csv", "id;var;value\n1;x;2");
+    benign("json", "note", "Note; variables are set later");
+}
+
+#[test]
+fn code_115_asp_droppers() {
+    attack(
+        "code-115",
+        "query",
+        "q",
+        "Ev al (\"Ex\"&\"e\"&\"cute(\"\"x\"\")\")",
+    );
+    attack(
+        "code-115",
+        "form",
+        "q",
+        "Server.ScriptTimeout=3600:On Error Resume Next:Execute(x)",
+    );
+    benign("json", "note", "Tom & \"Jerry\" & \"Spike\" are on air");
+    benign(
+        "json",
+        "note",
+        "On error, resume next week and execute the plan",
+    );
+}

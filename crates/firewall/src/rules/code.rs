@@ -316,6 +316,16 @@ pub const PATTERNS: &[PatternDef] = &[
         Folded,
         r"\$\{\s*@\s*[a-z_]\w*\s*\(",
     ),
+    // Round 7. Classic ASP / VBScript droppers: a keyword split into quoted pieces joined
+    // with `&` (`"Ex"&"e"&"cute(`), and the statements they open with
+    // (`Server.ScriptTimeout=`, `On Error Resume Next` followed by `Execute` / `Eval`).
+    p(
+        "code-115",
+        Code,
+        Critical,
+        Folded,
+        r#""[a-z]{1,5}"\s*&\s*"[a-z]{1,5}"\s*&\s*"|\bserver\s*\.\s*scripttimeout\s*=|\bon\s+error\s+resume\s+next\b.{0,200}\b(execute|eval|executeglobal)\b"#,
+    ),
 ];
 
 const PROTO_PATH: RuleInfo = RuleInfo {

@@ -99,6 +99,26 @@ pub const PATTERNS: &[PatternDef] = &[
         Folded,
         r#"['"]\s*,\s*['"]?\$(or|and|nor|not|where|ne|eq|gt|gte|lt|lte|in|nin|regex|exists|expr|elemmatch)['"]?\s*:"#,
     ),
+    // Round 7. A MongoDB write sent as the whole value or after a statement break
+    // (`db.x.insert({a:1});`, `';db.users.drop()`): server-side JavaScript evaluation runs
+    // it. Reads (`db.x.find(…)`) stay a warning (nosql-105): documentation quotes them.
+    p(
+        "nosql-107",
+        Nosql,
+        Critical,
+        Folded,
+        r#"(^|[;'"]\s*)db\s*\.\s*[\w$]+\s*\.\s*(insert\w*|update\w*|remove|delete\w*|drop|save|replace\w*|bulkwrite)\s*\(\s*[{)\[]"#,
+    ),
+    // Round 7. A value that starts by ending a statement and declares JavaScript or loops
+    // (`0;var d=new Date(); do{…}while(…)`, `;while(true){}`): the time-based `$where`
+    // injection. Prose and CSV lines do not start with `;var x =`.
+    p(
+        "nosql-108",
+        Nosql,
+        Critical,
+        Folded,
+        r#"^\s*['"]?\s*\w{0,10}\s*['"]?\s*;\s*((var|let|const)\s+[\w$]+\s*=|do\s*\{|while\s*\(|for\s*\()"#,
+    ),
 ];
 
 const NOSQL_KEY: RuleInfo = RuleInfo {
