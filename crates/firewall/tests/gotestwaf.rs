@@ -35,6 +35,8 @@
 //! `set/name` contains the substring, with payload, encoder, placeholder, rule ids and the
 //! request. Floors on the attack and benign shares hold when the corpus is present.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -169,31 +171,13 @@ fn go_target(url: &str) -> Result<String, String> {
     let mut out = if path.is_empty() {
         "/".to_owned()
     } else {
-        uri_safe(path)
+        common::pct_min(path)
     };
     if let Some(q) = query {
         out.push('?');
-        out.push_str(&uri_safe(q));
+        out.push_str(&common::pct_min(q));
     }
     Ok(out)
-}
-
-/// Percent-encodes the bytes `http::Uri` refuses.
-fn uri_safe(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_graphic()
-            && !matches!(
-                b,
-                b'"' | b'<' | b'>' | b'`' | b'{' | b'}' | b'|' | b'\\' | b'^' | b'#'
-            )
-        {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// A request as gotestwaf's Go client would send it.
