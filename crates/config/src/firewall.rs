@@ -222,6 +222,9 @@ pub enum Category {
     Scanner,
     /// Session fixation (a framework session id sent as a parameter, cookies set in a value).
     Session,
+    /// GraphQL schema introspection (`__schema`, `__type(name:`): a map of the whole API for
+    /// an attacker; disable the category on routes whose tooling needs it.
+    Graphql,
     /// Operator-defined rules.
     Custom,
 }
@@ -247,12 +250,13 @@ impl Category {
             Self::Code => "code",
             Self::Scanner => "scanner",
             Self::Session => "session",
+            Self::Graphql => "graphql",
             Self::Custom => "custom",
         }
     }
 
     /// Every category.
-    pub const ALL: [Category; 18] = [
+    pub const ALL: [Category; 19] = [
         Self::Sqli,
         Self::Xss,
         Self::Cmdi,
@@ -270,6 +274,7 @@ impl Category {
         Self::Code,
         Self::Scanner,
         Self::Session,
+        Self::Graphql,
         Self::Custom,
     ];
 }

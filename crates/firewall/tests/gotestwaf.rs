@@ -614,7 +614,7 @@ fn gotestwaf_corpus_measurement() {
         "the gotestwaf corpus at {} produced no case",
         dir.display()
     );
-    // Floors (2026-12-05, after round 7: 628/664 = 94.6% blocked, 0/141 benign refused),
+    // Floors (2026-12-05, after round 7: 632/664 = 95.2% blocked, 0/141 benign refused),
     // just under the measured shares; they hold only where the corpus is present.
     let share = |benign: bool| {
         let sent: Vec<bool> = outcomes
@@ -628,8 +628,8 @@ fn gotestwaf_corpus_measurement() {
     let (blocked, attacks) = share(false);
     let (refused, benign) = share(true);
     assert!(
-        blocked * 1000 >= attacks * 940,
-        "gotestwaf attacks blocked {blocked}/{attacks} under the 94% floor"
+        blocked * 1000 >= attacks * 950,
+        "gotestwaf attacks blocked {blocked}/{attacks} under the 95% floor"
     );
     assert!(
         refused * 100 <= benign,

@@ -332,3 +332,29 @@ fn code_115_asp_droppers() {
         "On error, resume next week and execute the plan",
     );
 }
+
+#[test]
+fn graphql_101_introspection() {
+    attack(
+        "graphql-101",
+        "json",
+        "query",
+        "query IntrospectionQuery { __schema { queryType { name } types { name } } }",
+    );
+    attack(
+        "graphql-101",
+        "query",
+        "query",
+        "{__type(name: \"User\") { fields { name } }}",
+    );
+    benign(
+        "json",
+        "query",
+        "query { user(id: 1) { __typename name email } }",
+    );
+    benign(
+        "json",
+        "note",
+        "the __schema folder holds our SQL migrations",
+    );
+}

@@ -8,6 +8,7 @@
 mod cmdi;
 mod code;
 mod crlf;
+mod graphql;
 mod ldap;
 mod log4shell;
 mod nosql;
@@ -115,6 +116,7 @@ pub fn builtin_patterns() -> Vec<PatternDef> {
         code::PATTERNS,
         ssrf::PATTERNS,
         session::PATTERNS,
+        graphql::PATTERNS,
     ] {
         v.extend_from_slice(set);
     }
