@@ -32,11 +32,16 @@ pub fn decoded_text(value: &str, max_len: usize) -> Option<String> {
     if v.len() - body.len() > 2 || body.len() % 4 == 1 {
         return None;
     }
-    let (mut url_safe, mut standard) = (false, false);
+    let (mut url_safe, mut standard, mut spaced) = (false, false, false);
     for b in body.bytes() {
         match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' => {}
             b'+' | b'/' => standard = true,
+            // A form decoder turned the `+` of standard base64 into a space.
+            b' ' => {
+                standard = true;
+                spaced = true;
+            }
             b'-' | b'_' => url_safe = true,
             _ => return None,
         }
@@ -45,12 +50,21 @@ pub fn decoded_text(value: &str, max_len: usize) -> Option<String> {
         return None;
     }
     let engine = if url_safe { &URL_SAFE } else { &STANDARD };
-    let bytes = engine.decode(body).ok()?;
+    let bytes = if spaced {
+        engine.decode(body.replace(' ', "+")).ok()?
+    } else {
+        engine.decode(body).ok()?
+    };
     let text = String::from_utf8(bytes).ok()?;
-    let printable = text
+    // A NUL or two is a filter evasion (`<scr\0ipt`); binary has many.
+    let printable = text.bytes().filter(|&b| b == 0).count() <= 2
+        && text
+            .chars()
+            .all(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r' | '\0'));
+    // Line breaks count: protocol injections (`\r\nQUIT\r\n`) need no punctuation.
+    let punctuated = text
         .chars()
-        .all(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'));
-    let punctuated = text.chars().any(|c| c.is_ascii_punctuation());
+        .any(|c| c.is_ascii_punctuation() || matches!(c, '\n' | '\r'));
     (printable && punctuated).then_some(text)
 }
 
@@ -73,6 +87,26 @@ mod tests {
         assert_eq!(
             decoded_text("PHNjcmlwdD4_Pz8-", 4096).as_deref(),
             Some("<script>???>")
+        );
+    }
+
+    #[test]
+    fn a_plus_turned_into_a_space_by_form_decoding_still_decodes() {
+        // "><script>x</script>" whose `+` a form decoder read as a space.
+        assert_eq!(
+            decoded_text("PjxzY3JpcHQ eDwvc2NyaXB0Pg", 4096).as_deref(),
+            Some("><script>x</script>")
+        );
+        // Prose is not base64 of text.
+        assert_eq!(decoded_text("see you at the pub", 4096), None);
+    }
+
+    #[test]
+    fn line_breaks_count_as_structure() {
+        // "\r\nQUIT\r\n": an IMAP/SMTP command injection without punctuation.
+        assert_eq!(
+            decoded_text("DQpRVUlUDQo", 4096).as_deref(),
+            Some("\r\nQUIT\r\n")
         );
     }
 

@@ -14,7 +14,7 @@ use crate::base64text::decoded_text;
 use crate::error::FirewallError;
 use crate::extract::extract;
 use crate::location::{Location, Part};
-use crate::normalize::{Limits, Normalized, Variant};
+use crate::normalize::{Limits, Normalized, Variant, strip_word_tags};
 use crate::rules::{
     Category, Detector, Hit, RefererSite, RuleInfo, Severity, Subject, builtin_detectors,
     builtin_patterns, referer_site,
@@ -297,9 +297,18 @@ impl Firewall {
             let norm = Normalized::new(&value.bytes, limits);
             verdict.truncated |= norm.truncated;
             self.inspect_value(&value.location, &norm, referer, "", &mut hits, &mut verdict);
+            self.inspect_stripped(&value.location, &norm, referer, "", &mut hits, &mut verdict);
             if let Some(text) = decoded_text(&norm.decoded, self.limits.max_base64_bytes) {
                 let inner = Normalized::new(text.as_bytes(), limits);
                 self.inspect_value(
+                    &value.location,
+                    &inner,
+                    referer,
+                    "base64: ",
+                    &mut hits,
+                    &mut verdict,
+                );
+                self.inspect_stripped(
                     &value.location,
                     &inner,
                     referer,
@@ -312,6 +321,27 @@ impl Firewall {
         verdict.over_threshold = verdict.score >= self.threshold;
         verdict.blocked = verdict.over_threshold && self.mode == FirewallMode::Block;
         verdict
+    }
+
+    /// Inspects `norm` once more without the tags glued inside its words, if it has any
+    /// (`o<x>nfocus=`): what a tag-stripping sanitiser leaves behind.
+    fn inspect_stripped(
+        &self,
+        location: &Location,
+        norm: &Normalized,
+        referer: RefererSite,
+        origin: &str,
+        hits: &mut Vec<Hit>,
+        verdict: &mut Verdict,
+    ) {
+        if let Some(text) = strip_word_tags(&norm.decoded) {
+            let limits = Limits {
+                max_value_bytes: self.limits.max_value_bytes,
+            };
+            let inner = Normalized::new(text.as_bytes(), limits);
+            let origin = format!("{origin}tags removed: ");
+            self.inspect_value(location, &inner, referer, &origin, hits, verdict);
+        }
     }
 
     /// Runs every rule on one normalised value and adds its matches (one per rule) to the

@@ -479,8 +479,8 @@ fn disposition_param(head: &str, lower: &str, param: &str) -> Option<String> {
 /// Walks an XML body with a pull parser: text (with its character references, which the
 /// parser reports separately and which are kept as written for the normaliser), CDATA and
 /// attribute values are inspected per element; entities are never expanded and the DTD is
-/// only recorded (for the XXE rules). Names in the XInclude and XSLT namespaces are
-/// inspected too, since they make the parser fetch or execute.
+/// only recorded (for the XXE rules). Names in the XInclude, XSLT and XML Schema
+/// namespaces are inspected too, since they make the parser fetch or execute.
 fn xml(sink: &mut Sink<'_>, body: &[u8], limits: &LimitsSpec) -> bool {
     let mut reader = quick_xml::Reader::from_reader(body);
     reader.config_mut().check_end_names = false;
@@ -517,7 +517,11 @@ fn xml(sink: &mut Sink<'_>, body: &[u8], limits: &LimitsSpec) -> bool {
                         .join("/")
                 );
                 let lower_tag = tag.to_ascii_lowercase();
-                if lower_tag.starts_with("xi:") || lower_tag.starts_with("xsl:") {
+                if lower_tag.starts_with("xi:")
+                    || lower_tag.starts_with("xsl:")
+                    || lower_tag.starts_with("xs:")
+                    || lower_tag.starts_with("xsd:")
+                {
                     sink.push(
                         Part::Xml,
                         path.clone(),

@@ -591,6 +591,13 @@ pub fn shell_unquote(s: &str) -> String {
         .replace(">()", "")
         .replace("``", "");
     let s = drop_shell_params(&s);
+    // A value with no whitespace at all that joins words with `+` was written for a form
+    // decoder (`|getent+hosts+x`): read the `+` as the space it stands for.
+    let s = if s.contains('+') && !s.chars().any(char::is_whitespace) {
+        s.replace('+', " ")
+    } else {
+        s
+    };
     let s = unglob(&s);
     let out: String = s
         .chars()
@@ -675,6 +682,46 @@ fn unglob(s: &str) -> String {
         i += 1;
     }
     out
+}
+
+/// `value` without the short tags glued inside words (`o<x>nfocus=alert<x>(1)`), if it
+/// has any: a sanitiser that strips unknown tags turns it into a working payload, so the
+/// stripped form is inspected too. A tag counts when a letter or digit is right before it
+/// and a letter, digit or `(` right after it; rich text (`a <b>bold</b> word`) has spaces
+/// there and is left alone.
+pub fn strip_word_tags(value: &str) -> Option<String> {
+    if !value.contains('<') {
+        return None;
+    }
+    let b = value.as_bytes();
+    let mut out: Vec<u8> = Vec::with_capacity(b.len());
+    let mut stripped = false;
+    let mut i = 0usize;
+    while let Some(&c) = b.get(i) {
+        if c == b'<' && out.last().is_some_and(u8::is_ascii_alphanumeric) {
+            let rest = b.get(i.saturating_add(1)..).unwrap_or_default();
+            let rest = rest.strip_prefix(b"/").unwrap_or(rest);
+            let name = rest
+                .iter()
+                .take(11)
+                .take_while(|x| x.is_ascii_alphanumeric())
+                .count();
+            let closing = rest.get(name).copied();
+            let after = rest.get(name.saturating_add(1)).copied();
+            if (1..=10).contains(&name)
+                && closing == Some(b'>')
+                && after.is_some_and(|a| a.is_ascii_alphanumeric() || a == b'(')
+            {
+                let skipped = b.len() - rest.len() + name + 1 - i;
+                i = i.saturating_add(skipped);
+                stripped = true;
+                continue;
+            }
+        }
+        out.push(c);
+        i = i.saturating_add(1);
+    }
+    stripped.then(|| String::from_utf8_lossy(&out).into_owned())
 }
 
 /// Path form: backslashes as slashes, `//` and `/./` collapsed.

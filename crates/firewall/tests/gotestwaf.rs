@@ -133,16 +133,17 @@ fn xml_entity(s: &str) -> String {
 
 fn encode(encoder: &str, payload: &str) -> Option<String> {
     let b64 = base64::engine::general_purpose::STANDARD;
-    Some(match encoder {
-        "Plain" => payload.to_owned(),
-        "URL" => query_escape(payload),
-        "Base64" => b64.encode(payload),
-        "Base64Flat" => b64.encode(payload).replace('=', ""),
-        "JSUnicode" => payload
+    // Names are matched without case: older case files spell them `Url`, `UrlParam`.
+    Some(match encoder.to_ascii_lowercase().as_str() {
+        "plain" => payload.to_owned(),
+        "url" => query_escape(payload),
+        "base64" => b64.encode(payload),
+        "base64flat" => b64.encode(payload).replace('=', ""),
+        "jsunicode" => payload
             .encode_utf16()
             .map(|u| format!("\\u{u:04x}"))
             .collect(),
-        "XMLEntity" => xml_entity(payload),
+        "xmlentity" => xml_entity(payload),
         _ => return None,
     })
 }
@@ -247,15 +248,15 @@ fn place(
     names: &mut Names,
 ) -> Result<Req, String> {
     let form = "application/x-www-form-urlencoded";
-    Ok(match placeholder {
-        "URLParam" => Req::new("GET", format!("{TARGET}?{}={payload}", names.hex(5))),
-        "URLPath" => Req::new("GET", format!("{TARGET}{payload}")),
-        "Header" => Req::new("GET", TARGET.into()).header(&format!("X-{}", names.hex(5)), payload),
-        "UserAgent" => Req::new("GET", TARGET.into()).header("User-Agent", payload),
-        "HTMLForm" => Req::new("POST", TARGET.into())
+    Ok(match placeholder.to_ascii_lowercase().as_str() {
+        "urlparam" => Req::new("GET", format!("{TARGET}?{}={payload}", names.hex(5))),
+        "urlpath" => Req::new("GET", format!("{TARGET}{payload}")),
+        "header" => Req::new("GET", TARGET.into()).header(&format!("X-{}", names.hex(5)), payload),
+        "useragent" => Req::new("GET", TARGET.into()).header("User-Agent", payload),
+        "htmlform" => Req::new("POST", TARGET.into())
             .header("Content-Type", form)
             .body(format!("{}={payload}", names.hex(5))),
-        "HTMLMultipartForm" => {
+        "htmlmultipartform" => {
             let boundary = names.hex(30);
             let body = format!(
                 "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"\r\n\r\n{payload}\r\n--{boundary}--\r\n",
@@ -268,10 +269,10 @@ fn place(
                 )
                 .body(body)
         }
-        "JSONBody" => Req::new("POST", TARGET.into())
+        "jsonbody" => Req::new("POST", TARGET.into())
             .header("Content-Type", "application/json")
             .body(payload),
-        "JSONRequest" => {
+        "jsonrequest" => {
             let enc = encode("JSUnicode", payload).unwrap_or_default();
             Req::new("POST", TARGET.into())
                 .header("Content-Type", "application/json")
@@ -280,7 +281,7 @@ fn place(
                     names.hex(5)
                 ))
         }
-        "SOAPBody" => {
+        "soapbody" => {
             let name = format!("ab{}", names.hex(5));
             let body = SOAP_ENVELOPE
                 .replace("{NAME}", &name)
@@ -293,11 +294,11 @@ fn place(
                 .header("Content-Type", "text/xml")
                 .body(body)
         }
-        "XMLBody" => Req::new("POST", TARGET.into())
+        "xmlbody" => Req::new("POST", TARGET.into())
             .header("Content-Type", "text/xml")
             .body(payload),
-        "RequestBody" => Req::new("POST", TARGET.into()).body(payload),
-        "GraphQL" => {
+        "requestbody" => Req::new("POST", TARGET.into()).body(payload),
+        "graphql" => {
             let method = config
                 .and_then(|c| c.get("method"))
                 .and_then(Value::as_str)
@@ -308,7 +309,7 @@ fn place(
                 Req::new("GET", format!("{TARGET}?query={payload}"))
             }
         }
-        "RawRequest" => {
+        "rawrequest" => {
             let c = config.ok_or("RawRequest without config")?;
             let sub = |s: &str| s.replace("{{payload}}", payload);
             let method = c.get("method").and_then(scalar).ok_or("no method")?;
@@ -628,8 +629,8 @@ fn gotestwaf_corpus_measurement() {
     let (blocked, attacks) = share(false);
     let (refused, benign) = share(true);
     assert!(
-        blocked * 1000 >= attacks * 950,
-        "gotestwaf attacks blocked {blocked}/{attacks} under the 95% floor"
+        blocked * 1000 >= attacks * 970,
+        "gotestwaf attacks blocked {blocked}/{attacks} under the 97% floor"
     );
     assert!(
         refused * 100 <= benign,

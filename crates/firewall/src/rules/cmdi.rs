@@ -366,6 +366,16 @@ pub const PATTERNS: &[PatternDef] = &[
         Lower,
         r"<!--\s*#\s*(exec|include|echo|config|set|printenv|fsize|flastmod|if|elif)\s+[a-z]+\s*=",
     ),
+    // Edge Side Includes (`<esi:include src=…>`, `<esi:vars>`): a cache that processes ESI
+    // fetches or evaluates what the tag says once the value is echoed into a page. No
+    // request value carries ESI markup legitimately.
+    p(
+        "cmdi-133",
+        Cmdi,
+        Critical,
+        Folded,
+        r"<\s*/?\s*esi\s*:\s*(include|inline|vars|eval|debug|choose|when|otherwise|try|attempt|except|remove|comment|assign|text)\b",
+    ),
     // Shell expansions that build a command or path out of other variables, before the
     // `cmd` variant folds them: a substring of a variable (`${PATH:0:1}etc`, `${HOME:0:1}`),
     // an ANSI-C string assigned and run (`X=$'uname\x20-a'&&$X`), and tilde expansions of

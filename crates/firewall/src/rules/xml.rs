@@ -56,4 +56,15 @@ pub const PATTERNS: &[PatternDef] = &[
         Folded,
         r"^[^<>]*</[a-z][\w:.-]*>\s*<[a-z][\w:.-]*\s*/?>",
     ),
+    // Schema composition (`<xs:include>`, `<xs:import>`, `<xs:redefine>`): a validating
+    // parser fetches the referenced schema, an SSRF and XXE vector. A request body is an
+    // instance document, not a schema; `xsi:schemaLocation` hints in instances (GPX, UBL)
+    // stay allowed. Schema-registry routes disable this rule.
+    p(
+        "xml-109",
+        Xml,
+        Critical,
+        Folded,
+        r"<\s*(xs|xsd)\s*:\s*(include|import|redefine|override)\b",
+    ),
 ];

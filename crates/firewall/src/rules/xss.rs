@@ -8,7 +8,7 @@ use crate::normalize::Variant::{Cmd, Folded, Sql};
 /// words beginning with "on" do not match.
 macro_rules! handlers {
     () => {
-        r"on(error|load|unload|beforeunload|click|dblclick|auxclick|contextmenu|mouse\w{2,8}|pointer\w{2,10}|key(down|up|press)|focus(in|out)?|blur|change|input|invalid|submit|reset|select|search|toggle|scroll(end)?|wheel|resize|drag\w{0,5}|drop|copy|cut|paste|animation\w{3,9}|transition\w{3,9}|touch\w{3,6}|begin|end|repeat|show|start|finish|message|hashchange|popstate|pageshow|pagehide|storage|online|offline|afterprint|beforeprint|readystatechange|play(ing)?|pause|ended|loadstart|loadeddata|loadedmetadata|canplay(through)?|volumechange|seeked|seeking|stalled|suspend|timeupdate|waiting|durationchange|emptied|ratechange|progress|abort|formdata|securitypolicyviolation|beforeinput|beforetoggle|content\w{3,30}|cuechange|fullscreen\w{3,6}|gotpointercapture|lostpointercapture|mozfullscreen\w{3,6}|webkit\w{3,25}|bounce|activate|beforeactivate|beforecopy|beforecut|beforepaste|propertychange|filterchange|zoom|help|rowenter|rowexit|datasetchanged|errorupdate|losecapture|move(start|end)?|selectstart|selectionchange)"
+        r"on(error|load|unload|beforeunload|click|dblclick|auxclick|contextmenu|mouse\w{2,8}|pointer\w{2,10}|key(down|up|press)|focus(in|out)?|blur|change|input|invalid|submit|reset|select|search|toggle|scroll(end)?|wheel|resize|drag\w{0,5}|drop|copy|cut|paste|animation\w{3,9}|transition\w{3,9}|touch\w{3,6}|begin|end|repeat|show|start|finish|message|hashchange|popstate|pageshow|pagehide|storage|online|offline|afterprint|beforeprint|readystatechange|play(ing)?|pause|ended|loadstart|loadend|loadeddata|loadedmetadata|canplay(through)?|volumechange|seeked|seeking|stalled|suspend|timeupdate|waiting|durationchange|emptied|ratechange|progress|abort|formdata|securitypolicyviolation|beforeinput|beforetoggle|content\w{3,30}|cuechange|fullscreen\w{3,6}|gotpointercapture|lostpointercapture|mozfullscreen\w{3,6}|webkit\w{3,25}|bounce|activate|beforeactivate|beforecopy|beforecut|beforepaste|propertychange|filterchange|zoom|help|rowenter|rowexit|datasetchanged|errorupdate|losecapture|move(start|end)?|selectstart|selectionchange)"
     };
 }
 
@@ -183,6 +183,17 @@ pub const PATTERNS: &[PatternDef] = &[
         Critical,
         Folded,
         r"\b(alert|confirm|prompt|eval|print)\s*(\?\.\s*\(|\.\s*(call|apply|bind)\s*\()|\bdocument\s*\?\.\s*(cookie|domain|location)\b",
+    ),
+    // Round 8. A global object called through a computed name built from pieces: a string
+    // joined with `+`, a regex `.source`, a quoted literal (`window['al'+'ert'](1)`,
+    // `top[/alert/.source]()`, `self[x.charAt(0)+'lert'](1)`). Filters that look for the
+    // sink's name never see it whole.
+    p(
+        "xss-120",
+        Xss,
+        Critical,
+        Sql,
+        r#"\b(window|self|top|parent|frames|globalthis|opener|content)\s*\[[^\]\n]{0,200}?(['"`+]|/\s*\.\s*source)[^\]\n]{0,200}\]\s*[(`]"#,
     ),
 ];
 

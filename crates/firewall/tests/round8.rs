@@ -1,0 +1,189 @@
+//! Round 8 rule tests: the classes the gotestwaf measurement still let through after round
+//! 7 (base64 mangled by a form decoder, protocol injections without punctuation, `+` as a
+//! shell separator, computed sink calls, `loadend` handlers, Edge Side
+//! Includes, XML Schema composition, tags glued inside words), each with attacks it must
+//! block and benign twins it must pass.
+
+mod common;
+
+use common::{attack, benign, blocked, shared};
+
+/// Base64 of `s`, standard alphabet, padding removed as attack tools send it.
+fn b64(s: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD_NO_PAD.encode(s)
+}
+
+/// Inspects `raw_query` sent as is (no extra encoding): the `+` of base64 arrives and a
+/// form decoder reads it as a space.
+fn raw_query_blocked(raw_query: &str) -> portcullis_firewall::Verdict {
+    let (parts, body) = common::build("query_raw", raw_query, None);
+    shared().inspect(&parts, &body)
+}
+
+#[test]
+fn base64_whose_plus_became_a_space_is_still_decoded() {
+    for payload in [
+        "<img src=x onerror=alert(document.domain)>/all",
+        "><script>evil(111)</script>",
+    ] {
+        let enc = b64(payload);
+        assert!(enc.contains('+'), "{enc} has no + to mangle");
+        let v = raw_query_blocked(&format!("data={enc}"));
+        assert!(
+            v.blocked,
+            "{payload:?} as {enc} allowed ({:?})",
+            v.rule_ids()
+        );
+        assert!(
+            v.matches.iter().any(|m| m.excerpt.starts_with("base64: ")),
+            "{:?}",
+            v.matches
+        );
+    }
+    // Prose with spaces is not read as base64; a base64 blob of harmless text with a
+    // `+` mangled the same way passes.
+    benign("query", "q", "see you at the pub later tonight");
+    let harmless = b64("~~~ >>> ~~~");
+    assert!(harmless.contains('+'), "{harmless}");
+    let v = raw_query_blocked(&format!("data={harmless}"));
+    assert!(!v.blocked, "{harmless} refused ({:?})", v.rule_ids());
+}
+
+#[test]
+fn base64_of_protocol_lines_and_nul_evasions_is_inspected() {
+    // IMAP / SMTP command injection: line breaks, no punctuation.
+    blocked(
+        "query",
+        "mailbox",
+        &b64("\r\nV100 CAPABILITY\r\nV101 FETCH 4791"),
+    );
+    blocked("form", "to", &b64("\r\nQUIT\r\n"));
+    // A NUL inside a tag name.
+    blocked(
+        "query",
+        "q",
+        &b64("<<scr\0ipt/src=http://xss.example/xss.js></script"),
+    );
+    // Base64 of two plain lines and of binary with many NULs pass.
+    benign("json", "note", &b64("first line\r\nsecond line\r\n"));
+    benign("json", "blob", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+}
+
+#[test]
+fn plus_joined_command_lines_are_read_as_words() {
+    attack("cmdi-101", "query", "q", "|getent+hosts+x.example.&");
+    blocked("json", "host", "|getent+hosts+somehost.example.net.&");
+    blocked("form", "cmd", ";cat+/etc/passwd");
+    // `+` in e-mail addresses, languages, phone numbers, base64 and arithmetic.
+    for v in [
+        "jane+billing@example.com",
+        "c++",
+        "+15551234567",
+        "a+b=c",
+        "notepad++",
+        "id+name+email",
+        "getting+started+guide",
+        "ls+colors+theme",
+    ] {
+        benign("json", "value", v);
+        benign("query", "q", v);
+    }
+}
+
+#[test]
+fn xss_120_global_object_called_through_a_built_name() {
+    attack(
+        "xss-120",
+        "query",
+        "q",
+        "window[document.body.innerText.charAt(document.body.innerText.indexOf('a'))+'lert'](1)",
+    );
+    attack("xss-120", "json", "q", "top['al'+'ert'](document.domain)");
+    attack("xss-120", "form", "q", "self[/alert/.source](1)");
+    // Code that indexes a global with a plain name, and prose about windows.
+    benign(
+        "json",
+        "snippet",
+        "const handler = window[name]; handler(data);",
+    );
+    benign(
+        "json",
+        "note",
+        "open the window [the left one] (by the door)",
+    );
+    benign("query", "q", "top 10 [2024] (ranked)");
+}
+
+#[test]
+fn xss_114_loadend_is_an_event_handler() {
+    attack(
+        "xss-114",
+        "query",
+        "img",
+        "image src\\r\\n=valid.jpg onloadend='new class extends (co\\u006efir\\u006d)/**/`` &lcub;&rcub;'>",
+    );
+    benign("json", "note", "the loadend event fires once");
+    benign("json", "note", "onloadend handlers run after load");
+}
+
+#[test]
+fn cmdi_133_edge_side_includes() {
+    attack(
+        "cmdi-133",
+        "header",
+        "ua",
+        "Mozilla/5.0 Chrome/109.0<esi:include src=\"http://x.example/rpb.png\"/>",
+    );
+    attack(
+        "cmdi-133",
+        "json",
+        "name",
+        "<esi:vars>$(HTTP_COOKIE)</esi:vars>",
+    );
+    benign(
+        "json",
+        "note",
+        "our CDN supports ESI: include fragments at the edge",
+    );
+    benign("query", "q", "esi include");
+}
+
+#[test]
+fn xml_109_schema_composition_in_a_request_body() {
+    let body = "<?xml version=\"1.0\"?><xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\"><xs:include namespace=\"http://x.example/\"/></xs:schema>";
+    let (parts, b) = common::build("xml_raw", body, None);
+    let v = shared().inspect(&parts, &b);
+    assert!(v.blocked, "{:?}", v.rule_ids());
+    assert!(v.rule_ids().contains(&"xml-109"), "{:?}", v.rule_ids());
+    // An instance document with a schemaLocation hint (GPX from a device) passes.
+    let gpx = "<?xml version=\"1.0\"?><gpx xmlns=\"http://www.topografix.com/GPX/1/1\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:schemaLocation=\"http://www.topografix.com/GPX/1/1 http://www.topografix.com/GPX/1/1/gpx.xsd\"><trk><name>Morning run</name></trk></gpx>";
+    let (parts, b) = common::build("xml_raw", gpx, None);
+    let v = shared().inspect(&parts, &b);
+    assert!(!v.blocked, "{:?}", v.rule_ids());
+}
+
+#[test]
+fn tags_glued_inside_words_are_stripped_and_inspected() {
+    let v = {
+        let (parts, body) = common::build(
+            "query",
+            "\\\"autof<x>ocus o<x>nfocus=alert<x>(1)//",
+            Some("q"),
+        );
+        shared().inspect(&parts, &body)
+    };
+    assert!(v.blocked, "{:?}", v.rule_ids());
+    assert!(
+        v.matches
+            .iter()
+            .any(|m| m.excerpt.starts_with("tags removed: ")),
+        "{:?}",
+        v.matches
+    );
+    // Rich text and generics keep their tags.
+    benign("json", "body", "a <b>bold</b> move, then <i>italics</i>");
+    benign("json", "code", "List<String> names = new ArrayList<>();");
+    benign("json", "code", "Vec<u8>(n) holds the bytes");
+    benign("json", "body", "H<sub>2</sub>O and x<sup>2</sup>");
+}
