@@ -187,3 +187,70 @@ fn tags_glued_inside_words_are_stripped_and_inspected() {
     benign("json", "code", "Vec<u8>(n) holds the bytes");
     benign("json", "body", "H<sub>2</sub>O and x<sup>2</sup>");
 }
+
+#[test]
+fn cmdi_134_the_shell_by_its_variable() {
+    attack("cmdi-134", "query", "code", "$SHELL -c \"echo hi\"");
+    attack("cmdi-134", "json", "code", "${SHELL} -c 'id'");
+    benign("json", "note", "the value of $SHELL is your login shell");
+    benign("query", "q", "$SHELL -version");
+}
+
+#[test]
+fn lfi_004_a_whole_value_naming_a_server_file() {
+    for v in [
+        "/etc/security/limits.conf",
+        "/usr/local/apache2/conf/httpd.conf",
+        "/opt/lampp/etc/httpd.conf",
+        "C:\\xampp\\apache\\conf\\httpd.conf",
+        "c:/Program Files/MySQL/my.ini",
+        "/var/log/nginx/access.log",
+        "/wamp/bin/mysql/mysql5.5/my.ini",
+        "/MySQL/data/master.mdf",
+    ] {
+        attack("lfi-004", "query", "file", v);
+        attack("lfi-004", "json", "path", v);
+    }
+    // Paths an API does carry: return paths, documents, uploads, a path in a sentence,
+    // and the request path itself.
+    for v in [
+        "/account/settings",
+        "/docs/getting-started.md",
+        "/Users/jane/Documents/report.pdf",
+        "/tmp/upload-123.png",
+        "edit /etc/hosts to add the entry",
+        "config/app.ini",
+        "/static/app.js",
+    ] {
+        benign("query", "file", v);
+        benign("json", "path", v);
+    }
+    let req = http::Request::builder()
+        .uri("/api/logs/2024/app.log")
+        .header("host", "api.example.com")
+        .body(())
+        .expect("request");
+    let (parts, ()) = req.into_parts();
+    let v = shared().inspect(&parts, &[]);
+    assert!(!v.rule_ids().contains(&"lfi-004"), "{:?}", v.rule_ids());
+}
+
+#[test]
+fn lfi_round8_dotfiles_and_escapes_without_percent() {
+    attack("lfi-110", "query", "file", "..2f..2f..2fetc2fpasswd");
+    attack("lfi-110", "json", "file", "..2fapache2flogs2faccess.log");
+    for v in ["/.bashrc", ".passwd", "/.shosts"] {
+        attack("lfi-112", "query", "file", v);
+    }
+    for v in [
+        "/C:\\Program Files\\Apache Group\\Apache2\\conf\\httpd.conf",
+        "/var/www/logs/access_log",
+        "/var/run/mysqld/mysqld.pid",
+        "/usr/lib/security/mkuser.default",
+    ] {
+        attack("lfi-004", "query", "file", v);
+    }
+    benign("json", "note", "the ..2f sequence is hex for a slash");
+    benign("json", "note", "put it in your .bashrc and reload");
+    benign("query", "theme", "profile");
+}

@@ -376,6 +376,16 @@ pub const PATTERNS: &[PatternDef] = &[
         Folded,
         r"<\s*/?\s*esi\s*:\s*(include|inline|vars|eval|debug|choose|when|otherwise|try|attempt|except|remove|comment|assign|text)\b",
     ),
+    // The login shell named through its variable and given `-c` (`$SHELL -c "id"`,
+    // `${SHELL} -c …`): the `cmd` variant drops `${…}` as an unset variable, so this looks
+    // at the folded text.
+    p(
+        "cmdi-134",
+        Cmdi,
+        Critical,
+        Folded,
+        r#"\$(\{\s*)?shell\b\s*\}?\s+(-[a-z]+\s+)*-[a-z]*c\s+["'`]?\S"#,
+    ),
     // Shell expansions that build a command or path out of other variables, before the
     // `cmd` variant folds them: a substring of a variable (`${PATH:0:1}etc`, `${HOME:0:1}`),
     // an ANSI-C string assigned and run (`X=$'uname\x20-a'&&$X`), and tilde expansions of

@@ -83,13 +83,14 @@ pub const PATTERNS: &[PatternDef] = &[
     ),
     // Round 4. Dots and separators written as `0x` hex literals, as some decoders in front
     // of a file API undo them: `0x2e0x2e0x2f`, `0x5c0x2e./`. A single literal (`0x2e is
-    // the dot`) is prose about bytes.
+    // the dot`) is prose about bytes. Round 8: the same with the `%` lost to an earlier
+    // decoding (`..2f..2fetc2fpasswd`).
     p(
         "lfi-110",
         Traversal,
         Critical,
         Path,
-        r"(0x(2e|2f|5c)){2,}|0x(2e|5c)\.+/|\.\.0x(2f|5c)",
+        r"(0x(2e|2f|5c)){2,}|0x(2e|5c)\.+/|\.\.0x(2f|5c)|(\.\.(2f|5c)){2,}|(^|/)\.\.(2f|5c)(etc|var|usr|windows|winnt|proc|boot|apache\w*|home|root)(2f|5c)",
     ),
     // Round 5. A parent step straight into a hidden file or directory (`../.env`,
     // `..\.git\config`, `../.bash_history`): dotfiles hold secrets, and a relative link in
@@ -110,7 +111,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Traversal,
         Critical,
         Path,
-        r"^\s*(\.{0,2}/)?([\w.-]+/)*(\.(env(\.\w+)?|htaccess|htpasswd|git/(config|head|index)|svn/entries|aws/credentials|ssh/(id_\w+|authorized_keys)|bash_history|zsh_history|npmrc|pgpass|netrc|docker/config\.json|kube/config|user\.ini)|web-inf/(web\.xml|classes/|lib/|[\w.-]+\.(xml|properties)))\s*$",
+        r"^\s*(\.{0,2}/)?([\w.-]+/)*(\.(env(\.\w+)?|htaccess|htpasswd|git/(config|head|index)|svn/entries|aws/credentials|ssh/(id_\w+|authorized_keys)|bash_history|zsh_history|npmrc|pgpass|netrc|docker/config\.json|kube/config|user\.ini|bashrc|bash_profile|bash_logout|cshrc|tcshrc|zshrc|profile|shosts|rhosts|passwd|mysql_history|psql_history|viminfo|lesshst|forward)|web-inf/(web\.xml|classes/|lib/|[\w.-]+\.(xml|properties)))\s*$",
     ),
     // Round 7. A UNC path to an administrative share (`\\host\c$\…`, `\\::1\admin$`; the
     // path form turns `\` into `/`) and the per-user registry hive, which no upload or
@@ -123,6 +124,10 @@ pub const PATTERNS: &[PatternDef] = &[
         r"(^|[\s='\x22])//?[^/\s]{1,64}/([a-z]|admin|ipc|print)\$(/|$)|\bntuser\.dat\b",
     ),
 ];
+
+use std::sync::LazyLock;
+
+use regex::Regex;
 
 use super::{Detector, Hit, RuleInfo, Subject};
 use crate::location::Part;
@@ -142,6 +147,34 @@ const UPLOAD_SCRIPT: RuleInfo = RuleInfo {
     category: Traversal,
     severity: Critical,
 };
+const SERVER_FILE_VALUE: RuleInfo = RuleInfo {
+    id: "lfi-004",
+    category: Traversal,
+    severity: Critical,
+};
+
+/// A whole value that is an absolute path to a server's own files: system configuration
+/// and logs (`/etc/…`, `/var/log/…`, `/proc/…`), the install trees of web stacks
+/// (`/usr/local/apache2/…`, `/opt/lampp/…`, `C:\xampp\…`, `C:\Program Files\…`) or any
+/// absolute path ending in a configuration, log, database or key file (`…/my.cnf`,
+/// `…/httpd.conf`, `…/master.mdf`). These are what a file parameter is probed with (the
+/// LFI lists testers feed to a fuzzer); an API's own values are relative names, URLs or
+/// paths under a user's home. In running text such paths come with words around them and
+/// pass; the request path itself is left to the router.
+static SERVER_FILE_RE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"^\s*/?(",
+        // Windows, with or without the drive: web stacks (also under `Program Files`) and
+        // the system directories. Other `Program Files` paths are software inventories.
+        r"([a-z]:)?/+((program files( \(x86\))?/+)?(xampp|wamp\w*|apache[\w ]*|mysql[\w ]*|php\d*|inetpub|filezilla[\w ]*)|windows|winnt|sysprep|boot\.ini)(/[^\n]*)?",
+        // Unix system configuration, logs and web-stack install trees.
+        r"|/+(etc|proc|sys|root|boot|private/etc|private/var/log|var/(log|logs|adm|spool|mail|db|run|lp|saf|cpanel|apache\w*|www/logs?|lib/(mysql|pgsql|postgresql|php\w*|mlocate))|usr/(local|lib|sbin|ports|pkg|internet|home)|opt/(lampp|xampp|apache\w*|httpd|nginx|tomcat\w*|jboss|bitnami)|library/webserver|home/(postgres|mysql|oracle|apache|www|ftp))/[^\s]*",
+        // Any Unix absolute path to a configuration, log, database or key file.
+        r"|/+[^\s/]+(/[^\n/]+)*/[^\s/]*(\.(conf|cnf|ini|log|mdf|ldf|pem|key|kdbx|htaccess|htpasswd|cfg|properties|sqlite3?|myd|frm|ibd|pid|inc|config|default|pdb|pdn)|(access|error)[_.-]?log)",
+        r")\s*$"
+    ))
+    .ok()
+});
 
 /// Extensions a web server executes or reads as configuration: an upload named like this
 /// is a web-shell or config-overwrite attempt.
@@ -199,7 +232,12 @@ pub struct PathProbeDetector;
 
 impl Detector for PathProbeDetector {
     fn rules(&self) -> &'static [RuleInfo] {
-        &[HIDDEN_PATH, FILENAME_TRAVERSAL, UPLOAD_SCRIPT]
+        &[
+            HIDDEN_PATH,
+            FILENAME_TRAVERSAL,
+            UPLOAD_SCRIPT,
+            SERVER_FILE_VALUE,
+        ]
     }
 
     fn detect(&self, subject: &Subject<'_>, hits: &mut Vec<Hit>) {
@@ -229,6 +267,17 @@ impl Detector for PathProbeDetector {
                 }
                 offset = offset.saturating_add(seg.len()).saturating_add(1);
             }
+        }
+        let request_path = loc.part == Part::Path && loc.name.is_empty();
+        if !request_path
+            && let Some(re) = SERVER_FILE_RE.as_ref()
+            && re.is_match(path)
+        {
+            hits.push(Hit {
+                rule: SERVER_FILE_VALUE,
+                variant: Path,
+                span: (0, path.len()),
+            });
         }
         if is_upload_name(loc) {
             // `a.php`, `a.php.`, `a.php .`, `shell.php.jpg` (Apache multi-extension).
