@@ -254,3 +254,35 @@ fn lfi_round8_dotfiles_and_escapes_without_percent() {
     benign("json", "note", "put it in your .bashrc and reload");
     benign("query", "theme", "profile");
 }
+
+#[test]
+fn sqli_141_143_sqlmap_templates_and_account_statements() {
+    for v in [
+        "(SELECT COUNT(*) FROM GENERATE_SERIES(1,5000000))",
+        "AND CASE WHEN 4940=4940 THEN 4940 ELSE JSON('xQzT') END",
+        ";IF(4940=4940) SELECT 4940 ELSE DROP FUNCTION xQzT",
+        ";CALL REGEXP_SUBSTRING(REPEAT(RIGHT(CHAR(4940),0),500000000),NULL)",
+        "(SELECT COUNT(*) FROM SYSIBM.SYSTABLES AS T1,SYSIBM.SYSTABLES AS T2,SYSIBM.SYSTABLES AS T3)",
+    ] {
+        attack("sqli-141", "query", "id", v);
+    }
+    for v in [
+        "' grant connect to name; grant resource to name; --",
+        "'create user name identified by 'pass123' --",
+        "' or '' '",
+    ] {
+        attack("sqli-142", "json", "user", v);
+    }
+    attack("sqli-143", "json", "user", "or true--");
+    for v in [
+        "(select one from the list)",
+        "in case when you arrive, then call",
+        "Please grant access to Maria",
+        "we repeat (every day, 1000000 times)",
+        "my pet's name or ''nickname''",
+        "the answer is true or false",
+    ] {
+        benign("json", "note", v);
+        benign("query", "q", v);
+    }
+}

@@ -3,7 +3,7 @@
 //! catalogue probes).
 
 use super::{Category::Sqli, Detector, Hit, PatternDef, RuleInfo, Severity::*, Subject, p};
-use crate::normalize::Variant::{Lower, Sql};
+use crate::normalize::Variant::{Folded, Lower, Sql};
 
 /// SQL function names (MySQL / standard, the CRS 942410 family) for `sqli-131`, which
 /// only takes them with an open parenthesis ending the value.
@@ -121,6 +121,44 @@ pub const PATTERNS: &[PatternDef] = &[
         Critical,
         Sql,
         r"\bcount\s*\(\s*\*\s*\)\s*,\s*concat(_ws)?\s*\(|\bfloor\s*\(\s*rand\s*\(\s*0?\s*\)\s*\*\s*2\s*\)|\(\s*select\s*\(\s*select\b|\(\s*select\s+[\w@,\s*()]{0,60}\bconcat(_ws)?\s*\(",
+    ),
+    // Round 8 (from sqlmap's own payload templates). A subquery opened as a value that
+    // counts rows or branches (`(SELECT COUNT(*) FROM …)`, `(SELECT (CASE WHEN …`), a CASE
+    // or IF that tests a constant comparison (`CASE WHEN 4940=4940 THEN`, `CASE 7 WHEN 7`,
+    // `;IF(1=1) SELECT`), and heavy queries used as delays (`GENERATE_SERIES(1,5000000)`,
+    // `REPEAT(…,500000000)`, `RANDOMBLOB(500000000)`, a cross join of three catalog tables
+    // aliased `T1, T2, T3`). Hand-written SQL compares columns, not two constants.
+    p(
+        "sqli-141",
+        Sqli,
+        Critical,
+        Sql,
+        concat!(
+            r"\(\s*select\s+(count\s*\(\s*[*\w]|\(?\s*case\s+\w)",
+            r"|\bcase\s+when\s+\(?\s*(\d+|'[^']*')\s*(=|<>|!=|<=?|>=?)\s*(\d+|'[^']*')\s*\)?\s*then\b|\bcase\s+\d+\s+when\s+\d+\s+then\b",
+            r"|(^|;)\s*if\s*\(\s*\d+\s*(=|<>|!=|<|>)\s*\d+\s*\)\s*(select|waitfor|begin|exec)\b",
+            r"|\bgenerate_series\s*\(\s*\d+\s*,\s*\d{5,}|\brepeat\s*\(.{0,80},\s*\d{6,}\s*\)|\brandomblob\s*\(\s*\d{6,}",
+            r"|\bfrom\s+[\w$.:]+\s+(as\s+)?t1\s*,\s*[\w$.:]+\s+(as\s+)?t2\s*,"
+        ),
+    ),
+    // Round 8. A closed string followed by account or privilege statements (`' grant
+    // connect to x`, `'create user x identified by`), and the empty-string and `true`
+    // tautology of login bypass lists (`' or '' '`).
+    p(
+        "sqli-142",
+        Sqli,
+        Critical,
+        Sql,
+        r#"['";]\s*(create\s+(user|login|role)\s+\w+|grant\s+[\w, ]{1,40}\s+(to|on)\s+\w+|alter\s+(user|login)\s+\w+)|['"]\s*(or|\|\|)\s*(''|"")"#,
+    ),
+    // `or true` closed by a comment (`or true--`); on the folded text, since the `sql`
+    // variant has the comment removed.
+    p(
+        "sqli-143",
+        Sqli,
+        Critical,
+        Folded,
+        r"\bor\s+true\s*(--|#|/\*)",
     ),
     // Hex / char() literals building strings: `0x61646d696e`, `char(97,100)`.
     p(
