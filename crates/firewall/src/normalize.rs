@@ -317,16 +317,24 @@ pub fn overlong_to_ascii(s: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Decodes `\xNN` and `\uNNNN` escapes (JavaScript, PHP, Python string literals). Other
-/// backslashes stay.
+/// Decodes `\xNN`, `\uNNNN` and (two or more in a value) octal `\NNN` escapes (JavaScript,
+/// PHP, Python, C string literals). Other backslashes stay.
 fn unescape_backslash(s: &[u8]) -> Vec<u8> {
     if !s.contains(&b'\\') {
         return s.to_vec();
     }
+    // JavaScript / C octal escapes (`\74svg o\156load`) are decoded only when a value has
+    // two or more of them: one `\12` is more likely part of a Windows path.
+    let octal = (0..s.len()).filter(|&i| octal_at(s, i).is_some()).count() >= 2;
     let mut out = Vec::with_capacity(s.len());
     let mut i = 0;
     while let Some(&b) = s.get(i) {
         if b == b'\\' {
+            if octal && let Some((v, len)) = octal_at(s, i) {
+                out.push(v);
+                i += len;
+                continue;
+            }
             match s.get(i + 1) {
                 Some(b'x' | b'X') => {
                     if let Some(v) = hex_at(s, i + 2, 2) {
@@ -349,6 +357,31 @@ fn unescape_backslash(s: &[u8]) -> Vec<u8> {
         i += 1;
     }
     out
+}
+
+/// An octal escape at `i` (`\NN` or `\NNN`) of a printable ASCII character: its byte and
+/// length.
+fn octal_at(s: &[u8], i: usize) -> Option<(u8, usize)> {
+    if s.get(i) != Some(&b'\\') {
+        return None;
+    }
+    let digits: Vec<u8> = s
+        .get(i + 1..)?
+        .iter()
+        .take(3)
+        .take_while(|d| (b'0'..=b'7').contains(d))
+        .map(|d| d - b'0')
+        .collect();
+    // The longest escape that is a printable character: JavaScript reads `\501` as `\50`
+    // then `1`.
+    (2..=digits.len()).rev().find_map(|n| {
+        let v = digits
+            .get(..n)?
+            .iter()
+            .fold(0u32, |acc, d| acc * 8 + u32::from(*d));
+        let b = u8::try_from(v).ok()?;
+        (0x20..0x7f).contains(&b).then_some((b, n + 1))
+    })
 }
 
 fn named_entity(name: &str) -> Option<char> {
@@ -686,19 +719,37 @@ fn unglob(s: &str) -> String {
 
 /// `value` without the short tags glued inside words (`o<x>nfocus=alert<x>(1)`), if it
 /// has any: a sanitiser that strips unknown tags turns it into a working payload, so the
-/// stripped form is inspected too. A tag counts when a letter or digit is right before it
-/// and a letter, digit or `(` right after it; rich text (`a <b>bold</b> word`) has spaces
-/// there and is left alone.
+/// stripped form is inspected too. A tag counts when a letter, digit or `<` is right before
+/// it and a letter, digit, `(`, `>` or `/` right after it (`<</div>script</div>>`); rich
+/// text (`a <b>bold</b> word`) has spaces there and is left alone. CDATA markers are
+/// removed as well.
 pub fn strip_word_tags(value: &str) -> Option<String> {
     if !value.contains('<') {
         return None;
     }
+    let original_len = value.len();
+    // CDATA markers vanish the same way in an XML-to-HTML pipeline:
+    // `<![CDATA[<]]>script<![CDATA[>]]>` is `<script>`.
+    let uncdata;
+    let value = if value.contains("<![CDATA[") || value.contains("<![cdata[") {
+        uncdata = value
+            .replace("<![CDATA[", "")
+            .replace("<![cdata[", "")
+            .replace("]]>", "");
+        uncdata.as_str()
+    } else {
+        value
+    };
     let b = value.as_bytes();
     let mut out: Vec<u8> = Vec::with_capacity(b.len());
     let mut stripped = false;
     let mut i = 0usize;
     while let Some(&c) = b.get(i) {
-        if c == b'<' && out.last().is_some_and(u8::is_ascii_alphanumeric) {
+        if c == b'<'
+            && out
+                .last()
+                .is_some_and(|p| p.is_ascii_alphanumeric() || *p == b'<')
+        {
             let rest = b.get(i.saturating_add(1)..).unwrap_or_default();
             let rest = rest.strip_prefix(b"/").unwrap_or(rest);
             let name = rest
@@ -710,7 +761,8 @@ pub fn strip_word_tags(value: &str) -> Option<String> {
             let after = rest.get(name.saturating_add(1)).copied();
             if (1..=10).contains(&name)
                 && closing == Some(b'>')
-                && after.is_some_and(|a| a.is_ascii_alphanumeric() || a == b'(')
+                && after
+                    .is_some_and(|a| a.is_ascii_alphanumeric() || matches!(a, b'(' | b'>' | b'/'))
             {
                 let skipped = b.len() - rest.len() + name + 1 - i;
                 i = i.saturating_add(skipped);
@@ -721,7 +773,7 @@ pub fn strip_word_tags(value: &str) -> Option<String> {
         out.push(c);
         i = i.saturating_add(1);
     }
-    stripped.then(|| String::from_utf8_lossy(&out).into_owned())
+    (stripped || value.len() != original_len).then(|| String::from_utf8_lossy(&out).into_owned())
 }
 
 /// Path form: backslashes as slashes, `//` and `/./` collapsed.

@@ -286,3 +286,52 @@ fn sqli_141_143_sqlmap_templates_and_account_statements() {
         benign("query", "q", v);
     }
 }
+
+#[test]
+fn round8_xss_lists_sinks_as_values_octal_quotes_and_split_tags() {
+    attack("xss-122", "query", "q", "[1].find(alert)");
+    attack("xss-122", "json", "q", "a=alert,a(1)");
+    attack("xss-122", "form", "q", "eval(a+b+c+d);");
+    attack("xss-120", "query", "q", "top[8680439..toString(30)](1)");
+    attack(
+        "xss-123",
+        "query",
+        "q",
+        "'<'/'><'s't'y'l'e'/'o'n'l'o'a'd'='a'l'e'r't('1')'>",
+    );
+    blocked("query", "q", "\\74svg o\\156load\\75alert\\501\\51\\76");
+    blocked(
+        "json",
+        "q",
+        "<</div>script</div>>alert()<</div>/script</div>>",
+    );
+    blocked(
+        "json",
+        "q",
+        "<![CDATA[<]]>SCRIPT<![CDATA[>]]>alert('XSS');<![CDATA[<]]>/SCRIPT<![CDATA[>]]>",
+    );
+    blocked(
+        "query",
+        "q",
+        "<BODY onload!#$%&()*~+-_.,:;?@[/|\\]^`=alert(\"XSS\")>",
+    );
+    blocked("query", "q", "top.open`javas\\cript:al\\ert(1)`");
+    blocked(
+        "json",
+        "q",
+        "<LAYER SRC=\"http://x.example/scriptlet.html\"></LAYER>",
+    );
+    // Twins: a level list, a callback named like a word, octal-looking paths, CDATA text.
+    for v in [
+        "severity=alert,warning",
+        "items.map(render)",
+        "(alert) sounds when the door opens",
+        "C:\\temp\\101\\notes.txt",
+        "chmod \\755 is not a thing",
+        "<![CDATA[Tom & Jerry]]>",
+        "it's 'on' 'load' tonight",
+    ] {
+        benign("json", "note", v);
+        benign("query", "q", v);
+    }
+}

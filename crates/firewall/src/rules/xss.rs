@@ -36,7 +36,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Xss,
         Critical,
         Cmd,
-        r"(^|[=(<,\s])\s*(j\s*a\s*v\s*a|v\s*b|l\s*i\s*v\s*e)\s*s\s*c\s*r\s*i\s*p\s*t\s*:\s*([\w$.]+\s*[(`=\[]|[/'`{(!~+-]|[\w$]+\s*$)|data\s*:\s*(text/html|image/svg\+xml|application/(x-)?(javascript|ecmascript|xhtml))[^,]{0,40}[,;]",
+        r"(^|[=(<,\s`])\s*(j\s*a\s*v\s*a|v\s*b|l\s*i\s*v\s*e)\s*s\s*c\s*r\s*i\s*p\s*t\s*:\s*([\w$.]+\s*[(`=\[]|[/'`{(!~+-]|[\w$]+\s*$)|data\s*:\s*(text/html|image/svg\+xml|application/(x-)?(javascript|ecmascript|xhtml))[^,]{0,40}[,;]",
     ),
     // Tags that load or run active content.
     p(
@@ -44,7 +44,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Xss,
         Critical,
         Folded,
-        r"<\s*(iframe|frame|frameset|object|embed|applet|meta\s[^>]*http-equiv|base\s[^>]*href|link\s[^>]*(rel|href)|isindex|xml\s|import\s|svg\s*[/\s][^>]*(on|href)|math\s*>|template|portal|set\s|animate\w*\s|handler|xss\b|v\s*:\s*\w+|:?\s*vml(frame|\w*\s)|noscript|\?\s*import|import\s*implementation)",
+        r"<\s*(iframe|frame|frameset|object|embed|applet|meta\s[^>]*http-equiv|base\s[^>]*href|link\s[^>]*(rel|href)|isindex|xml\s|import\s|svg\s*[/\s][^>]*(on|href)|math\s*>|template|portal|set\s|animate\w*\s|handler|xss\b|v\s*:\s*\w+|:?\s*vml(frame|\w*\s)|noscript|\?\s*import|import\s*implementation|i?layer\s[^>]*src\s*=)",
     ),
     // Markup attributes that take script: `srcdoc`, `formaction`, `xlink:href=javascript`.
     p(
@@ -124,7 +124,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Folded,
         concat!(
             r#"(^|["'`/;])on[a-z]{3,40}\s*=\s*['"`]?\s*([\w$.]{1,60}\s*(\(|`|\[\s*['"`])|(javascript|vbscript)\s*:|&#|\\u00|\\x)"#,
-            r#"|<[a-z][\w:-]*[^>]*[\s/"']on[a-z]{3,40}\s*=|[\s;,]"#,
+            r#"|<[a-z][\w:-]*[^>]*[\s/"']on[a-z]{3,40}[^a-z0-9=>]{0,40}=|[\s;,]"#,
             handlers!(),
             r"\s*=\s*[^\s=]"
         ),
@@ -184,16 +184,35 @@ pub const PATTERNS: &[PatternDef] = &[
         Folded,
         r"\b(alert|confirm|prompt|eval|print)\s*(\?\.\s*\(|\.\s*(call|apply|bind)\s*\()|\bdocument\s*\?\.\s*(cookie|domain|location)\b",
     ),
+    // Round 8. A dialog or eval sink handed over as a value instead of called by name: a
+    // callback (`[1].find(alert)`, `.then(confirm)`), assigned and called through the
+    // alias (`a=alert,a(1)`), or eval of code glued from variables (`eval(a+b+c+d)`).
+    p(
+        "xss-122",
+        Xss,
+        Critical,
+        Folded,
+        r"\.\s*\w+\s*\(\s*(alert|prompt|confirm|eval)\s*[(),`]|\b[\w$]+\s*=\s*(alert|prompt|confirm|eval)\s*[,;]\s*[\w$]+\s*[(`]|\beval\s*\(\s*[\w$]+(\s*\+\s*[\w$]+){2,}\s*\)",
+    ),
+    // Round 8. A tag followed by an event handler once quotes are gone (the `cmd` variant):
+    // `'<'s't'y'l'e'/'o'n'l'o'a'd'=…` for applications that strip quotes.
+    p(
+        "xss-123",
+        Xss,
+        Critical,
+        Cmd,
+        concat!(r"<[a-z][\w:-]*[\s/]+", handlers!(), r"\s*="),
+    ),
     // Round 8. A global object called through a computed name built from pieces: a string
     // joined with `+`, a regex `.source`, a quoted literal (`window['al'+'ert'](1)`,
-    // `top[/alert/.source]()`, `self[x.charAt(0)+'lert'](1)`). Filters that look for the
+    // `top[/alert/.source]()`, `self[x.charAt(0)+'lert'](1)`, `top[8680439..toString(30)](1)`). Filters that look for the
     // sink's name never see it whole.
     p(
         "xss-120",
         Xss,
         Critical,
         Sql,
-        r#"\b(window|self|top|parent|frames|globalthis|opener|content)\s*\[[^\]\n]{0,200}?(['"`+]|/\s*\.\s*source)[^\]\n]{0,200}\]\s*[(`]"#,
+        r#"\b(window|self|top|parent|frames|globalthis|opener|content)\s*\[[^\]\n]{0,200}?(['"`+]|/\s*\.\s*source|\.\s*tostring\s*\(\s*\d)[^\]\n]{0,200}\]\s*[(`]"#,
     ),
 ];
 
