@@ -335,3 +335,22 @@ fn round8_xss_lists_sinks_as_values_octal_quotes_and_split_tags() {
         benign("query", "q", v);
     }
 }
+
+#[test]
+fn ssrf_105_authorities_two_parsers_read_differently() {
+    attack(
+        "ssrf-105",
+        "query",
+        "url",
+        "http://127.1.1.1:80:\\@@127.2.2.2:80/",
+    );
+    attack(
+        "ssrf-105",
+        "json",
+        "url",
+        "http://example.com:80:\\@127.0.0.1/",
+    );
+    attack("ssrf-105", "json", "url", "https://a.example@@10.0.0.1/");
+    benign("json", "url", "https://user@example.com:8443/path?q=a@b");
+    benign("query", "url", "mailto:team@@example.com is a typo");
+}

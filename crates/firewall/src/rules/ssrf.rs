@@ -55,6 +55,16 @@ pub const PATTERNS: &[PatternDef] = &[
         Lower,
         r"\bunix:[^|]*\|\s*[a-z][a-z0-9+.-]*:",
     ),
+    // Round 8. An authority that two URL parsers read differently: two ports
+    // (`127.1.1.1:80:\@@127.2.2.2:80`), a backslash before the `@`, or `@@`. One parser
+    // connects to the part before, another to the part after; no real URL has these.
+    p(
+        "ssrf-105",
+        Ssrf,
+        Severity::Critical,
+        Lower,
+        r"\b[a-z][a-z0-9+.-]{0,10}://[^/\s?#]{0,80}(:\d+:[^/\s]*@|\\@|@@)",
+    ),
 ];
 
 const SSRF_INTERNAL: RuleInfo = RuleInfo {
