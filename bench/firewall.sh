@@ -38,7 +38,8 @@ if ! need wrk || ! need nginx || [ ! -f /usr/lib/nginx/modules/ngx_http_modsecur
     echo "install wrk nginx libnginx-mod-http-modsecurity modsecurity-crs (Debian)" >&2; exit 1
   fi
 fi
-[ -x target/release/portcullis ] || cargo build --release --locked -p portcullis
+# Always (re)build: a stale binary from an older commit would be measured otherwise.
+cargo build --release --locked -p portcullis
 
 cleanup() {
   [ -n "${PC_PID:-}" ] && kill "$PC_PID" 2>/dev/null || true

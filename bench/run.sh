@@ -31,7 +31,8 @@ if ! need wrk || ! need nginx; then
     echo "install wrk and nginx (Debian: apt-get install wrk nginx-light)" >&2; exit 1
   fi
 fi
-[ -x target/release/portcullis ] || cargo build --release --locked -p portcullis
+# Always (re)build: a stale binary from an older commit would be measured otherwise.
+cargo build --release --locked -p portcullis
 cargo build --release --locked -q -p portcullis-auth --example mint_jwt
 
 cleanup() {
