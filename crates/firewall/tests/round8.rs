@@ -354,3 +354,27 @@ fn ssrf_105_authorities_two_parsers_read_differently() {
     benign("json", "url", "https://user@example.com:8443/path?q=a@b");
     benign("query", "url", "mailto:team@@example.com is a typo");
 }
+
+#[test]
+fn sqli_144_145_column_probes_and_postgres_recon() {
+    for v in [" ORDER BY 3-- ", " ORDER BY 12# ", "') GROUP BY 2/*"] {
+        attack("sqli-144", "query", "id", v);
+    }
+    for v in [
+        "select current_setting('data_directory');",
+        "select current_database();",
+        "select * from pg_shadow;",
+        "1;select pg_sleep(5)",
+    ] {
+        attack("sqli-145", "json", "q", v);
+    }
+    for v in [
+        "Order by 12",
+        "order by 3 -- thanks!",
+        "sort by price, then order by 2 columns",
+        "the current setting is fine",
+        "pg_dump nightly backups",
+    ] {
+        benign("json", "note", v);
+    }
+}

@@ -160,6 +160,26 @@ pub const PATTERNS: &[PatternDef] = &[
         Folded,
         r"\bor\s+true\s*(--|#|/\*)",
     ),
+    // Round 8 (PayloadsAllTheThings lists). Column-count probing sent on its own, closed by a
+    // comment and nothing after it (` ORDER BY 3-- `, `') GROUP BY 2#`): the comment says it
+    // was written to cut off a query. Without one, "Order by 12" can be a note, so it is left to `sqli-139`.
+    p(
+        "sqli-144",
+        Sqli,
+        Critical,
+        Folded,
+        r#"^\s*['"`)]*\s*(order|group)\s+by\s+\d+(\s*,\s*\d+)*\s*(--\s*[-+]?|#|/\*)\s*$"#,
+    ),
+    // Round 8. PostgreSQL reconnaissance: server settings, the current database, catalog
+    // tables of users and passwords, file and sleep functions. Only a database client
+    // names these.
+    p(
+        "sqli-145",
+        Sqli,
+        Critical,
+        Sql,
+        r"\bcurrent_setting\s*\(\s*'|\bpg_(read_file|read_binary_file|ls_dir|stat_file|sleep|shadow|authid|group|hba_file_rules)\b|\bcurrent_database\s*\(\s*\)|\binet_server_addr\s*\(",
+    ),
     // Hex / char() literals building strings: `0x61646d696e`, `char(97,100)`.
     p(
         "sqli-111",
