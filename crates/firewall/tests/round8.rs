@@ -124,6 +124,9 @@ fn xss_114_loadend_is_an_event_handler() {
         "image src\\r\\n=valid.jpg onloadend='new class extends (co\\u006efir\\u006d)/**/`` &lcub;&rcub;'>",
     );
     benign("json", "note", "the loadend event fires once");
+    // Prose naming a handler with spaces around `=` passes; code after it does not.
+    benign("json", "note", "the onload = handler fires once");
+    attack("xss-114", "query", "q", "x onload = alert(1)");
     benign("json", "note", "onloadend handlers run after load");
 }
 

@@ -116,7 +116,8 @@ pub const PATTERNS: &[PatternDef] = &[
     // code; `obj.onload = init()` follows a dot.
     // Also any `on…=` attribute inside a tag (HTML has no other attribute named so), and a
     // known handler given a value after a space, `;` or `,` outside a tag (an unquoted
-    // attribute broken out of: `x onmouseover=y`).
+    // attribute broken out of: `x onmouseover=y`; round 8: with spaces around `=` only when
+    // code or a quote follows).
     p(
         "xss-114",
         Xss,
@@ -126,7 +127,9 @@ pub const PATTERNS: &[PatternDef] = &[
             r#"(^|["'`/;])on[a-z]{3,40}\s*=\s*['"`]?\s*([\w$.]{1,60}\s*(\(|`|\[\s*['"`])|(javascript|vbscript)\s*:|&#|\\u00|\\x)"#,
             r#"|<[a-z][\w:-]*[^>]*[\s/"']on[a-z]{3,40}[^a-z0-9=>]{0,40}=|[\s;,]"#,
             handlers!(),
-            r"\s*=\s*[^\s=]"
+            // Glued to `=` (`x onmouseover=y`), or spaced but given code (`onload = f()`):
+            // "the onload = handler fires once" is prose.
+            r#"(=\s*[^\s=]|\s+=\s*(['"`]|[\w$.]{1,60}\s*[(`]))"#
         ),
     ),
     // A JavaScript string broken out of and followed by code: a closing quote (and
