@@ -296,19 +296,10 @@ impl Firewall {
             verdict.inspected = verdict.inspected.saturating_add(1);
             let norm = Normalized::new(&value.bytes, limits);
             verdict.truncated |= norm.truncated;
-            self.inspect_value(&value.location, &norm, referer, "", &mut hits, &mut verdict);
-            self.inspect_stripped(&value.location, &norm, referer, "", &mut hits, &mut verdict);
+            self.inspect_views(&value.location, &norm, referer, "", &mut hits, &mut verdict);
             if let Some(text) = decoded_text(&norm.decoded, self.limits.max_base64_bytes) {
                 let inner = Normalized::new(text.as_bytes(), limits);
-                self.inspect_value(
-                    &value.location,
-                    &inner,
-                    referer,
-                    "base64: ",
-                    &mut hits,
-                    &mut verdict,
-                );
-                self.inspect_stripped(
+                self.inspect_views(
                     &value.location,
                     &inner,
                     referer,
@@ -323,9 +314,10 @@ impl Firewall {
         verdict
     }
 
-    /// Inspects `norm` once more without the tags glued inside its words, if it has any
-    /// (`o<x>nfocus=`): what a tag-stripping sanitiser leaves behind.
-    fn inspect_stripped(
+    /// Inspects `norm` as it is and, if it has tags glued inside its words or CDATA
+    /// markers (`o<x>nfocus=`), once more without them: what a tag-stripping sanitiser
+    /// leaves behind.
+    fn inspect_views(
         &self,
         location: &Location,
         norm: &Normalized,
@@ -334,6 +326,7 @@ impl Firewall {
         hits: &mut Vec<Hit>,
         verdict: &mut Verdict,
     ) {
+        self.inspect_value(location, norm, referer, origin, hits, verdict);
         if let Some(text) = strip_word_tags(&norm.decoded) {
             let limits = Limits {
                 max_value_bytes: self.limits.max_value_bytes,

@@ -365,23 +365,42 @@ fn octal_at(s: &[u8], i: usize) -> Option<(u8, usize)> {
     if s.get(i) != Some(&b'\\') {
         return None;
     }
-    let digits: Vec<u8> = s
-        .get(i + 1..)?
-        .iter()
-        .take(3)
-        .take_while(|d| (b'0'..=b'7').contains(d))
-        .map(|d| d - b'0')
-        .collect();
-    // The longest escape that is a printable character: JavaScript reads `\501` as `\50`
-    // then `1`.
-    (2..=digits.len()).rev().find_map(|n| {
-        let v = digits
-            .get(..n)?
-            .iter()
-            .fold(0u32, |acc, d| acc * 8 + u32::from(*d));
-        let b = u8::try_from(v).ok()?;
-        (0x20..0x7f).contains(&b).then_some((b, n + 1))
-    })
+    // Up to three octal digits, without allocating: this runs at every backslash.
+    let mut v = 0u32;
+    let mut best = None;
+    for n in 1..=3 {
+        let Some(&d) = s.get(i + n).filter(|d| (b'0'..=b'7').contains(*d)) else {
+            break;
+        };
+        v = v * 8 + u32::from(d - b'0');
+        // The longest escape that is a printable character: JavaScript reads `\501` as
+        // `\50` then `1`.
+        if n >= 2
+            && let Ok(b) = u8::try_from(v)
+            && (0x20..0x7f).contains(&b)
+        {
+            best = Some((b, n + 1));
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod octal_tests {
+    use super::unescape_backslash;
+
+    #[test]
+    fn octal_escapes_decode_when_two_or_more_including_at_the_end() {
+        assert_eq!(
+            unescape_backslash(br"\74svg o\156load\75alert\501\51\76"),
+            b"<svg onload=alert(1)>".to_vec()
+        );
+        // One escape alone is left as written (a Windows path).
+        assert_eq!(
+            unescape_backslash(br"C:\12\notes"),
+            br"C:\12\notes".to_vec()
+        );
+    }
 }
 
 fn named_entity(name: &str) -> Option<char> {

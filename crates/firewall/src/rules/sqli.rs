@@ -142,8 +142,8 @@ pub const PATTERNS: &[PatternDef] = &[
         ),
     ),
     // Round 8. A closed string followed by account or privilege statements (`' grant
-    // connect to x`, `'create user x identified by`), and the empty-string and `true`
-    // tautology of login bypass lists (`' or '' '`).
+    // connect to x`, `'create user x identified by`), and the empty-string tautology of
+    // login bypass lists (`' or '' '`).
     p(
         "sqli-142",
         Sqli,
@@ -160,9 +160,10 @@ pub const PATTERNS: &[PatternDef] = &[
         Folded,
         r"\bor\s+true\s*(--|#|/\*)",
     ),
-    // Round 8 (PayloadsAllTheThings lists). Column-count probing sent on its own, closed by a
-    // comment and nothing after it (` ORDER BY 3-- `, `') GROUP BY 2#`): the comment says it
-    // was written to cut off a query. Without one, "Order by 12" can be a note, so it is left to `sqli-139`.
+    // Round 8 (PayloadsAllTheThings lists). Column-count probing sent on its own, closed
+    // by a comment and nothing after it (` ORDER BY 3-- `, `') GROUP BY 2#`): the comment
+    // says it was written to cut off a query. Without one, "Order by 12" can be a note, so
+    // it is left to `sqli-139`.
     p(
         "sqli-144",
         Sqli,

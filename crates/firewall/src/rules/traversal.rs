@@ -155,9 +155,10 @@ const SERVER_FILE_VALUE: RuleInfo = RuleInfo {
 
 /// A whole value that is an absolute path to a server's own files: system configuration
 /// and logs (`/etc/…`, `/var/log/…`, `/proc/…`), the install trees of web stacks
-/// (`/usr/local/apache2/…`, `/opt/lampp/…`, `C:\xampp\…`, `C:\Program Files\…`) or any
-/// absolute path ending in a configuration, log, database or key file (`…/my.cnf`,
-/// `…/httpd.conf`, `…/master.mdf`). These are what a file parameter is probed with (the
+/// (`/usr/local/apache2/…`, `/opt/lampp/…`, `C:\xampp\…`, `Program Files\Apache…`) or
+/// any Unix absolute path ending in a configuration, log, database or key file
+/// (`…/my.cnf`, `…/httpd.conf`, `…/master.mdf`). Windows paths elsewhere under
+/// `Program Files` pass: software inventories send them. These are what a file parameter is probed with (the
 /// LFI lists testers feed to a fuzzer); an API's own values are relative names, URLs or
 /// paths under a user's home. In running text such paths come with words around them and
 /// pass; the request path itself is left to the router.
