@@ -50,6 +50,16 @@ struct CustomRule {
     score: u32,
 }
 
+/// What one value's inspection carries through its views (as sent, tags removed,
+/// base64-decoded): where the value is, the request's referer, the scratch list of rule hits
+/// and the verdict being built.
+struct Pass<'a> {
+    location: &'a Location,
+    referer: RefererSite,
+    hits: &'a mut Vec<Hit>,
+    verdict: &'a mut Verdict,
+}
+
 /// A compiled firewall. Immutable; cheap to share.
 #[derive(Debug)]
 pub struct Firewall {
@@ -296,17 +306,16 @@ impl Firewall {
             verdict.inspected = verdict.inspected.saturating_add(1);
             let norm = Normalized::new(&value.bytes, limits);
             verdict.truncated |= norm.truncated;
-            self.inspect_views(&value.location, &norm, referer, "", &mut hits, &mut verdict);
+            let mut pass = Pass {
+                location: &value.location,
+                referer,
+                hits: &mut hits,
+                verdict: &mut verdict,
+            };
+            self.inspect_views(&mut pass, &norm, "");
             if let Some(text) = decoded_text(&norm.decoded, self.limits.max_base64_bytes) {
                 let inner = Normalized::new(text.as_bytes(), limits);
-                self.inspect_views(
-                    &value.location,
-                    &inner,
-                    referer,
-                    "base64: ",
-                    &mut hits,
-                    &mut verdict,
-                );
+                self.inspect_views(&mut pass, &inner, "base64: ");
             }
         }
         verdict.over_threshold = verdict.score >= self.threshold;
@@ -317,44 +326,31 @@ impl Firewall {
     /// Inspects `norm` as it is and, if it has tags glued inside its words or CDATA
     /// markers (`o<x>nfocus=`), once more without them: what a tag-stripping sanitiser
     /// leaves behind.
-    fn inspect_views(
-        &self,
-        location: &Location,
-        norm: &Normalized,
-        referer: RefererSite,
-        origin: &str,
-        hits: &mut Vec<Hit>,
-        verdict: &mut Verdict,
-    ) {
-        self.inspect_value(location, norm, referer, origin, hits, verdict);
+    fn inspect_views(&self, pass: &mut Pass<'_>, norm: &Normalized, origin: &str) {
+        self.inspect_value(pass, norm, origin);
         if let Some(text) = strip_word_tags(&norm.decoded) {
             let limits = Limits {
                 max_value_bytes: self.limits.max_value_bytes,
             };
             let inner = Normalized::new(text.as_bytes(), limits);
             let origin = format!("{origin}tags removed: ");
-            self.inspect_value(location, &inner, referer, &origin, hits, verdict);
+            self.inspect_value(pass, &inner, &origin);
         }
     }
 
-    /// Runs every rule on one normalised value and adds its matches (one per rule) to the
-    /// verdict. `origin` prefixes the excerpt when the text was decoded from the value
-    /// (`base64: `), so the audit log says where the payload was hidden.
-    fn inspect_value(
-        &self,
-        location: &Location,
-        norm: &Normalized,
-        referer: RefererSite,
-        origin: &str,
-        hits: &mut Vec<Hit>,
-        verdict: &mut Verdict,
-    ) {
-        hits.clear();
-        self.run_rules(location, norm, referer, hits);
+    /// Runs every rule on one normalised view of the value and adds its matches (one per
+    /// rule and location) to the verdict. `origin` prefixes the excerpt when the text was
+    /// decoded from the value (`base64: `), so the audit log says where the payload was
+    /// hidden.
+    fn inspect_value(&self, pass: &mut Pass<'_>, norm: &Normalized, origin: &str) {
+        let location = pass.location;
+        pass.hits.clear();
+        self.run_rules(location, norm, pass.referer, pass.hits);
         let mut reported: Vec<&str> = Vec::new();
-        for h in hits.iter() {
+        for h in pass.hits.iter() {
             if reported.contains(&h.rule.id)
-                || verdict
+                || pass
+                    .verdict
                     .matches
                     .iter()
                     .any(|m| m.rule_id == h.rule.id && m.location == *location)
@@ -364,7 +360,7 @@ impl Firewall {
                 continue;
             }
             reported.push(h.rule.id);
-            verdict.add(Match {
+            pass.verdict.add(Match {
                 rule_id: h.rule.id.to_owned(),
                 category: h.rule.category,
                 severity: h.rule.severity,
@@ -373,7 +369,7 @@ impl Firewall {
                 excerpt: format!("{origin}{}", excerpt(norm.variant(h.variant), h.span)),
             });
         }
-        self.run_custom(location, norm, verdict);
+        self.run_custom(location, norm, pass.verdict);
     }
 
     fn run_rules(

@@ -17,6 +17,13 @@ macro_rules! sep {
     };
 }
 
+/// The separators of `sep!` without the start of the value.
+macro_rules! sep_explicit {
+    () => {
+        r"([;&|`\n\r]|\$\(|\$\{|<\(|>\()\s*(\{\s*)?"
+    };
+}
+
 /// Unix tools an attacker runs whose names are not English words.
 macro_rules! unix_tools {
     () => {
@@ -59,7 +66,14 @@ pub const PATTERNS: &[PatternDef] = &[
         Cmd,
         concat!(
             sep!(),
-            r"(/usr)?(/s?bin/)?(cat|tac|more|less|head|tail|nl|od|xxd|strings|base64|type|dir|ls|ll|find|locate|grep|egrep|awk|sed|file|stat|cp|mv|rm|chmod|chown|touch|tar|zip|unzip|gzip|curl|wget|fetch|lwp-download|tftp|ftp|scp|rsync|echo|printf)\s+(-[\w-]+\s+)*([/~.]|[a-z]:|%\w+%|\$\w|https?:|ftp:|\+x|\w+\.(txt|sh|php|py|pl|log|conf|ini|exe|bat)\b|\*)"
+            r"(/usr)?(/s?bin/)?(cat|tac|more|less|head|tail|nl|od|xxd|strings|base64|type|dir|ls|ll|find|locate|grep|egrep|awk|sed|file|stat|cp|mv|rm|chmod|chown|touch|tar|zip|unzip|gzip|curl|wget|fetch|lwp-download|tftp|ftp|scp|rsync)\s+(-[\w-]+\s+)*([/~.]|[a-z]:|%\w+%|\$\w|https?:|ftp:|\+x|\w+\.(txt|sh|php|py|pl|log|conf|ini|exe|bat)\b|\*)",
+            // `echo` / `printf` start sentences about shells ("echo $SHELL prints your
+            // login shell"): at the start of a value their argument must end the value or
+            // be followed by a separator or a redirection.
+            r"|",
+            sep_explicit!(),
+            r"(/usr)?(/s?bin/)?(echo|printf)\s+(-[\w-]+\s+)*([/~.]|[a-z]:|%\w+%|\$\w|https?:|ftp:|\+x|\w+\.(txt|sh|php|py|pl|log|conf|ini|exe|bat)\b|\*)",
+            r"|^\s*(echo|printf)\s+(-[\w-]+\s+)*(\$\w+|\$\{\w+\}|[/~.][^\s;&|`]*|%\w+%)\s*($|[;&|`<>])"
         ),
     ),
     // Interpreters and shells with an inline program or a reverse connection.

@@ -23,13 +23,15 @@ pub const PATTERNS: &[PatternDef] = &[
         r"\bunion(\s+(all|distinct|distinctrow))?\s*\(*\s*select\b",
     ),
     // A quote or paren closes the literal, then a boolean joins a comparison. The left
-    // operand is not empty: "(e.g. ...) and is launched with" is prose.
+    // operand is not empty: "(e.g. ...) and is launched with" is prose. A bare `<` / `>`
+    // needs a literal, a variable, a subquery or the end of the value after it: "Map<String,Integer>(16) and
+    // Vec<u8>" names generic types.
     p(
         "sqli-102",
         Sqli,
         Critical,
         Sql,
-        r#"['"`)]\s*(or|and|xor|\|\||&&)\s*\(*\s*(['"`][\w@.]*['"`]?|[\w@.]+)\s*(=|<>|!=|<=?|>=?|\blike\b|\bis\b|\bbetween\b|\bin\s*\(|\brlike\b|\bregexp\b)"#,
+        r#"['"`)]\s*(or|and|xor|\|\||&&)\s*\(*\s*(['"`][\w@.]*['"`]?|[\w@.]+)\s*(=|<>|!=|[<>]=|[<>]\s*(['"`\d(@-]|$)|\blike\b|\bis\b|\bbetween\b|\bin\s*\(|\brlike\b|\bregexp\b)"#,
     ),
     // Numeric tautologies and contradictions: `1 or 1=1`, `and 1>0`; round 5: `&&` / `||`,
     // `<` / `>` glued to their operands (prose spaces them: "10 > 5 and 5 < 10"),
