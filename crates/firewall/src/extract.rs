@@ -204,6 +204,8 @@ fn looks_like_form(body: &[u8]) -> bool {
 fn pairs<'a>(sink: &mut Sink<'a>, data: &'a [u8], value_part: Part, key_part: Part) {
     // Only `&` separates pairs: the `;` of old CGI is not split on by current frameworks,
     // and a payload's `;` (stacked query, shell separator) must stay in its value.
+    // Values of a repeated name, for the joined view below.
+    let mut seen: Vec<(String, Vec<u8>, usize)> = Vec::new();
     for pair in data.split(|&b| b == b'&') {
         if pair.is_empty() {
             continue;
@@ -222,11 +224,44 @@ fn pairs<'a>(sink: &mut Sink<'a>, data: &'a [u8], value_part: Part, key_part: Pa
         let name = String::from_utf8_lossy(&plus_to_space(k)).into_owned();
         let name = crate::normalize::decode(name.as_bytes());
         sink.push(key_part, name.clone(), plus_to_space(k));
-        if !v.is_empty() {
-            sink.push(value_part, name, plus_to_space(v));
+        if v.is_empty() {
+            continue;
+        }
+        // A name that is no identifier may be the first half of a payload the first `=`
+        // cut in two (`?<img src=x onerror=alert(1)>`, `?' or 'a'='a`): the pair is
+        // inspected whole as well.
+        if !is_plain_name(k) && !k.is_empty() {
+            sink.push(value_part, name.clone(), plus_to_space(pair));
+        }
+        if let Some((_, joined, count)) = seen.iter_mut().find(|(n, _, _)| *n == name) {
+            if joined.len() < MAX_JOINED_BYTES {
+                joined.push(b',');
+                joined.extend_from_slice(v);
+                *count = count.saturating_add(1);
+            }
+        } else if seen.len() < MAX_JOINED_NAMES {
+            seen.push((name.clone(), v.to_vec(), 1));
+        }
+        sink.push(value_part, name, plus_to_space(v));
+    }
+    // HTTP parameter pollution: ASP.NET and others join the values of a repeated name with
+    // commas, so `id=1/*&id=*/union/*&id=*/select` reaches the application as one
+    // statement. Repeated names are inspected joined as well.
+    for (name, joined, count) in seen {
+        if count > 1 {
+            let joined = match plus_to_space(&joined) {
+                Cow::Owned(o) => o,
+                Cow::Borrowed(_) => joined,
+            };
+            sink.push(value_part, name, Cow::Owned(joined));
         }
     }
 }
+
+/// Bytes of the joined view of a repeated parameter.
+const MAX_JOINED_BYTES: usize = 16 * 1024;
+/// Distinct names tracked for the joined view.
+const MAX_JOINED_NAMES: usize = 64;
 
 fn plus_to_space(b: &[u8]) -> Cow<'_, [u8]> {
     if b.contains(&b'+') {

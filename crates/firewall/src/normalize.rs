@@ -634,6 +634,8 @@ pub fn shell_unquote(s: &str) -> String {
     if !s.contains(['$', '[', '\\', '\'', '"', '^', '`', '+', '(']) {
         return fold_whitespace_keep_lines(s);
     }
+    let escaped_lines = escaped_line_breaks(s);
+    let s = escaped_lines.as_deref().unwrap_or(s);
     let s = s
         .replace("${ifs}", " ")
         .replace("$ifs$9", " ")
@@ -656,6 +658,28 @@ pub fn shell_unquote(s: &str) -> String {
         .filter(|c| !matches!(c, '\\' | '\'' | '"' | '^'))
         .collect();
     fold_whitespace_keep_lines(&out)
+}
+
+/// A value whose every backslash starts `\n`, `\r` or `\t` was written for something that
+/// unescapes them (`\nid\n`, `;id\n` from command-injection lists aimed at a string that
+/// is later unescaped): they become the line breaks and tab they stand for. A value with
+/// other backslashes (`C:\new\id`, `c\at`) keeps them for the quote removal after.
+fn escaped_line_breaks(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut any = false;
+    for (i, &c) in b.iter().enumerate() {
+        if c == b'\\' {
+            match b.get(i.saturating_add(1)) {
+                Some(b'n' | b'r' | b't') => any = true,
+                _ => return None,
+            }
+        }
+    }
+    any.then(|| {
+        s.replace("\\n", "\n")
+            .replace("\\r", "\n")
+            .replace("\\t", " ")
+    })
 }
 
 /// Removes what a shell expands to nothing or to one character inside a word:
@@ -799,8 +823,13 @@ pub fn strip_word_tags(value: &str) -> Option<String> {
 pub fn path_form(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        // Backslash, and the look-alikes some servers fold to a separator.
-        let c = if matches!(c, '\\' | '\u{2216}' | '\u{2044}' | '\u{2215}' | '\u{ff3c}') {
+        // Backslash, and the look-alikes some servers fold to a separator; U+EFC8 and
+        // U+F025 are private-use code points IIS's best-fit mapping turned into `/`
+        // (`..%uEFC8..%uEFC8etc/passwd` in the dotdotpwn and fuzzdb lists).
+        let c = if matches!(
+            c,
+            '\\' | '\u{2216}' | '\u{2044}' | '\u{2215}' | '\u{ff3c}' | '\u{efc8}' | '\u{f025}'
+        ) {
             '/'
         } else {
             c

@@ -45,3 +45,166 @@ fn generic_types_after_a_paren_are_no_comparison() {
         blocked("query", "id", attack);
     }
 }
+
+#[test]
+fn ssrf_105_loopback_as_the_user_name() {
+    for attack in [
+        "http://localhost%00@evil.com/",
+        "http://127.0.0.1@evil.example/x",
+        "http://[::1]:80@evil.example/",
+        "http://169.254.169.254@attacker.example/",
+    ] {
+        blocked("query", "url", attack);
+    }
+    for url in [
+        "https://alice@example.com/repo.git",
+        "ftp://anonymous@ftp.example.org/pub",
+        "mailto:localhost@example.com",
+        "see http://example.com/localhost@home for details",
+    ] {
+        benign("query", "url", url);
+    }
+}
+
+#[test]
+fn lfi_004_windows_server_files_by_drive_path() {
+    for attack in [
+        "C:/logs/access.log",
+        "C:\\log\\httpd\\error_log",
+        "C:\\nginx-1.7.4\\conf\\nginx.conf",
+        "C:/unattend.xml",
+        "c:/sysprep.inf",
+        "C:/$recycle.bin/s-1-5-18/desktop.ini",
+        "C:/system volume information/wpsettings.dat",
+        "C:/users/administrator/desktop/desktop.ini",
+        "C:/opt/xampp/logs/error.log",
+        "C:/programfiles/xampp/apache/conf/httpd.conf",
+    ] {
+        blocked("query", "file", attack);
+        blocked("json", "file", attack);
+    }
+    for path in [
+        "C:\\Users\\alice\\AppData\\Local\\MyApp\\logs\\app.log",
+        "C:/ProgramData/Vendor/agent/settings.ini",
+        "C:\\Program Files\\Vendor\\Tool\\tool.cfg",
+        "C:\\Users\\bob\\Documents\\report.docx",
+        "D:\\builds\\release-42\\artifacts.zip",
+        "the installer writes C:/logs/setup.log when it fails",
+    ] {
+        benign("json", "path", path);
+    }
+}
+
+#[test]
+fn lfi_105_php_conversion_filter_names_alone() {
+    for attack in [
+        "convert.iconv.UTF8.CSISO2022KR",
+        "convert.iconv.437.CP930",
+        "convert.base64-decode",
+        "convert.quoted-printable-encode",
+    ] {
+        blocked("query", "page", attack);
+    }
+    for text in [
+        "convert to base64 before upload",
+        "we convert.then() the promise",
+        "iconv -f utf-8 -t ascii",
+    ] {
+        benign("json", "comment", text);
+    }
+}
+
+#[test]
+fn escaped_line_breaks_separate_commands() {
+    for attack in ["\\nid\\n", ";id\\n", "\\n/bin/ls -al\\n", "x\\r\\nwhoami"] {
+        blocked("query", "host", attack);
+        blocked("json", "host", attack);
+    }
+    for text in [
+        "C:\\new\\id",
+        "use \\n for a new line and \\t for a tab",
+        "printf(\"%d\\n\", id);",
+        "line one\\nline two",
+    ] {
+        benign("json", "comment", text);
+    }
+}
+
+#[test]
+fn netsh_and_template_object_literals() {
+    for attack in [
+        "| netsh firewall set opmode disable",
+        "& netsh advfirewall set allprofiles state off",
+    ] {
+        blocked("query", "q", attack);
+    }
+    blocked(
+        "query",
+        "name",
+        "{{app.request.query.filter(0,0,1024,{'options':'system'})}}",
+    );
+    for text in [
+        "netsh is the Windows network shell",
+        "Hello {{ user.name }}, your order {{ order.id }} shipped",
+        "{{#each items}}{{this}}{{/each}}",
+    ] {
+        benign("json", "comment", text);
+    }
+}
+
+#[test]
+fn best_fit_slashes_in_traversal() {
+    blocked("query", "file", "..%uEFC8..%uEFC8..%uEFC8etc/passwd");
+    blocked("query", "file", "/..%uF025..%uF025..%uF025etc/passwd");
+    benign(
+        "json",
+        "note",
+        "..\u{efc8} private use glyph in a font name",
+    );
+}
+
+/// Inspects a query string sent as is.
+fn raw_query(q: &str) -> portcullis_firewall::Verdict {
+    let (parts, body) = common::build("query_raw", q, None);
+    common::shared().inspect(&parts, &body)
+}
+
+#[test]
+fn repeated_parameters_are_inspected_joined() {
+    // ASP.NET joins `id=a&id=b` into `a,b`: a statement split over the copies.
+    let v = raw_query("id=1/*&id=*/union/*&id=*/select+password/*&id=*/from+users");
+    assert!(v.blocked, "split union select allowed ({:?})", v.rule_ids());
+    let v = raw_query("q=%3Cscript%3E&q=alert(document.cookie)&q=%3C/script%3E");
+    assert!(v.blocked, "split script allowed ({:?})", v.rule_ids());
+    // Repeated filters and tags are ordinary.
+    for q in [
+        "tag=red&tag=blue&tag=green",
+        "sort=name&sort=-created&page=2",
+        "id=1&id=2&id=3&id=4",
+        "q=rock+and+roll&q=union+station",
+    ] {
+        let v = raw_query(q);
+        assert!(!v.blocked, "{q} refused ({:?})", v.rule_ids());
+    }
+}
+
+#[test]
+fn a_payload_cut_at_its_first_equals_sign_is_inspected_whole() {
+    for q in [
+        "%3Csvg%20onload=alert(1)%3E",
+        "'%20or%20'a'='a",
+        "x'%20or%201=1--%20=1",
+    ] {
+        let v = raw_query(q);
+        assert!(v.blocked, "{q} allowed ({:?})", v.rule_ids());
+    }
+    for q in [
+        "a.b=1",
+        "filter[name]=x",
+        "utm_source=news&ref=home",
+        "x-y=2",
+    ] {
+        let v = raw_query(q);
+        assert!(!v.blocked, "{q} refused ({:?})", v.rule_ids());
+    }
+}

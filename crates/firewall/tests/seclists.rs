@@ -14,7 +14,9 @@
 //! Lines starting with `# ` are the lists' own comments and are skipped. The
 //! `sqlmap-risk-classified` lists are sqlmap's templates: their placeholders
 //! (`[RANDNUM]`, `[SLEEPTIME]`, `[RANDSTR]`, `[DELIMITER_START]` ...) are filled in with
-//! values of the kind sqlmap sends before a line is used.
+//! values of the kind sqlmap sends before a line is used; fuzzdb's `{cmd}` and `XXpathXX`
+//! likewise (see [`fill_list_placeholders`]). The same harness measures any other folder
+//! of payload lists (PayloadsAllTheThings, payloadbox, fuzzdb) through `FW_SECLISTS_DIR`.
 
 mod common;
 
@@ -67,7 +69,7 @@ fn seclists_fuzzing_payloads() {
             if payload.trim().is_empty() || payload.starts_with("# ") {
                 continue;
             }
-            let filled = fill_sqlmap_placeholders(payload);
+            let filled = fill_list_placeholders(&fill_sqlmap_placeholders(payload));
             let payload = filled.as_str();
             let mut blocked = [false; 2];
             for (i, placement) in ["query", "json"].into_iter().enumerate() {
@@ -130,6 +132,14 @@ fn seclists_fuzzing_payloads() {
         tq * 100 >= tn * FLOOR_PCT && tj * 100 >= tn * FLOOR_PCT,
         "seclists blocked query {tq}/{tn}, json {tj}/{tn}: under the {FLOOR_PCT}% floor"
     );
+}
+
+/// Fills the placeholders of fuzzdb's templates: `{cmd}` (command-injection templates)
+/// becomes `id`, `{FILE}` (its traversal templates) `etc/passwd`, `XXpathXX` (its RFI list of vulnerable scripts) an attacker's URL.
+fn fill_list_placeholders(line: &str) -> String {
+    line.replace("{cmd}", "id")
+        .replace("{FILE}", "etc/passwd")
+        .replace("XXpathXX", "http://evil.example/shell.txt")
 }
 
 /// Replaces sqlmap's template placeholders by values of the kind it sends: numbers for

@@ -55,7 +55,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Cmd,
         concat!(
             sep!(),
-            r"(/usr)?(/s?bin/)?(whoami|uname(\s+-\w+)?|ifconfig|ipconfig|systeminfo|tasklist|netstat(\s+-\w+)?|nslookup\s+\S|hostname\b(\s|$|[;&|`)])|getent\s|printenv|uptime|lsb_release|sysctl\s|crontab\s+-|useradd\s|net\s+(user|localgroup|view|share|use)\b|wmic\s|reg\s+(query|add|delete)\s|certutil(\.exe)?\s|bitsadmin\s|mshta(\.exe)?\s|rundll32|regsvr32|cscript\s|wscript\s|powershell|pwsh\b|iwr\s+\S|iex\s*[(\s]|iwmi\s|invoke-\w+\s|cmd(\.exe)?\s*/[ck]|mkfifo\s+(-\w|[^\s-])|socat\s|telnet\s+\S|nc(at)?(\.exe)?\s+(-\w+\s+)*[\w.]+(\s+\d+|\s+-e)|netcat\s|busybox\s|xterm\s+-display)"
+            r"(/usr)?(/s?bin/)?(whoami|uname(\s+-\w+)?|ifconfig|ipconfig|systeminfo|tasklist|netstat(\s+-\w+)?|nslookup\s+\S|hostname\b(\s|$|[;&|`)])|getent\s|printenv|uptime|lsb_release|sysctl\s|crontab\s+-|useradd\s|net\s+(user|localgroup|view|share|use)\b|wmic\s|netsh(\.exe)?\s+(firewall|advfirewall|interface|wlan|winhttp|routing|dump)\b|reg\s+(query|add|delete)\s|certutil(\.exe)?\s|bitsadmin\s|mshta(\.exe)?\s|rundll32|regsvr32|cscript\s|wscript\s|powershell|pwsh\b|iwr\s+\S|iex\s*[(\s]|iwmi\s|invoke-\w+\s|cmd(\.exe)?\s*/[ck]|mkfifo\s+(-\w|[^\s-])|socat\s|telnet\s+\S|nc(at)?(\.exe)?\s+(-\w+\s+)*[\w.]+(\s+\d+|\s+-e)|netcat\s|busybox\s|xterm\s+-display)"
         ),
     ),
     // File readers and listers with a path argument.

@@ -58,12 +58,14 @@ pub const PATTERNS: &[PatternDef] = &[
     // Round 8. An authority that two URL parsers read differently: two ports
     // (`127.1.1.1:80:\@@127.2.2.2:80`), a backslash before the `@`, or `@@`. One parser
     // connects to the part before, another to the part after; no real URL has these.
+    // Round 9: a loopback or metadata address as the user name (`http://localhost%00@x`,
+    // `http://127.0.0.1#@x`): a parser that stops at the NUL or `#` connects to it.
     p(
         "ssrf-105",
         Ssrf,
         Severity::Critical,
         Lower,
-        r"\b[a-z][a-z0-9+.-]{0,10}://[^/\s?#]{0,80}(:\d+:[^/\s]*@|\\@|@@)",
+        r"\b[a-z][a-z0-9+.-]{0,10}://([^/\s?#]{0,80}(:\d+:[^/\s]*@|\\@|@@)|(localhost|127\.[\d.]+|0\.0\.0\.0|\[[\d:.f]*\]|169\.254\.169\.254|metadata(\.google\.internal)?)(:\d*)?@)",
     ),
 ];
 

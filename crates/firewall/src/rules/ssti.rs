@@ -24,13 +24,15 @@ pub const PATTERNS: &[PatternDef] = &[
         Folded,
         r"__(class|mro|subclasses|globals|builtins|import|bases|getattribute|reduce)__|\b(lipsum|cycler|joiner|namespace|url_for|get_flashed_messages)\s*\.\s*__|\|\s*attr\s*\(|\brequest\s*\.\s*application\s*\.|\bconfig\s*\.\s*(items|__class__|from_\w+)\s*\(",
     ),
-    // Template statements and expressions that reach the runtime.
+    // Template statements and expressions that reach the runtime. Round 9: an object
+    // literal inside the expression (`{{x.filter(0,0,1024,{'options':'system'})}}`) no
+    // longer ends it at its own `}`.
     p(
         "ssti-103",
         Ssti,
         Critical,
         Folded,
-        r#"\{\{[^}]{0,200}\b(self|config|request|_self|range|dict|popen|system|exec|eval|import|getattr|os\.|subprocess|settings|environ|constructor|process|require|global|class|subclasses|mro|base|init|dump|_context|source|constant|attribute)\b[^}]{0,200}\}\}|\{%\s*(import|include|extends|set|debug|raw|load|macro|call|filter)\b[^%]{0,200}%\}|\{\{\s*['"][^'"]*['"]\s*\.\s*\w+|\{\{#with\s|\{\{\s*this\s*\.\s*\w+\s*\(|\{\{\s*_self\b"#,
+        r#"\{\{([^}]|\}[^}]){0,200}\b(self|config|request|_self|range|dict|popen|system|exec|eval|import|getattr|os\.|subprocess|settings|environ|constructor|process|require|global|class|subclasses|mro|base|init|dump|_context|source|constant|attribute)\b([^}]|\}[^}]){0,200}\}\}|\{%\s*(import|include|extends|set|debug|raw|load|macro|call|filter)\b[^%]{0,200}%\}|\{\{\s*['"][^'"]*['"]\s*\.\s*\w+|\{\{#with\s|\{\{\s*this\s*\.\s*\w+\s*\(|\{\{\s*_self\b"#,
     ),
     // Java expression languages (EL, SpEL, OGNL, Thymeleaf) reaching classes.
     p(

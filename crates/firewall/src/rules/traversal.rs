@@ -49,13 +49,15 @@ pub const PATTERNS: &[PatternDef] = &[
         Path,
         r"(^|[^\w])[a-z]:/+(windows|winnt|boot\.ini|inetpub|users/[^/]+/ntuser)|/(windows|winnt)/(system32|win\.ini|system\.ini|repair|debug|panther)|(^|/)(boot|win|system)\.ini\b|/system32/(config|drivers|inetsrv)|\bweb\.config\b|\bwp-config\.php\b",
     ),
-    // Stream wrappers that read local files.
+    // Stream wrappers that read local files. Round 9: the names of PHP's conversion
+    // filters on their own (`convert.iconv.UTF8.CSISO2022KR`, `convert.base64-decode`),
+    // the links of a `php://filter` chain that turns an include into code execution.
     p(
         "lfi-105",
         Traversal,
         Critical,
         Path,
-        r"\b(file|php|zip|phar|glob|jar|netdoc|compress\.zlib|compress\.bzip2|rar|ogg|ssh2\.\w+|expect|bzip2|zlib)\s*:/+\w|\bphp:/+(filter|input|fd|memory|temp|stdin|stdout|stderr|output)\b|\bphp:/*filter/|\bdata:/*text/plain",
+        r"\b(file|php|zip|phar|glob|jar|netdoc|compress\.zlib|compress\.bzip2|rar|ogg|ssh2\.\w+|expect|bzip2|zlib)\s*:/+\w|\bphp:/+(filter|input|fd|memory|temp|stdin|stdout|stderr|output)\b|\bphp:/*filter/|\bdata:/*text/plain|\bconvert\.(iconv\.[\w-]+\.[\w-]+|base64-(en|de)code|quoted-printable-(en|de)code)\b",
     ),
     // The whole value is an absolute path into a system directory.
     p(
@@ -177,6 +179,46 @@ static SERVER_FILE_RE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     .ok()
 });
 
+/// A whole value that is a Windows path with a drive to a configuration, log or system file
+/// (`C:/logs/access.log`, `C:\nginx\conf\nginx.conf`, `C:/unattend.xml`,
+/// `C:/$recycle.bin/…`, `C:/system volume information/…`): the Windows half of the LFI lists.
+/// Paths under a user's own profile or an application's data folder are what desktop
+/// clients report (crash logs, settings files) and pass, see [`windows_user_path`];
+/// the administrator's profile does not.
+static WINDOWS_FILE_RE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"^\s*[a-z]:/+(",
+        r"(\$recycle\.bin|system volume information|minint)(/[^\n]*)?",
+        r"|([^\n/]+/+)*[^\n/]*(\.(conf|cnf|ini|inf|log|cfg|config|dat|mdf|ldf|pem|key|htaccess|htpasswd)|(access|error)[_.-]?log|unattend(ed)?\.(xml|txt)|sysprep\.\w+)",
+        r")\s*$"
+    ))
+    .ok()
+});
+
+/// Whether a drive path (already lower-case, `/`-separated) lies in a user's own profile
+/// or an application data folder rather than the system or a server install.
+fn windows_user_path(path: &str) -> bool {
+    let rest = path
+        .trim_start()
+        .get(2..)
+        .unwrap_or("")
+        .trim_start_matches('/');
+    let mut dirs = rest.split('/').filter(|d| !d.is_empty());
+    let first = dirs.next().unwrap_or("");
+    let second = dirs.next().unwrap_or("");
+    match first {
+        "users" | "documents and settings" => !matches!(
+            second,
+            "administrator" | "default" | "all users" | "public" | "default user"
+        ),
+        "programdata" => true,
+        _ => {
+            first.starts_with("program files")
+                && !SERVER_FILE_RE.as_ref().is_some_and(|re| re.is_match(path))
+        }
+    }
+}
+
 /// Extensions a web server executes or reads as configuration: an upload named like this
 /// is a web-shell or config-overwrite attempt.
 const SERVER_EXTENSIONS: &[&str] = &[
@@ -270,10 +312,10 @@ impl Detector for PathProbeDetector {
             }
         }
         let request_path = loc.part == Part::Path && loc.name.is_empty();
-        if !request_path
-            && let Some(re) = SERVER_FILE_RE.as_ref()
-            && re.is_match(path)
-        {
+        let server_file = SERVER_FILE_RE.as_ref().is_some_and(|re| re.is_match(path))
+            || (WINDOWS_FILE_RE.as_ref().is_some_and(|re| re.is_match(path))
+                && !windows_user_path(path));
+        if !request_path && server_file {
             hits.push(Hit {
                 rule: SERVER_FILE_VALUE,
                 variant: Path,
