@@ -14,7 +14,7 @@ use crate::base64text::decoded_text;
 use crate::error::FirewallError;
 use crate::extract::extract;
 use crate::location::{Location, Part};
-use crate::normalize::{Limits, Normalized, Variant, strip_word_tags};
+use crate::normalize::{Limits, Normalized, Variant, join_string_literals, strip_word_tags};
 use crate::rules::{
     Category, Detector, Hit, RefererSite, RuleInfo, Severity, Subject, builtin_detectors,
     builtin_patterns, referer_site,
@@ -325,15 +325,21 @@ impl Firewall {
 
     /// Inspects `norm` as it is and, if it has tags glued inside its words or CDATA
     /// markers (`o<x>nfocus=`), once more without them: what a tag-stripping sanitiser
-    /// leaves behind.
+    /// leaves behind; if it has string literals glued by `+` or `||`, once more with
+    /// them joined: what the script or SQL interpreter sees.
     fn inspect_views(&self, pass: &mut Pass<'_>, norm: &Normalized, origin: &str) {
         self.inspect_value(pass, norm, origin);
+        let limits = Limits {
+            max_value_bytes: self.limits.max_value_bytes,
+        };
         if let Some(text) = strip_word_tags(&norm.decoded) {
-            let limits = Limits {
-                max_value_bytes: self.limits.max_value_bytes,
-            };
             let inner = Normalized::new(text.as_bytes(), limits);
             let origin = format!("{origin}tags removed: ");
+            self.inspect_value(pass, &inner, &origin);
+        }
+        if let Some(text) = join_string_literals(&norm.decoded) {
+            let inner = Normalized::new(text.as_bytes(), limits);
+            let origin = format!("{origin}strings joined: ");
             self.inspect_value(pass, &inner, &origin);
         }
     }

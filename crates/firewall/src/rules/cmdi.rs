@@ -378,7 +378,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Cmdi,
         Critical,
         Lower,
-        r"<!--\s*#\s*(exec|include|echo|config|set|printenv|fsize|flastmod|if|elif)\s+[a-z]+\s*=",
+        r"<!--\s*#\s*(exec|include|echo|config|set|printenv|fsize|flastmod|if|elif)\s+[a-z]+\s*=|<!--\s*#\s*printenv\s*-->",
     ),
     // Edge Side Includes (`<esi:include src=…>`, `<esi:vars>`): a cache that processes ESI
     // fetches or evaluates what the tag says once the value is echoed into a page. No

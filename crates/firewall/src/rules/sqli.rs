@@ -476,6 +476,17 @@ pub const PATTERNS: &[PatternDef] = &[
         Lower,
         r#"^\s*[\w@.]*['"`]\s*([-+&|^*/%=]|\|\||&&|<>|!=)\s*['"`][\w@.]*\s*$|^\s*['"`]\w{0,20}['"`]\s*(=|<>|!=)\s*['"`]\w{0,20}['"`]?\s*$|^\s*[\w@.]*['"`]\s*[-+*/|^&]\s*\w{0,10}\s*[-+*/|^&]\s*['"`][\w@.]*\s*$|;select\s+(\d+|null|@@\w+)\s*(,|;|$|--|#|/\*|\bfrom\b)|\|\|\s*\(\s*select\b"#,
     ),
+    // Round 9. A function call spliced into a string by `||` concatenation on both sides
+    // (`' || myapp.adduser('admin', 'x') || '`: Oracle / PostgreSQL run it while building
+    // the string); numeric tautologies glued to their keywords (`1or1=1`); MS SQL backups
+    // written to a share (`backup database master to disk='\\host\x'`).
+    p(
+        "sqli-146",
+        Sqli,
+        Critical,
+        Lower,
+        r#"['"]\s*\|\|\s*[a-z_][\w.$]*\s*\([^()]{0,120}\)\s*\|\|\s*['"]|\b\d+(or|and|xor)\d+\s*(=|<>|!=|<|>)\s*\d+\b|\bbackup\s+(database|log)\s+\S+\s+to\s+(disks?|url|tape)\s*="#,
+    ),
 ];
 
 const LIBINJECTION_SQLI: RuleInfo = RuleInfo {

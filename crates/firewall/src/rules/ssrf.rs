@@ -74,6 +74,15 @@ const SSRF_INTERNAL: RuleInfo = RuleInfo {
     category: Ssrf,
     severity: Severity::Critical,
 };
+/// A URL whose host is an IPv4 address in a form only `inet_aton` reads (hex or octal
+/// parts, fewer than four parts, one big number: `http://0x42.0x66.0x7.0x93/`,
+/// `http://1113982867/`). Whatever address it names, the form exists to slip past a
+/// filter that compares host names; no link a person writes has it.
+const SSRF_OBFUSCATED: RuleInfo = RuleInfo {
+    id: "ssrf-005",
+    category: Ssrf,
+    severity: Severity::Critical,
+};
 const SSRF_METADATA: RuleInfo = RuleInfo {
     id: "ssrf-002",
     category: Ssrf,
@@ -180,7 +189,13 @@ pub struct SsrfDetector;
 
 impl Detector for SsrfDetector {
     fn rules(&self) -> &'static [RuleInfo] {
-        &[SSRF_INTERNAL, SSRF_METADATA, SSRF_SCHEME, SSRF_BARE_PRIVATE]
+        &[
+            SSRF_INTERNAL,
+            SSRF_METADATA,
+            SSRF_SCHEME,
+            SSRF_BARE_PRIVATE,
+            SSRF_OBFUSCATED,
+        ]
     }
 
     fn detect(&self, subject: &Subject<'_>, hits: &mut Vec<Hit>) {
@@ -295,7 +310,8 @@ fn classify_authority(authority: &str, in_url: bool) -> Option<RuleInfo> {
     } else if let Ok(v4) = host.parse::<Ipv4Addr>() {
         IpAddr::V4(v4)
     } else if in_url {
-        IpAddr::V4(parse_ipv4_loose(host)?)
+        let ip = parse_ipv4_loose(host)?;
+        return classify_ip(IpAddr::V4(ip), in_url).or(Some(SSRF_OBFUSCATED));
     } else {
         return None;
     };

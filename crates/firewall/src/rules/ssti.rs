@@ -32,7 +32,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Ssti,
         Critical,
         Folded,
-        r#"\{\{([^}]|\}[^}]){0,200}\b(self|config|request|_self|range|dict|popen|system|exec|eval|import|getattr|os\.|subprocess|settings|environ|constructor|process|require|global|class|subclasses|mro|base|init|dump|_context|source|constant|attribute)\b([^}]|\}[^}]){0,200}\}\}|\{%\s*(import|include|extends|set|debug|raw|load|macro|call|filter)\b[^%]{0,200}%\}|\{\{\s*['"][^'"]*['"]\s*\.\s*\w+|\{\{#with\s|\{\{\s*this\s*\.\s*\w+\s*\(|\{\{\s*_self\b"#,
+        r#"\{\{([^}]|\}[^}]){0,200}\b(self|config|request|_self|range|dict|popen|system|exec|eval|import|getattr|os\.|subprocess|settings|environ|constructor|process|require|global|class|subclasses|mro|base|init|dump|_context|source|constant|attribute)\b([^}]|\}[^}]){0,200}\}\}|\{%\s*(import|include|extends|set|debug|raw|load|macro|call|filter)\b[^%]{0,200}%\}|\{%\s*for\b[^%]{0,200}\bin\s+(config|request|self|settings|environ|_self)\b|\{\{[^}]{0,200}['"]/(etc|proc|root|var|home|windows|boot)/|\{\{\s*['"][^'"]*['"]\s*\.\s*\w+|\{\{#with\s|\{\{\s*this\s*\.\s*\w+\s*\(|\{\{\s*_self\b"#,
     ),
     // Java expression languages (EL, SpEL, OGNL, Thymeleaf) reaching classes.
     p(

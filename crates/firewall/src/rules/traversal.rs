@@ -57,7 +57,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Traversal,
         Critical,
         Path,
-        r"\b(file|php|zip|phar|glob|jar|netdoc|compress\.zlib|compress\.bzip2|rar|ogg|ssh2\.\w+|expect|bzip2|zlib)\s*:/+\w|\bphp:/+(filter|input|fd|memory|temp|stdin|stdout|stderr|output)\b|\bphp:/*filter/|\bdata:/*text/plain|\bconvert\.(iconv\.[\w-]+\.[\w-]+|base64-(en|de)code|quoted-printable-(en|de)code)\b",
+        r"\b(file|php|zip|phar|glob|jar|netdoc|compress\.zlib|compress\.bzip2|rar|ogg|ssh2\.\w+|expect|bzip2|zlib)\s*:/+\w|\bphp:/+(filter|input|fd|memory|temp|stdin|stdout|stderr|output)\b|\bphp:/*filter/|\bdata:/*(text/plain|application/x-httpd-php)|\bconvert\.(iconv\.[\w-]+\.[\w-]+|base64-(en|de)code|quoted-printable-(en|de)code)\b",
     ),
     // The whole value is an absolute path into a system directory.
     p(

@@ -67,4 +67,15 @@ pub const PATTERNS: &[PatternDef] = &[
         Folded,
         r"<\s*(xs|xsd)\s*:\s*(include|import|redefine|override)\b",
     ),
+    // Round 9. XPath injection: node-set functions over the document root or an axis
+    // (`count(/child::node())`, `' and count(/@*)=1 and '1'='1`, `name(/*[1])`,
+    // `string-length(//user[1]/password)`): what a blind XPath probe walks the document
+    // with. Prose writes `count` and `name` with words in the parentheses, not paths.
+    p(
+        "xml-110",
+        Xml,
+        Critical,
+        Folded,
+        r"\b(count|name|local-name|string-length|substring|string|normalize-space|contains|starts-with)\s*\(\s*(/|\.\./|@\*|(child|descendant|descendant-or-self|ancestor|ancestor-or-self|following|following-sibling|preceding|preceding-sibling|parent|self|attribute)::)|\b(child|descendant|ancestor|following-sibling|preceding-sibling|attribute)::(node|text|comment)\s*\(\s*\)|\bcount\s*\(\s*//\w",
+    ),
 ];
