@@ -68,6 +68,59 @@ pub fn decoded_text(value: &str, max_len: usize) -> Option<String> {
     (printable && punctuated).then_some(text)
 }
 
+/// Shortest base64 run inside a longer value that is decoded: 16 characters carry 12 bytes,
+/// enough for `javascript:` and a call; shorter runs are ordinary words and ids.
+const MIN_EMBEDDED_LEN: usize = 16;
+/// Runs decoded per value, so that a long value of base64-looking words costs little.
+const MAX_EMBEDDED_RUNS: usize = 4;
+
+/// The texts encoded by base64 runs *inside* a value that is not base64 as a whole: an
+/// attribute value or parameter after `=` or a quote (`<a href=amF2YXNjcmlwdDph…>`,
+/// `<img/src=YCUwMGAlMjBvbmVy…`). Only runs right after `=`, a quote, `(` or a space that
+/// mix upper and lower case are tried, and each must pass [`decoded_text`]'s text test.
+pub fn embedded_texts(value: &str, max_len: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    if max_len == 0 || value.len() < MIN_EMBEDDED_LEN {
+        return out;
+    }
+    let b = value.as_bytes();
+    let is_b64 = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_');
+    let mut i = 0usize;
+    let mut tried = 0usize;
+    while i < b.len() && tried < MAX_EMBEDDED_RUNS {
+        let starts_run = b.get(i).copied().is_some_and(is_b64)
+            && i > 0
+            && b.get(i - 1)
+                .is_some_and(|p| matches!(p, b'=' | b'"' | b'\'' | b'(' | b' ' | b'>'));
+        if !starts_run {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while b.get(j).copied().is_some_and(is_b64) {
+            j += 1;
+        }
+        let mut end = j;
+        while end < j + 2 && b.get(end) == Some(&b'=') {
+            end += 1;
+        }
+        let run = value.get(i..end).unwrap_or("");
+        let letters = value.get(i..j).unwrap_or("");
+        if letters.len() >= MIN_EMBEDDED_LEN
+            && letters.len() < value.len()
+            && letters.bytes().any(|c| c.is_ascii_uppercase())
+            && letters.bytes().any(|c| c.is_ascii_lowercase())
+        {
+            tried += 1;
+            if let Some(text) = decoded_text(run, max_len) {
+                out.push(text);
+            }
+        }
+        i = j.max(i + 1);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::decoded_text;

@@ -10,7 +10,7 @@ use aho_corasick::AhoCorasick;
 use http::request::Parts;
 use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
-use crate::base64text::decoded_text;
+use crate::base64text::{decoded_text, embedded_texts};
 use crate::error::FirewallError;
 use crate::extract::extract;
 use crate::location::{Location, Part};
@@ -316,6 +316,17 @@ impl Firewall {
             if let Some(text) = decoded_text(&norm.decoded, self.limits.max_base64_bytes) {
                 let inner = Normalized::new(text.as_bytes(), limits);
                 self.inspect_views(&mut pass, &inner, "base64: ");
+                // Encoded twice (`UEhOamNtbHdk…` is base64 of base64 of `<script>`): one
+                // more level, no further.
+                if let Some(twice) = decoded_text(&inner.decoded, self.limits.max_base64_bytes) {
+                    let inner = Normalized::new(twice.as_bytes(), limits);
+                    self.inspect_views(&mut pass, &inner, "base64 twice: ");
+                }
+            } else {
+                for text in embedded_texts(&norm.decoded, self.limits.max_base64_bytes) {
+                    let inner = Normalized::new(text.as_bytes(), limits);
+                    self.inspect_views(&mut pass, &inner, "base64 inside: ");
+                }
             }
         }
         verdict.over_threshold = verdict.score >= self.threshold;

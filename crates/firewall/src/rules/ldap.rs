@@ -65,4 +65,14 @@ pub const PATTERNS: &[PatternDef] = &[
         Folded,
         r"\b[a-z][\w-]*(:dn)?:(\d+(\.\d+)+|[a-z]\w*match):=|(^|\()\s*:dn:[\w.]+:=",
     ),
+    // Round 9. The LDAP metacharacter probe every scanner list sends (`*()|&'`,
+    // `*)(|(&`): a whole value made only of filter metacharacters, with a wildcard, both
+    // parentheses and an operator. No name, address or sentence is all punctuation.
+    p(
+        "ldap-107",
+        Ldap,
+        Critical,
+        Folded,
+        r#"^[\s*()|&!='"\\]*(\*[\s*()|&!='"\\]*[|&]|[|&][\s*()|&!='"\\]*\*)[\s*()|&!='"\\]*$"#,
+    ),
 ];

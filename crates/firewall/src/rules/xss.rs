@@ -175,7 +175,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Xss,
         Critical,
         Folded,
-        r"^\s*(alert|prompt|confirm|eval|atob|btoa|settimeout|setinterval|fromcharcode|execscript)\([\w$.,\s]{0,60}\)\s*;?\s*$",
+        r"^\s*\(?\s*(alert|prompt|confirm|eval|atob|btoa|settimeout|setinterval|fromcharcode|execscript)\([\w$.,\s]{0,60}\)\s*\)?\s*;?\s*$",
     ),
     // Round 7. A dialog or eval sink called indirectly — `.call(`, `.apply(`, `.bind(`, or
     // optional chaining `alert?.(`: the call forms filters looking for `alert(` miss. Prose
@@ -195,7 +195,7 @@ pub const PATTERNS: &[PatternDef] = &[
         Xss,
         Critical,
         Folded,
-        r"\.\s*\w+\s*\(\s*(alert|prompt|confirm|eval)\s*[(),`]|\b[\w$]+\s*=\s*(alert|prompt|confirm|eval)\s*[,;]\s*[\w$]+\s*[(`]|\beval\s*\(\s*[\w$]+(\s*\+\s*[\w$]+){2,}\s*\)",
+        r"\.\s*\w+\s*\(\s*([\w$']{1,20}\s*,\s*)?(alert|prompt|confirm|eval)\s*[(),`]|\$\s*\.\s*(getscript|globaleval)\s*\(|\beval\s*\(\s*[\w$.]{1,30}\.\s*(slice|substr|substring|split|replace|join|reverse)\s*\(|\b[\w$]+\s*=\s*(alert|prompt|confirm|eval)\s*[,;]\s*[\w$]+\s*[(`]|\beval\s*\(\s*[\w$]+(\s*\+\s*[\w$]+){2,}\s*\)",
     ),
     // Round 8. A tag followed by an event handler once quotes are gone (the `cmd` variant):
     // `'<'s't'y'l'e'/'o'n'l'o'a'd'=…` for applications that strip quotes.
@@ -216,6 +216,16 @@ pub const PATTERNS: &[PatternDef] = &[
         Critical,
         Sql,
         r#"\b(window|self|top|parent|frames|globalthis|opener|content)\s*\[[^\]\n]{0,200}?(['"`+]|/\s*\.\s*source|\.\s*tostring\s*\(\s*\d)[^\]\n]{0,200}\]\s*[(`]"#,
+    ),
+    // Round 9. A script scheme spelled with whitespace between its letters inside a URL
+    // attribute (`href="j&Tab;avascript&colon;a&Tab;lert()"`): browsers drop tabs and
+    // line breaks from URLs, so it runs. Prose has no `href=` before it.
+    p(
+        "xss-124",
+        Xss,
+        Critical,
+        Folded,
+        r#"\b(href|src|action|formaction|data|background|poster|xlink:href|to)\s*=\s*['"]?\s*(j\s*a\s*v\s*a|v\s*b)\s*s\s*c\s*r\s*i\s*p\s*t\s*:"#,
     ),
 ];
 
