@@ -719,6 +719,15 @@ fn escaped_line_breaks(s: &str) -> Option<String> {
     })
 }
 
+/// Length of the shell variable name starting at `b[from]`.
+fn name_len(b: &[u8], from: usize) -> usize {
+    b.get(from..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|x| x.is_ascii_alphanumeric() || **x == b'_')
+        .count()
+}
+
 /// Removes what a shell expands to nothing or to one character inside a word:
 /// special parameters (`c$@at`, `c$?at`, `$_`, `$9`), unset `${x}` braces (`c${kk}url`), and
 /// turns `${path:0:1}`-style slices into `/` and `+` between a word and a path or option
@@ -758,23 +767,12 @@ fn drop_shell_params(s: &str) -> String {
                 // A one- or two-letter variable glued inside a word (`cat$u+/etc$u/passwd`):
                 // unset, it expands to nothing; real names (`$HOME`, `$PATH`) are longer.
                 Some(b'a'..=b'z')
-                    if out.last().is_some_and(u8::is_ascii_alphanumeric) && {
-                        let len = b
-                            .get(i.saturating_add(1)..)
-                            .unwrap_or_default()
-                            .iter()
-                            .take_while(|x| x.is_ascii_alphanumeric() || **x == b'_')
-                            .count();
-                        len <= 2
-                    } =>
+                    if out.last().is_some_and(u8::is_ascii_alphanumeric)
+                        && name_len(b, i.saturating_add(1)) <= 2 =>
                 {
-                    let len = b
-                        .get(i.saturating_add(1)..)
-                        .unwrap_or_default()
-                        .iter()
-                        .take_while(|x| x.is_ascii_alphanumeric() || **x == b'_')
-                        .count();
-                    i = i.saturating_add(1).saturating_add(len);
+                    i = i
+                        .saturating_add(1)
+                        .saturating_add(name_len(b, i.saturating_add(1)));
                     continue;
                 }
                 _ => {}

@@ -393,29 +393,12 @@ fn nemesida_waf_bypass_payloads() {
     );
     let mut t = [0usize; 5];
     for (f, r) in &per {
-        println!(
-            "{f:<14} {:>5}/{:<5} {:>5.1}% {:>5}/{:<5} {:>7}",
-            r[1],
-            r[0],
-            pct(r[1], r[0]),
-            r[3],
-            r[2],
-            r[4]
-        );
-        for i in 0..5 {
-            t[i] += r[i];
+        print_row(f, r);
+        for (sum, v) in t.iter_mut().zip(r) {
+            *sum += v;
         }
     }
-    println!(
-        "{:<14} {:>5}/{:<5} {:>5.1}% {:>5}/{:<5} {:>7}",
-        "TOTAL",
-        t[1],
-        t[0],
-        pct(t[1], t[0]),
-        t[3],
-        t[2],
-        t[4]
-    );
+    print_row("TOTAL", &t);
     println!("-- attacks per zone / encoding --");
     for (z, r) in &per_zone {
         println!("{z:<24} {:>5}/{:<5} {:>5.1}%", r[1], r[0], pct(r[1], r[0]));
@@ -440,6 +423,19 @@ fn nemesida_waf_bypass_payloads() {
         "nemesida false-positive tests refused {}/{}: over {FP_CEILING_PCT}%",
         t[3],
         t[2]
+    );
+}
+
+/// One line of the per-folder table: attacks blocked, benign refused, unsent.
+fn print_row(name: &str, r: &[usize; 5]) {
+    println!(
+        "{name:<14} {:>5}/{:<5} {:>5.1}% {:>5}/{:<5} {:>7}",
+        r[1],
+        r[0],
+        pct(r[1], r[0]),
+        r[3],
+        r[2],
+        r[4]
     );
 }
 
