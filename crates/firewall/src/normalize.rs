@@ -162,6 +162,9 @@ pub fn decode(raw: &[u8]) -> String {
             cur = next;
         }
         cur = overlong_to_ascii(&cur);
+        // And the URL layer may hide escapes in turn (`\u005c\u0078\u0032\u0038` →
+        // `%5Cx28` → `\x28`): one more escape pass, no further.
+        cur = unescape_backslash(&cur);
     }
     let text = lossy_with_nbsp(&cur);
     let had_entities = text.contains('&');
@@ -893,6 +896,12 @@ pub fn strip_word_tags(value: &str) -> Option<String> {
 /// and an opening quote, with optional spaces; prose has none.
 pub fn join_string_literals(value: &str) -> Option<String> {
     let b = value.as_bytes();
+    // Most values have no quote or no joint character: no allocation for them.
+    if !b.iter().any(|c| matches!(c, b'\'' | b'"'))
+        || !b.iter().any(|c| matches!(c, b'+' | b'|' | b','))
+    {
+        return None;
+    }
     let mut out: Vec<u8> = Vec::with_capacity(b.len());
     let mut joined = false;
     let mut i = 0usize;

@@ -260,6 +260,19 @@ fn round9_lists_literals_joined_xpath_obfuscated_hosts_and_sql_splices() {
 }
 
 #[test]
+fn xss_125_constructor_by_brackets() {
+    common::attack(
+        "xss-125",
+        "query",
+        "q",
+        "[]['\\146\\151\\154\\164\\145\\162']['\\143\\157\\156\\163\\164\\162\\165\\143\\164\\157\\162']('return this')()",
+    );
+    common::attack("xss-125", "json", "q", "''['sub']['constructor']('x')()");
+    benign("json", "code", "obj['constructor'] === Object");
+    benign("json", "code", "row['name']['constructor'] is checked");
+}
+
+#[test]
 fn round9_nemesida_classes() {
     for (placement, field, attack) in [
         // A `\u00XX` escape layer over a URL-encoded payload.
@@ -312,6 +325,12 @@ fn round9_nemesida_classes() {
             "data",
             "UEhOamNtbHdkRDVqYjI1emRIdHZibVZ5Y205eWZUMWhiR1Z5ZER0MGFISnZkeUF4UEM5elkzSnBjSFEr",
         ),
+        // Escapes under a URL layer under escapes; a constructor reached by brackets.
+        (
+            "query",
+            "q",
+            "\\u0073\\u0065\\u0074\\u0054\\u0069\\u006d\\u0065\\u006f\\u0075\\u0074\\u0025\\u0035\\u0043\\u0078\\u0032\\u0038\\u0027\\u0061\\u006c\\u0065\\u0072\\u0074\\u0028\\u0031\\u0029\\u0027\\u0029",
+        ),
         // The LDAP metacharacter probe.
         ("query", "user", "*()|&'"),
         ("query", "user", "*)(|(&"),
@@ -342,6 +361,7 @@ fn round9_nemesida_classes() {
             "(*) marks required fields & (!) marks warnings",
         ),
         ("json", "note", "***"),
+        ("json", "code", "obj['constructor'] === Object"),
     ] {
         benign(placement, field, text);
     }

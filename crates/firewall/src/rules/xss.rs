@@ -227,6 +227,16 @@ pub const PATTERNS: &[PatternDef] = &[
         Folded,
         r#"\b(href|src|action|formaction|data|background|poster|xlink:href|to)\s*=\s*['"]?\s*(j\s*a\s*v\s*a|v\s*b)\s*s\s*c\s*r\s*i\s*p\s*t\s*:"#,
     ),
+    // Round 9. A function's constructor reached through bracket access on a literal
+    // (`[]['filter']['constructor']('alert(1)')()`, often with the names escaped): the
+    // `Function` constructor without writing its name.
+    p(
+        "xss-125",
+        Xss,
+        Critical,
+        Folded,
+        r#"(\[\s*\]|\(\s*\)|\{\s*\}|['"`]\s*['"`]|\d)\s*\[\s*['"`]\w+['"`]\s*\]\s*\[\s*['"`]constructor['"`]\s*\]"#,
+    ),
 ];
 
 const LIBINJECTION_XSS: RuleInfo = RuleInfo {
